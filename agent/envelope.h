@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * envelope: one forwarded event, as every sink sees it. Field names follow
+ * the EventEnvelope contract (proto/events.proto): data = filename, bytes,
+ * comm, pid, tid. Strings are borrowed from the pipeline and valid only
+ * during the sink's emit call.
+ */
+#ifndef SENTINEL_ENVELOPE_H
+#define SENTINEL_ENVELOPE_H
+
+#include <stdint.h>
+
+#include "event.h"
+
+#define ENVELOPE_UUID_LEN 36
+
+struct envelope {
+	char event_id[ENVELOPE_UUID_LEN + 1];
+	const char *event_type; /* "file_read" | "file_write" */
+	uint64_t ts_unix_nano;
+	const char *hostname;
+	const char *pod;
+	const char *namespace_;
+	const char *container_id;
+	const char *filename;
+	uint64_t bytes;
+	char comm[SE_COMM_LEN + 1];
+	uint32_t pid; /* tgid, as ps shows it */
+	uint32_t tid;
+	uint64_t rule_mask; /* rules that matched */
+	uint64_t seq;	    /* per-agent sequence number, from 1 */
+};
+
+/* Identity of this node, read once. */
+struct envelope_source {
+	char hostname[256]; /* $NODE_NAME, else gethostname() */
+	char pod[256];	    /* $POD_NAME of the workload; empty for now */
+	char namespace_[256];
+	int64_t mono_to_real_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	uint64_t next_seq;
+	/* random bytes for v4 UUIDs, refilled in blocks */
+	unsigned char rnd[4096];
+	unsigned rnd_used;
+};
+
+void envelope_source_init(struct envelope_source *src);
+/* A random (v4) UUID: libuuid's generator costs ~7 us a call here (a
+ * getrandom or clock-file lock each time), so bytes come from getrandom()
+ * in 4 KiB blocks and libuuid formats them. */
+void envelope_new_id(struct envelope_source *src, char out[ENVELOPE_UUID_LEN + 1]);
+uint64_t envelope_unix_ns(const struct envelope_source *src, uint64_t ktime_ns);
+
+#endif

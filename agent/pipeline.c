@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "path.h"
+
+#define AT_FDCWD_ (-100)
+#define CLOSE_RANGE_CLOEXEC_ (1U << 2)
+
+void pipeline_init(struct pipeline *pl, struct sink *sink)
+{
+	memset(pl, 0, sizeof(*pl));
+	fdtable_init(&pl->fds);
+	envelope_source_init(&pl->src);
+	pl->sink = sink;
+}
+
+void pipeline_free(struct pipeline *pl)
+{
+	fdtable_free(&pl->fds);
+}
+
+void pipeline_set_probe(struct pipeline *pl, struct probe *probe)
+{
+	pl->probe = probe;
+}
+
+int pipeline_set_rules(struct pipeline *pl, const struct ruleset *rs)
+{
+	struct se_config cfg = {0};
+	struct rules_comm_mask *cm = NULL;
+	struct se_comm_key *keys = NULL;
+	uint64_t *masks = NULL;
+	size_t n;
+	int err = 0;
+
+	pl->rules = rs;
+	pl->gen++;
+	if (!pl->probe)
+		return 0;
+	uint64_t type_mask[2], anycomm, comm_rules;
+
+	cfg.gen = pl->gen;
+	rules_kernel_masks(rs, type_mask, &anycomm, &comm_rules);
+	cfg.type_mask[0] = type_mask[0];
+	cfg.type_mask[1] = type_mask[1];
+	cfg.anycomm_mask = anycomm;
+	cfg.comm_rules = comm_rules;
+	n = rules_comm_masks(rs, &cm);
+	if (n > SE_MAX_COMMS) {
+		log_error("too many distinct comms in the rules", "comms=%zu max=%d", n,
+			  SE_MAX_COMMS);
+		err = -E2BIG;
+		goto cleanup;
+	}
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	masks = calloc(n ? n : 1, sizeof(*masks));
+	if (!keys || !masks) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		memcpy(keys[i].comm, cm[i].comm, SE_COMM_LEN);
+		masks[i] = cm[i].mask;
+	}
+	cfg.self_tgid = (uint32_t)getpid();
+	err = probe_set_filter(pl->probe, &cfg, keys, masks, n);
+cleanup:
+	free(cm);
+	free(keys);
+	free(masks);
+	return err;
+}
+
+/* ---- paths ---- */
+
+static uint64_t path_mask(struct pipeline *pl, struct fd_entry *e)
+{
+	if (e->mask_gen != pl->gen) {
+		e->path_mask = rules_path_mask(pl->rules, e->path);
+		e->mask_gen = pl->gen;
+	}
+	return e->path_mask;
+}
+
+/* Tell the kernel the verdict for the fd it named @seq, once per seq. */
+static void post_verdict(struct pipeline *pl, struct fd_entry *e, uint64_t seq)
+{
+	uint64_t mask = path_mask(pl, e);
+
+	if (!pl->probe || e->posted_seq == seq)
+		return;
+	if (probe_post_verdict(pl->probe, seq, mask, pl->gen) == 0) {
+		e->posted_seq = seq;
+		pl->stats.verdicts_posted++;
+	} else {
+		pl->stats.verdict_errors++;
+	}
+}
+
+/* An fd we never saw opened: ask /proc, once, and remember. */
+static struct fd_entry *resolve_unknown(struct pipeline *pl, uint32_t tgid, int32_t fd)
+{
+	char buf[PATH_MAX];
+
+	if (path_proc_fd(tgid, fd, buf, sizeof(buf)) < 0)
+		return NULL;
+	return fdtable_set(&pl->fds, tgid, fd, buf, FDE_FROM_PROC);
+}
+
+static const char *dir_of(struct pipeline *pl, struct proc_entry *p, int32_t dirfd, char *buf,
+			  size_t cap)
+{
+	struct fd_entry *d;
+
+	if (dirfd == AT_FDCWD_)
+		return fdtable_cwd(p);
+	d = fdtable_get(&pl->fds, p->tgid, dirfd);
+	if (d)
+		return d->path;
+	return path_proc_fd(p->tgid, dirfd, buf, cap) > 0 ? buf : NULL;
+}
+
+/* The absolute path an open or chdir named. Relative names are joined to
+ * the cwd or dirfd as we track them; failing that, the kernel's own link
+ * for the new fd (which already reflects later renames). */
+static int resolve_named(struct pipeline *pl, const struct se_path_record *pr, size_t size,
+			 char *out, size_t cap)
+{
+	struct proc_entry *p = fdtable_proc(&pl->fds, pr->r.tgid, true);
+	size_t maxlen = size > SE_PATH_RECORD_HDR ? size - SE_PATH_RECORD_HDR : 0;
+	char dirbuf[PATH_MAX];
+	const char *base = "/";
+
+	if (!p)
+		return -ENOMEM;
+	if (!(pr->r.flags & SE_F_PATH_FAULT) && maxlen > 0 && pr->path_len > 0 &&
+	    pr->path_len <= maxlen && pr->path[pr->path_len - 1] == '\0') {
+		if (pr->path[0] != '/')
+			base = dir_of(pl, p, pr->dirfd, dirbuf, sizeof(dirbuf));
+		if (base && path_resolve(base, pr->path, out, cap) > 0)
+			return 0;
+	}
+	if (pr->r.kind == SE_OPEN)
+		return path_proc_fd(pr->r.tgid, pr->r.fd, out, cap) > 0 ? 0 : -ENOENT;
+	return path_proc_cwd(pr->r.tgid, out, cap) > 0 ? 0 : -ENOENT;
+}
+
+/* ---- records ---- */
+
+static void on_open(struct pipeline *pl, const struct se_path_record *pr, size_t size)
+{
+	char path[PATH_MAX];
+	struct fd_entry *e;
+
+	if (resolve_named(pl, pr, size, path, sizeof(path)) != 0) {
+		/* Leave it unknown: the first event on the fd resolves it. */
+		fdtable_del(&pl->fds, pr->r.tgid, pr->r.fd);
+		return;
+	}
+	e = fdtable_set(&pl->fds, pr->r.tgid, pr->r.fd, path,
+			pr->r.flags & SE_F_CLOEXEC ? FDE_CLOEXEC : 0);
+	/* Post the verdict now, before the first read or write asks. */
+	if (e && (pr->r.flags & SE_F_PENDING))
+		post_verdict(pl, e, pr->r.verdict);
+}
+
+static void forward(struct pipeline *pl, const struct se_record *r, struct proc_entry *p,
+		    const char *filename, uint64_t mask)
+{
+	struct envelope env;
+	int ev = r->kind == SE_WRITE;
+
+	envelope_new_id(&pl->src, env.event_id);
+	env.event_type = rules_event_name((enum rule_event)ev);
+	env.ts_unix_nano = envelope_unix_ns(&pl->src, r->ts_ns);
+	env.hostname = pl->src.hostname;
+	env.pod = pl->src.pod;
+	env.namespace_ = pl->src.namespace_;
+	env.container_id = p ? fdtable_container_id(p) : "";
+	env.filename = filename;
+	env.bytes = r->arg;
+	memcpy(env.comm, r->comm, SE_COMM_LEN);
+	env.comm[SE_COMM_LEN] = '\0';
+	env.pid = r->tgid;
+	env.tid = r->tid;
+	env.rule_mask = mask;
+	env.seq = pl->src.next_seq++;
+	pl->stats.forwarded[ev]++;
+	for (uint64_t m = mask; m; m &= m - 1)
+		pl->stats.rule_matches[__builtin_ctzll(m)]++;
+	sink_emit(pl->sink, &env);
+}
+
+static void on_io(struct pipeline *pl, const struct se_record *r)
+{
+	struct fd_entry *e = fdtable_get(&pl->fds, r->tgid, r->fd);
+	uint64_t mask;
+
+	if (!e)
+		e = resolve_unknown(pl, r->tgid, r->fd);
+	if (!e) {
+		/* The process or fd is gone before we could ask /proc. */
+		pl->stats.unresolved++;
+		return;
+	}
+	if (r->flags & (SE_F_PENDING | SE_F_UNTRACKED)) {
+		if (r->flags & SE_F_PENDING)
+			post_verdict(pl, e, r->verdict);
+		mask = rules_match(pl->rules, (enum rule_event)(r->kind == SE_WRITE), r->comm,
+				   path_mask(pl, e));
+		log_debug("pending event decided in user space",
+			  "tgid=%u fd=%d seq=%llx path=%s mask=%llx", r->tgid, r->fd,
+			  (unsigned long long)r->verdict, e->path, (unsigned long long)mask);
+		if (!mask) {
+			pl->stats.user_filtered++;
+			return;
+		}
+	} else {
+		mask = r->verdict;
+	}
+	forward(pl, r, fdtable_proc(&pl->fds, r->tgid, false), e->path, mask);
+}
+
+static void forget(uint32_t tgid, int32_t fd, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	if (pl->probe)
+		probe_forget_fd(pl->probe, tgid, fd);
+}
+
+/* Gone after exec, or maybe gone: entries from /proc are looked up again. */
+static bool exec_closes(const struct fd_entry *e, void *arg)
+{
+	(void)arg;
+	return e->flags & (FDE_CLOEXEC | FDE_FROM_PROC);
+}
+
+static bool in_range(const struct fd_entry *e, void *arg)
+{
+	const uint32_t *r = arg;
+
+	return (uint32_t)e->fd >= r[0] && (uint32_t)e->fd <= r[1];
+}
+
+static bool any_fd(const struct fd_entry *e, void *arg)
+{
+	(void)e;
+	(void)arg;
+	return true;
+}
+
+static void on_close_range(struct pipeline *pl, const struct se_record *r)
+{
+	struct proc_entry *p = fdtable_proc(&pl->fds, r->tgid, false);
+	uint32_t range[2] = {(uint32_t)r->fd, (uint32_t)r->arg};
+	struct fd_entry *e, *tmp;
+
+	if (!p)
+		return;
+	if ((r->arg >> 32) & CLOSE_RANGE_CLOEXEC_) {
+		HASH_ITER (hh, p->fds, e, tmp)
+			if (in_range(e, range))
+				e->flags |= FDE_CLOEXEC;
+		return;
+	}
+	fdtable_remove_if(&pl->fds, p, in_range, range, forget, pl);
+}
+
+static void on_dup(struct pipeline *pl, const struct se_record *r)
+{
+	struct fd_entry *old = fdtable_get(&pl->fds, r->tgid, (int32_t)r->arg), *e;
+
+	if (r->fd == (int32_t)r->arg)
+		return;
+	if (!old) {
+		fdtable_del(&pl->fds, r->tgid, r->fd);
+		return;
+	}
+	/* fdtable_set copies the path; old stays valid (a different fd). */
+	e = fdtable_set(&pl->fds, r->tgid, r->fd, old->path,
+			r->flags & SE_F_CLOEXEC ? FDE_CLOEXEC : 0);
+	if (e && (r->flags & SE_F_PENDING))
+		post_verdict(pl, e, r->verdict);
+}
+
+static void on_chdir(struct pipeline *pl, const struct se_record *r, size_t size)
+{
+	struct proc_entry *p = fdtable_proc(&pl->fds, r->tgid, true);
+	char path[PATH_MAX];
+
+	if (!p)
+		return;
+	if (r->kind == SE_CHDIR) {
+		if (resolve_named(pl, (const struct se_path_record *)r, size, path, sizeof(path)) ==
+		    0)
+			fdtable_set_cwd(p, path);
+		return;
+	}
+	/* fchdir */
+	struct fd_entry *e = fdtable_get(&pl->fds, r->tgid, r->fd);
+
+	if (e)
+		fdtable_set_cwd(p, e->path);
+	else if (path_proc_cwd(r->tgid, path, sizeof(path)) > 0)
+		fdtable_set_cwd(p, path);
+}
+
+void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
+{
+	struct pipeline *pl = ctx;
+	struct proc_entry *p;
+	struct fd_entry *e;
+
+	pl->stats.records++;
+	switch (r->kind) {
+	case SE_READ:
+	case SE_WRITE:
+		pl->stats.io_records++;
+		on_io(pl, r);
+		break;
+	case SE_OPEN:
+		if (size >= SE_PATH_RECORD_HDR)
+			on_open(pl, (const struct se_path_record *)r, size);
+		break;
+	case SE_CLOSE: fdtable_del(&pl->fds, r->tgid, r->fd); break;
+	case SE_CLOSE_RANGE: on_close_range(pl, r); break;
+	case SE_DUP: on_dup(pl, r); break;
+	case SE_SETFD:
+		e = fdtable_get(&pl->fds, r->tgid, r->fd);
+		if (e)
+			e->flags = r->arg ? e->flags | FDE_CLOEXEC : e->flags & ~FDE_CLOEXEC;
+		break;
+	case SE_CHDIR:
+	case SE_FCHDIR: on_chdir(pl, r, size); break;
+	case SE_EXEC:
+		p = fdtable_proc(&pl->fds, r->tgid, false);
+		if (p)
+			fdtable_remove_if(&pl->fds, p, exec_closes, NULL, forget, pl);
+		break;
+	case SE_EXIT:
+		p = fdtable_proc(&pl->fds, r->tgid, false);
+		if (p) {
+			fdtable_remove_if(&pl->fds, p, any_fd, NULL, forget, pl);
+			fdtable_drop_proc(&pl->fds, r->tgid);
+		}
+		break;
+	default: break;
+	}
+}

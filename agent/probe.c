@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "probe.h"
+
+#include <bcc/bcc_common.h>
+#include <bcc/libbpf.h>
+#include <bcc/perf_reader.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+extern const char sentinel_probe_text[];
+
+#define MAX_PROGS 4
+#define LOAD_LOG_SIZE (1 << 20)
+
+struct prog_spec {
+	const char *fn;	  /* function name bcc gives the probe */
+	int type;	  /* BPF_PROG_TYPE_* */
+	const char *cat;  /* tracepoint category, NULL for raw */
+	const char *name; /* tracepoint name */
+};
+
+static const struct prog_spec progs[] = {
+	{"raw_tracepoint__sys_exit", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "sys_exit"},
+	{"tracepoint__sched__sched_process_exec", BPF_PROG_TYPE_TRACEPOINT, "sched",
+	 "sched_process_exec"},
+	{"tracepoint__sched__sched_process_exit", BPF_PROG_TYPE_TRACEPOINT, "sched",
+	 "sched_process_exit"},
+};
+
+/* Perf transport: records of one drain, merged by timestamp before use. */
+struct perf_rec {
+	size_t off;
+	size_t size;
+};
+
+struct perf_batch {
+	char *buf;
+	size_t len, cap;
+	struct perf_rec *recs;
+	size_t n, ncap;
+	int oom;
+};
+
+struct probe {
+	void *mod;
+	int transport;
+	int prog_fd[MAX_PROGS];
+	int link_fd[MAX_PROGS];
+	unsigned nprogs;
+	int config_fd, fds_fd, verdicts_fd, comms_fd, counters_fd;
+	int ncpus_possible;
+	probe_record_fn cb;
+	void *cb_ctx;
+	/* ring buffer */
+	struct ring_buffer *rb;
+	/* perf buffer */
+	struct perf_reader **readers;
+	int nreaders;
+	uint64_t perf_lost;
+	struct perf_batch batch;
+};
+
+/*
+ * Parses a CPU list like "0-3,8,10-11" from sysfs. Stores up to @cap ids in
+ * @ids (may be NULL to only count) and returns how many CPUs it names.
+ */
+static int cpulist_read(const char *path, int *ids, int cap)
+{
+	char buf[256];
+	int n = 0;
+	FILE *f = fopen(path, "re");
+	char *p;
+
+	if (!f)
+		return -errno;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p)
+		return -EIO;
+	while (*p && *p != '\n') {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p)
+			return -EINVAL;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		for (long c = a; c <= b; c++, n++)
+			if (ids && n < cap)
+				ids[n] = (int)c;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+static int kernel_has_ringbuf(void)
+{
+	int fd = bcc_create_map(BPF_MAP_TYPE_RINGBUF, "se_probe_rb", 0, 0, 4096, 0);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+static int table_fd(struct probe *p, const char *name)
+{
+	int fd = bpf_table_fd(p->mod, name);
+
+	if (fd < 0)
+		log_error("BPF map missing from the probe", "map=%s", name);
+	return fd;
+}
+
+static int compile(struct probe *p, const struct probe_opts *o)
+{
+	char d_rb[32], d_pages[48], d_fds[48];
+	const char *cflags[] = {d_rb, d_pages, d_fds};
+	unsigned pages = o->ringbuf_kib / 4; /* 4 KiB pages */
+
+	snprintf(d_rb, sizeof(d_rb), "-DSE_RINGBUF=%d", p->transport == PROBE_RINGBUF);
+	snprintf(d_pages, sizeof(d_pages), "-DSE_RINGBUF_PAGES=%u", pages ? pages : 1);
+	snprintf(d_fds, sizeof(d_fds), "-DSE_FD_ENTRIES=%u", o->fd_entries);
+	p->mod = bpf_module_create_c_from_string(sentinel_probe_text, 0, cflags, 3, true, NULL);
+	if (!p->mod) {
+		log_error("compiling the BPF probe failed",
+			  "hint=\"kernel headers are needed at /lib/modules/$(uname -r)/build; "
+			  "run scripts/setup.sh or mount the node's /lib/modules and /usr/src\"");
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+static int load_prog(struct probe *p, const struct prog_spec *s, int *out)
+{
+	void *start = bpf_function_start(p->mod, s->fn);
+	size_t size = bpf_function_size(p->mod, s->fn);
+	char *vlog;
+	int fd;
+
+	if (!start) {
+		log_error("BPF function missing from the probe", "function=%s", s->fn);
+		return -ENOENT;
+	}
+	fd = bcc_func_load(p->mod, s->type, s->fn, start, (int)size, bpf_module_license(p->mod),
+			   bpf_module_kern_version(p->mod), 0, NULL, 0, NULL, -1);
+	if (fd >= 0) {
+		*out = fd;
+		return 0;
+	}
+	/* Load again with the verifier log so the error says why. */
+	vlog = malloc(LOAD_LOG_SIZE);
+	if (vlog) {
+		vlog[0] = '\0';
+		bcc_func_load(p->mod, s->type, s->fn, start, (int)size, bpf_module_license(p->mod),
+			      bpf_module_kern_version(p->mod), 1, vlog, LOAD_LOG_SIZE, NULL, -1);
+		fprintf(stderr, "%s\n", vlog);
+		free(vlog);
+	}
+	log_error(
+		"loading BPF program failed", "function=%s errno=%d hint=\"%s\"", s->fn, -fd,
+		-fd == EPERM
+			? "needs CAP_BPF+CAP_PERFMON (or CAP_SYS_ADMIN); run as root or privileged"
+			: "see the verifier log above");
+	return fd;
+}
+
+static int ringbuf_cb(void *ctx, void *data, size_t size)
+{
+	struct probe *p = ctx;
+
+	if (size >= sizeof(struct se_record))
+		p->cb(p->cb_ctx, data, size);
+	return 0;
+}
+
+static void perf_raw_cb(void *ctx, void *data, int size)
+{
+	struct probe *p = ctx;
+	struct perf_batch *b = &p->batch;
+
+	if (size < (int)sizeof(struct se_record) || b->oom)
+		return;
+	if (b->len + (size_t)size > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1 << 20;
+		char *n;
+
+		while (cap < b->len + (size_t)size)
+			cap *= 2;
+		n = realloc(b->buf, cap);
+		if (!n) {
+			b->oom = 1;
+			return;
+		}
+		b->buf = n;
+		b->cap = cap;
+	}
+	if (b->n == b->ncap) {
+		size_t ncap = b->ncap ? b->ncap * 2 : 4096;
+		struct perf_rec *n = realloc(b->recs, ncap * sizeof(*n));
+
+		if (!n) {
+			b->oom = 1;
+			return;
+		}
+		b->recs = n;
+		b->ncap = ncap;
+	}
+	memcpy(b->buf + b->len, data, (size_t)size);
+	b->recs[b->n].off = b->len;
+	b->recs[b->n++].size = (size_t)size;
+	/* keep records 8-byte aligned for the u64 fields */
+	b->len += ((size_t)size + 7) & ~(size_t)7;
+}
+
+static void perf_lost_cb(void *ctx, uint64_t lost)
+{
+	struct probe *p = ctx;
+
+	p->perf_lost += lost;
+}
+
+static int open_ringbuf(struct probe *p)
+{
+	int fd = table_fd(p, "events");
+
+	if (fd < 0)
+		return -ENOENT;
+	p->rb = bpf_new_ringbuf(fd, ringbuf_cb, p);
+	if (!p->rb) {
+		log_error("opening the BPF ring buffer failed", "errno=%d", errno);
+		return -errno ? -errno : -EINVAL;
+	}
+	return 0;
+}
+
+static int open_perf(struct probe *p, const struct probe_opts *o)
+{
+	int ids[1024];
+	int n = cpulist_read("/sys/devices/system/cpu/online", ids, 1024);
+	int map_fd = table_fd(p, "events");
+
+	if (n <= 0 || map_fd < 0)
+		return -EINVAL;
+	p->readers = calloc((size_t)n, sizeof(*p->readers));
+	if (!p->readers)
+		return -ENOMEM;
+	for (int i = 0; i < n && i < 1024; i++) {
+		/* Wake the reader only when a quarter of the buffer is used:
+		 * the timer drains the rest. */
+		struct bcc_perf_buffer_opts po = {
+			.pid = -1,
+			.cpu = ids[i],
+			.wakeup_events = (int)(o->perf_pages * 4096 / 4 / sizeof(struct se_record)),
+		};
+		struct perf_reader *r = bpf_open_perf_buffer_opts(perf_raw_cb, perf_lost_cb, p,
+								  (int)o->perf_pages, &po);
+		int fd;
+
+		if (!r) {
+			log_error("opening a perf buffer failed", "cpu=%d errno=%d", ids[i], errno);
+			return -EINVAL;
+		}
+		p->readers[p->nreaders++] = r;
+		fd = perf_reader_fd(r);
+		if (bpf_update_elem(map_fd, &ids[i], &fd, 0) != 0) {
+			log_error("registering a perf buffer failed", "cpu=%d errno=%d", ids[i],
+				  errno);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn cb, void *ctx)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	p->cb = cb;
+	p->cb_ctx = ctx;
+	for (unsigned i = 0; i < MAX_PROGS; i++)
+		p->prog_fd[i] = p->link_fd[i] = -1;
+	p->ncpus_possible = cpulist_read("/sys/devices/system/cpu/possible", NULL, 0);
+	if (p->ncpus_possible <= 0) {
+		err = -EINVAL;
+		goto fail;
+	}
+
+	p->transport =
+		o->transport ? o->transport : (kernel_has_ringbuf() ? PROBE_RINGBUF : PROBE_PERF);
+	if (p->transport == PROBE_RINGBUF && !o->transport) {
+		log_debug("BPF ring buffer available");
+	} else if (p->transport == PROBE_PERF && !o->transport) {
+		log_warn("kernel has no BPF ring buffer (needs 5.8+): using perf buffers");
+	}
+	err = compile(p, o);
+	if (err)
+		goto fail;
+	for (unsigned i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		err = load_prog(p, &progs[i], &p->prog_fd[i]);
+		if (err)
+			goto fail;
+		p->nprogs++;
+	}
+	p->config_fd = table_fd(p, "config");
+	p->fds_fd = table_fd(p, "fds");
+	p->verdicts_fd = table_fd(p, "verdicts");
+	p->comms_fd = table_fd(p, "comm_masks");
+	p->counters_fd = table_fd(p, "counters");
+	if (p->config_fd < 0 || p->fds_fd < 0 || p->verdicts_fd < 0 || p->comms_fd < 0 ||
+	    p->counters_fd < 0) {
+		err = -ENOENT;
+		goto fail;
+	}
+	err = p->transport == PROBE_RINGBUF ? open_ringbuf(p) : open_perf(p, o);
+	if (err)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	probe_close(p);
+	return err;
+}
+
+int probe_set_filter(struct probe *p, const struct se_config *cfg, const struct se_comm_key *comms,
+		     const uint64_t *comm_masks, size_t n_comms)
+{
+	int zero = 0;
+	struct se_comm_key key, next;
+	int more;
+
+	/* Comms first: the config's masks refer to them. Stale comms that no
+	 * rule lists any more are removed after. */
+	for (size_t i = 0; i < n_comms; i++) {
+		if (bpf_update_elem(p->comms_fd, (void *)&comms[i], (void *)&comm_masks[i], 0) !=
+		    0) {
+			log_error("updating comm filter failed", "errno=%d", errno);
+			return -errno;
+		}
+	}
+	more = bpf_get_first_key(p->comms_fd, &key, sizeof(key)) == 0;
+	while (more) {
+		size_t i;
+
+		more = bpf_get_next_key(p->comms_fd, &key, &next) == 0;
+		for (i = 0; i < n_comms; i++)
+			if (memcmp(&comms[i], &key, sizeof(key)) == 0)
+				break;
+		if (i == n_comms)
+			bpf_delete_elem(p->comms_fd, &key);
+		key = next;
+	}
+	if (bpf_update_elem(p->config_fd, &zero, (void *)cfg, 0) != 0) {
+		log_error("updating probe config failed", "errno=%d", errno);
+		return -errno;
+	}
+	return 0;
+}
+
+int probe_attach(struct probe *p)
+{
+	for (unsigned i = 0; i < p->nprogs; i++) {
+		const struct prog_spec *s = &progs[i];
+		int fd = s->cat ? bpf_attach_tracepoint(p->prog_fd[i], s->cat, s->name)
+				: bpf_attach_raw_tracepoint(p->prog_fd[i], s->name);
+
+		if (fd < 0) {
+			log_error("attaching to tracepoint failed",
+				  "tracepoint=%s%s%s errno=%d hint=%s",
+				  s->cat ? s->cat : "raw_syscalls", ":", s->name, errno,
+				  "\"is tracefs mounted at /sys/kernel/tracing? "
+				  "(scripts/setup.sh)\"");
+			return fd;
+		}
+		p->link_fd[i] = fd;
+	}
+	return 0;
+}
+
+static int cmp_ts(const void *a, const void *b, void *ctx)
+{
+	const char *buf = ctx;
+	const struct se_record *ra = (const void *)(buf + ((const struct perf_rec *)a)->off);
+	const struct se_record *rb = (const void *)(buf + ((const struct perf_rec *)b)->off);
+
+	return (ra->ts_ns > rb->ts_ns) - (ra->ts_ns < rb->ts_ns);
+}
+
+static int drain_perf(struct probe *p, int timeout_ms)
+{
+	struct perf_batch *b = &p->batch;
+	size_t n;
+
+	perf_reader_poll(p->nreaders, p->readers, timeout_ms);
+	/* poll() only drains buffers that signalled; with wake-ups rare,
+	 * consume every buffer explicitly. */
+	perf_reader_consume(p->nreaders, p->readers);
+	if (b->oom) {
+		log_error("out of memory buffering perf records; some were lost");
+		b->oom = 0;
+	}
+	/* Per-CPU buffers lose the order between CPUs; an open must be seen
+	 * before the write that uses its fd. */
+	if (b->n == 0)
+		return 0;
+	qsort_r(b->recs, b->n, sizeof(*b->recs), cmp_ts, b->buf);
+	for (size_t i = 0; i < b->n; i++)
+		p->cb(p->cb_ctx, (const void *)(b->buf + b->recs[i].off), b->recs[i].size);
+	n = b->n;
+	b->n = 0;
+	b->len = 0;
+	return (int)n;
+}
+
+int probe_drain(struct probe *p, int timeout_ms)
+{
+	int n;
+
+	if (p->transport == PROBE_PERF)
+		return drain_perf(p, timeout_ms);
+	/* Records come without wake-ups, so the poll usually times out;
+	 * then consume everything that is there. */
+	n = bpf_poll_ringbuf(p->rb, timeout_ms);
+	if (n < 0 && n != -EINTR)
+		return n;
+	n = bpf_consume_ringbuf(p->rb);
+	return n;
+}
+
+int probe_post_verdict(struct probe *p, uint64_t seq, uint64_t mask, uint32_t gen)
+{
+	struct se_verdict v = {.mask = mask, .gen = gen};
+
+	if (bpf_update_elem(p->verdicts_fd, &seq, &v, 0) != 0)
+		return -errno;
+	return 0;
+}
+
+int probe_forget_fd(struct probe *p, uint32_t tgid, int32_t fd)
+{
+	struct se_fd_key key = {.tgid = tgid, .fd = fd};
+
+	if (bpf_delete_elem(p->fds_fd, &key) != 0)
+		return -errno;
+	return 0;
+}
+
+int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX])
+{
+	uint64_t vals[p->ncpus_possible];
+
+	for (int i = 0; i < SE_CTR_MAX; i++) {
+		out[i] = 0;
+		/* per-CPU lookups return one value per possible CPU */
+		if (bpf_lookup_elem(p->counters_fd, &i, vals) != 0)
+			return -errno;
+		for (int c = 0; c < p->ncpus_possible; c++)
+			out[i] += vals[c];
+	}
+	return 0;
+}
+
+uint64_t probe_perf_lost(const struct probe *p)
+{
+	return p->perf_lost;
+}
+
+const char *probe_transport_name(const struct probe *p)
+{
+	return p->transport == PROBE_RINGBUF ? "ringbuf" : "perf";
+}
+
+unsigned probe_program_count(const struct probe *p)
+{
+	return p->nprogs;
+}
+
+void probe_detach(struct probe *p)
+{
+	/* Closing the attachment fd detaches: bpf_detach_tracepoint does
+	 * nothing for perf-event attachments. */
+	for (unsigned i = 0; i < MAX_PROGS; i++) {
+		if (p->link_fd[i] >= 0)
+			close(p->link_fd[i]);
+		p->link_fd[i] = -1;
+	}
+}
+
+void probe_close(struct probe *p)
+{
+	if (!p)
+		return;
+	probe_detach(p);
+	for (unsigned i = 0; i < MAX_PROGS; i++)
+		if (p->prog_fd[i] >= 0)
+			close(p->prog_fd[i]);
+	if (p->rb)
+		bpf_free_ringbuf(p->rb);
+	for (int i = 0; i < p->nreaders; i++)
+		perf_reader_free(p->readers[i]);
+	free(p->readers);
+	free(p->batch.buf);
+	free(p->batch.recs);
+	if (p->mod)
+		bpf_module_destroy(p->mod);
+	free(p);
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# clang-format and cppcheck over the project's C sources.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mapfile -t files < <(git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^probes/' || true)
+[ "${#files[@]}" -gt 0 ] || mapfile -t files < <(find agent common test -name '*.[ch]')
+status=0
+if ! clang-format --dry-run --Werror "${files[@]}"; then
+	echo "lint: clang-format differences (run: clang-format -i <file>)" >&2
+	status=1
+fi
+if ! cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	--inline-suppr --std=c11 -D_GNU_SOURCE -Icommon -Iagent -Iprobes \
+	--suppress=missingIncludeSystem "${files[@]}"; then
+	echo "lint: cppcheck findings" >&2
+	status=1
+fi
+[ "$status" -eq 0 ] && echo "lint: clean"
+exit "$status"

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Prepare a Debian 12 machine to build, test and run sentinel-ebpf.
+# Idempotent: safe to run again; it only installs or links what is missing.
+#
+#   - installs the Debian packages for the build, the tests and the run time;
+#   - makes libbcc find kernel headers (see link_kernel_headers below);
+#   - mounts tracefs and debugfs when they are missing.
+set -euo pipefail
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+warn() { printf 'setup: WARNING: %s\n' "$*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || { log "must run as root (installs packages, mounts tracefs)"; exit 1; }
+
+PACKAGES=(
+	# build
+	build-essential cmake pkg-config
+	# mandated libraries
+	libbpfcc-dev libyaml-dev libcivetweb-dev
+	libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev libgrpc-dev
+	# small well-kept helpers
+	uuid-dev uthash-dev
+	# tests and checks
+	libcmocka-dev jq clang-format cppcheck bpftool
+	# a kernel headers tree libbcc can fall back on
+	linux-headers-amd64
+)
+
+install_packages() {
+	local missing=()
+	local p
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	if [ "${#missing[@]}" -eq 0 ]; then
+		log "all ${#PACKAGES[@]} packages present"
+		return
+	fi
+	log "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# libbcc looks for /lib/modules/$(uname -r)/build (and .../source). When the
+# running kernel ships no headers (as on these VMs), link the distro's generic
+# headers there. Syscall tracepoints do not depend on struct layouts, so an
+# older headers tree is safe for our probes; anything that walks kernel
+# structs would not be.
+link_kernel_headers() {
+	local rel moddir build common
+	rel=$(uname -r)
+	moddir=/lib/modules/$rel
+	if [ -e "$moddir/build/include/linux/kconfig.h" ]; then
+		log "kernel headers for $rel found at $moddir/build"
+		return
+	fi
+	build=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1 || true)
+	common=$(ls -d /usr/src/linux-headers-*-common 2>/dev/null | sort -V | tail -n 1 || true)
+	if [ -z "$build" ] || [ -z "$common" ]; then
+		warn "no kernel headers for $rel and no linux-headers-amd64 tree under /usr/src"
+		return 1
+	fi
+	mkdir -p "$moddir"
+	ln -sfn "$build" "$moddir/build"
+	ln -sfn "$common" "$moddir/source"
+	warn "no headers for the running kernel $rel; linked the generic tree"
+	warn "  $moddir/build  -> $build"
+	warn "  $moddir/source -> $common"
+	warn "tracepoint probes are layout-independent, so this is safe for sentinel-ebpf"
+}
+
+mount_fs() {
+	local type=$1 dir=$2
+	if mountpoint -q "$dir"; then
+		return
+	fi
+	mkdir -p "$dir"
+	mount -t "$type" nodev "$dir"
+	log "mounted $type at $dir"
+}
+
+install_packages
+link_kernel_headers
+mount_fs tracefs /sys/kernel/tracing
+mount_fs debugfs /sys/kernel/debug
+log "ready"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Everything the tests need, from a fresh machine: set up, build under
+# ASan/UBSan, run unit and integration tests (real BPF, needs root), then the
+# style and static checks. Exit status 0 only if all passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh asan
+status=0
+ctest --test-dir build/asan --output-on-failure --timeout 600 || status=1
+bash scripts/lint.sh || status=1
+if [ "$status" -eq 0 ]; then echo "sentinel-ebpf tests: PASS"; else echo "sentinel-ebpf tests: FAIL"; fi
+exit "$status"

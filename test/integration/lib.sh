@@ -1,0 +1,125 @@
+# shellcheck shell=bash
+# Helpers for the agent's integration tests: start and stop the real agent,
+# run sentinel-workload, compare what the workload did with what the agent
+# reported. Needs root (BPF), jq.
+
+T_PASS=0
+T_FAIL=0
+AGENT_PID=
+TMP_ROOT=$(mktemp -d /tmp/sentinel-it.XXXXXX)
+
+cleanup_all() {
+	if [ -n "$AGENT_PID" ] && kill -0 "$AGENT_PID" 2>/dev/null; then
+		kill -KILL "$AGENT_PID" 2>/dev/null || true
+	fi
+	rm -rf "$TMP_ROOT"
+}
+trap cleanup_all EXIT
+
+ok() {
+	T_PASS=$((T_PASS + 1))
+	printf 'ok   %s\n' "$1"
+}
+
+fail() {
+	T_FAIL=$((T_FAIL + 1))
+	printf 'FAIL %s\n' "$1"
+	shift
+	[ $# -gt 0 ] && printf '     %s\n' "$@"
+	return 0
+}
+
+# check NAME EXPECTED ACTUAL
+check() {
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected: $2" "actual:   $3"; fi
+}
+
+# new_case NAME: a fresh directory for one case, in $D
+new_case() {
+	D=$TMP_ROOT/$1
+	mkdir -p "$D"
+}
+
+# start_agent OUTDIR [agent args...]: runs the agent, waits for ready.
+start_agent() {
+	local dir=$1
+	shift
+	: >"$dir/agent.err"
+	"$AGENT" --mode stdout "$@" >"$dir/agent.out" 2>"$dir/agent.err" &
+	AGENT_PID=$!
+	for _ in $(seq 1 600); do
+		grep -q 'msg="agent ready"' "$dir/agent.err" && return 0
+		if ! kill -0 "$AGENT_PID" 2>/dev/null; then
+			cat "$dir/agent.err" >&2
+			AGENT_PID=
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "agent not ready after 30 s" >&2
+	cat "$dir/agent.err" >&2
+	return 1
+}
+
+# stop_agent OUTDIR: SIGTERM, expects exit 0 and the summary line.
+stop_agent() {
+	local dir=$1 rc=0
+	# Let the last drain (10 ms timer) pick up the workload's final records.
+	sleep 0.2
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID" || rc=$?
+	AGENT_PID=
+	if [ "$rc" -ne 0 ]; then
+		fail "agent exits 0 on SIGTERM (exit $rc)" "$(tail -n 5 "$dir/agent.err")"
+		return 1
+	fi
+	grep -q 'msg=stopped' "$dir/agent.err" || {
+		fail "agent prints a summary on SIGTERM"
+		return 1
+	}
+}
+
+# summary_field OUTDIR KEY: a counter from the agent's summary line
+summary_field() {
+	grep 'msg=stopped' "$1/agent.err" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# workload OUTDIR STEP...: runs the workload. Its log goes beside OUTDIR,
+# not in it: the log's own writes are traced too.
+workload() {
+	local dir=$1
+	shift
+	"$WORKLOAD" --log "$dir.wl.log" "$@"
+}
+
+wl_pid() {
+	sed -n '1s/^pid=//p' "$1.wl.log"
+}
+
+# expected OUTDIR PREFIX: "type path bytes" per read/write the workload logged
+# under PREFIX, in order.
+expected() {
+	awk -v pfx="$2" '
+	/^syscall=/ {
+		delete kv
+		for (i = 1; i <= NF; i++) { split($i, a, "="); kv[a[1]] = substr($i, length(a[1]) + 2) }
+		s = kv["syscall"]
+		if (s ~ /^(read|pread64|readv|preadv|preadv2)$/) t = "file_read"
+		else if (s ~ /^(write|pwrite64|writev|pwritev|pwritev2)$/) t = "file_write"
+		else next
+		if (index(kv["abspath"], pfx) != 1 || kv["bytes"] == 0) next
+		print t, kv["abspath"], kv["bytes"]
+	}' "$1.wl.log"
+}
+
+# reported OUTDIR PID PREFIX: the same, from the agent's JSON lines
+reported() {
+	jq -r --arg pid "$2" --arg pfx "$3" \
+		'select(.data.pid == $pid and (.data.filename | startswith($pfx)))
+		 | "\(.event_type) \(.data.filename) \(.data.bytes)"' "$1/agent.out"
+}
+
+finish() {
+	printf '\n%d passed, %d failed\n' "$T_PASS" "$T_FAIL"
+	[ "$T_FAIL" -eq 0 ]
+}
