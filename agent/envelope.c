@@ -35,6 +35,7 @@ void envelope_source_init(struct envelope_source *src)
 	src->mono_to_real_ns = ts_ns(CLOCK_REALTIME) - ts_ns(CLOCK_MONOTONIC);
 	src->next_seq = 1;
 	src->rnd_used = sizeof(src->rnd);
+	envelope_new_id(src, src->agent_id);
 }
 
 static void refill(struct envelope_source *src)

@@ -38,6 +38,7 @@ struct envelope_source {
 	char namespace_[256];
 	int64_t mono_to_real_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	uint64_t next_seq;
+	char agent_id[ENVELOPE_UUID_LEN + 1]; /* this agent process; seq is scoped to it */
 	/* random bytes for v4 UUIDs, refilled in blocks */
 	unsigned char rnd[4096];
 	unsigned rnd_used;

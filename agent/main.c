@@ -104,7 +104,6 @@ static int load_config(struct agent *a, const struct options *o)
 		config_defaults(&a->cfg);
 		log_info("no config file; using built-in defaults");
 	} else if (config_load_file(&a->cfg, path, err, sizeof(err)) != 0) {
-		log_error("invalid config", "error=\"%s\"", err);
 		fprintf(stderr, "sentinel-agent: %s\n", err);
 		return -1;
 	}
@@ -233,15 +232,32 @@ static int wait_for_stop(struct agent *a, sigset_t *set)
 	}
 }
 
+static struct sink *make_sink(struct agent *a)
+{
+	const struct agent_config *c = &a->cfg;
+	struct sink_grpc_opts o = {
+		.endpoint = c->grpc.endpoint,
+		.batch_size = c->stream.batch_size,
+		.queue_length = c->stream.queue_length,
+		.flush_ms = 5,
+		.shutdown_grace_ms = 5000,
+		.tls = c->grpc.tls.enabled,
+		.ca_file = c->grpc.tls.ca_file,
+		.cert_file = c->grpc.tls.cert_file,
+		.key_file = c->grpc.tls.key_file,
+		.agent_id = a->pl.src.agent_id,
+	};
+
+	if (c->stream.mode == STREAM_STDOUT)
+		return sink_stdout_new(STDOUT_FILENO);
+	return sink_grpc_new(&o);
+}
+
 static int run(struct agent *a)
 {
 	sigset_t set;
 	int err;
 
-	if (a->cfg.stream.mode != STREAM_STDOUT) {
-		log_error("stream.mode grpc is not available in this build; use --mode stdout");
-		return -1;
-	}
 	/* Every thread inherits the blocked set; only sigwait() takes them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -250,10 +266,13 @@ static int run(struct agent *a)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	a->sink = sink_stdout_new(STDOUT_FILENO);
-	if (!a->sink)
+	pipeline_init(&a->pl, NULL);
+	a->sink = make_sink(a);
+	if (!a->sink) {
+		pipeline_free(&a->pl);
 		return -1;
-	pipeline_init(&a->pl, a->sink);
+	}
+	a->pl.sink = a->sink;
 	err = start_probe(a);
 	if (err)
 		goto out;
@@ -262,7 +281,8 @@ static int run(struct agent *a)
 		log_error("starting reader thread failed", "errno=%d", err);
 		goto out;
 	}
-	log_info("agent ready", "mode=stdout pid=%d", (int)getpid());
+	log_info("agent ready", "mode=%s pid=%d agent_id=%s",
+		 config_stream_mode_name(a->cfg.stream.mode), (int)getpid(), a->pl.src.agent_id);
 	wait_for_stop(a, &set);
 	pthread_join(a->reader, NULL);
 	/* Detach, then drain what the probe emitted before it went quiet. */

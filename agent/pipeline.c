@@ -159,6 +159,12 @@ static void on_open(struct pipeline *pl, const struct se_path_record *pr, size_t
 	char path[PATH_MAX];
 	struct fd_entry *e;
 
+	/* No kernel state (fds map full) means no close record will come:
+	 * keep nothing, events on this fd are looked up each time. */
+	if (pr->r.flags & SE_F_UNTRACKED) {
+		fdtable_del(&pl->fds, pr->r.tgid, pr->r.fd);
+		return;
+	}
 	if (resolve_named(pl, pr, size, path, sizeof(path)) != 0) {
 		/* Leave it unknown: the first event on the fd resolves it. */
 		fdtable_del(&pl->fds, pr->r.tgid, pr->r.fd);
@@ -198,11 +204,38 @@ static void forward(struct pipeline *pl, const struct se_record *r, struct proc_
 	sink_emit(pl->sink, &env);
 }
 
-static void on_io(struct pipeline *pl, const struct se_record *r)
+/* The fds map was full: the kernel keeps no state for this fd, so no close
+ * will reach us. Ask /proc every time and cache nothing, or a reused fd
+ * number would inherit a stale name. */
+static void on_untracked_io(struct pipeline *pl, const struct se_record *r)
 {
-	struct fd_entry *e = fdtable_get(&pl->fds, r->tgid, r->fd);
+	char path[PATH_MAX];
 	uint64_t mask;
 
+	fdtable_del(&pl->fds, r->tgid, r->fd);
+	if (path_proc_fd(r->tgid, r->fd, path, sizeof(path)) <= 0) {
+		pl->stats.unresolved++;
+		return;
+	}
+	mask = rules_match(pl->rules, (enum rule_event)(r->kind == SE_WRITE), r->comm,
+			   rules_path_mask(pl->rules, path));
+	if (!mask) {
+		pl->stats.user_filtered++;
+		return;
+	}
+	forward(pl, r, fdtable_proc(&pl->fds, r->tgid, false), path, mask);
+}
+
+static void on_io(struct pipeline *pl, const struct se_record *r)
+{
+	struct fd_entry *e;
+	uint64_t mask;
+
+	if (r->flags & SE_F_UNTRACKED) {
+		on_untracked_io(pl, r);
+		return;
+	}
+	e = fdtable_get(&pl->fds, r->tgid, r->fd);
 	if (!e)
 		e = resolve_unknown(pl, r->tgid, r->fd);
 	if (!e) {
@@ -210,9 +243,8 @@ static void on_io(struct pipeline *pl, const struct se_record *r)
 		pl->stats.unresolved++;
 		return;
 	}
-	if (r->flags & (SE_F_PENDING | SE_F_UNTRACKED)) {
-		if (r->flags & SE_F_PENDING)
-			post_verdict(pl, e, r->verdict);
+	if (r->flags & SE_F_PENDING) {
+		post_verdict(pl, e, r->verdict);
 		mask = rules_match(pl->rules, (enum rule_event)(r->kind == SE_WRITE), r->comm,
 				   path_mask(pl, e));
 		log_debug("pending event decided in user space",
@@ -280,7 +312,7 @@ static void on_dup(struct pipeline *pl, const struct se_record *r)
 
 	if (r->fd == (int32_t)r->arg)
 		return;
-	if (!old) {
+	if (!old || (r->flags & SE_F_UNTRACKED)) {
 		fdtable_del(&pl->fds, r->tgid, r->fd);
 		return;
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpulist.h"
 #include "log.h"
 
 extern const char sentinel_probe_text[];
@@ -65,39 +66,6 @@ struct probe {
 	uint64_t perf_lost;
 	struct perf_batch batch;
 };
-
-/*
- * Parses a CPU list like "0-3,8,10-11" from sysfs. Stores up to @cap ids in
- * @ids (may be NULL to only count) and returns how many CPUs it names.
- */
-static int cpulist_read(const char *path, int *ids, int cap)
-{
-	char buf[256];
-	int n = 0;
-	FILE *f = fopen(path, "re");
-	char *p;
-
-	if (!f)
-		return -errno;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (!p)
-		return -EIO;
-	while (*p && *p != '\n') {
-		char *end;
-		long a = strtol(p, &end, 10), b = a;
-
-		if (end == p)
-			return -EINVAL;
-		if (*end == '-')
-			b = strtol(end + 1, &end, 10);
-		for (long c = a; c <= b; c++, n++)
-			if (ids && n < cap)
-				ids[n] = (int)c;
-		p = *end == ',' ? end + 1 : end;
-	}
-	return n;
-}
 
 static int kernel_has_ringbuf(void)
 {

@@ -44,4 +44,31 @@ static inline void sink_destroy(struct sink *s)
 /* JSON lines on @fd (normally 1). */
 struct sink *sink_stdout_new(int fd);
 
+/* gRPC to a DetectorService (agent/sink_grpc.c). */
+struct sink_grpc_opts {
+	const char *endpoint;	    /* "host:port" (dns:/// added) or a gRPC target URI */
+	unsigned batch_size;	    /* envelopes per EventBatch */
+	unsigned queue_length;	    /* envelopes held, unsent + unacknowledged */
+	unsigned flush_ms;	    /* longest wait for a batch to fill */
+	unsigned shutdown_grace_ms; /* how long destroy() keeps flushing */
+	int tls;
+	const char *ca_file, *cert_file, *key_file;
+	const char *agent_id; /* goes into every envelope with its seq */
+};
+
+struct sink_grpc_stats {
+	uint64_t sent;	  /* envelopes handed to gRPC (incl. re-sends) */
+	uint64_t acked;	  /* answered by the detector */
+	uint64_t resent;  /* rewound after a broken stream */
+	uint64_t dropped; /* oldest dropped because the queue was full */
+	uint64_t queue_depth;
+	uint64_t reconnects;
+	uint64_t connected; /* 0/1: a stream is up */
+	uint64_t anomalies; /* verdicts with anomaly=true */
+	uint64_t responses;
+};
+
+struct sink *sink_grpc_new(const struct sink_grpc_opts *o);
+void sink_grpc_get_stats(struct sink *s, struct sink_grpc_stats *out);
+
 #endif

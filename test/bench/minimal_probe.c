@@ -15,6 +15,7 @@
  */
 #include <bcc/bcc_common.h>
 #include <bcc/libbpf.h>
+
 #include <errno.h>
 #include <linux/bpf.h>
 #include <signal.h>
@@ -24,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "cpulist.h"
 
 #define PROG "sentinel-minimal-probe"
 
@@ -55,29 +58,7 @@ static const char bpf_text[] = "BPF_PERCPU_ARRAY(counter, u64, 1);\n"
 /* Count of possible CPUs: what a per-CPU map lookup returns values for. */
 static int possible_cpus(void)
 {
-	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
-	char buf[256], *p;
-	int n = 0;
-
-	if (!f)
-		return -errno;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (!p)
-		return -EIO;
-	/* "0-3,8,10-11" */
-	while (*p && *p != '\n') {
-		char *end;
-		long a = strtol(p, &end, 10), b = a;
-
-		if (end == p)
-			return -EINVAL;
-		if (*end == '-')
-			b = strtol(end + 1, &end, 10);
-		n += b - a + 1;
-		p = *end == ',' ? end + 1 : end;
-	}
-	return n;
+	return cpulist_read("/sys/devices/system/cpu/possible", NULL, 0);
 }
 
 static double now_s(void)

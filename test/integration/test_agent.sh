@@ -249,6 +249,15 @@ t_bad_rules() {
 	rc=0
 	"$AGENT" --check >/dev/null 2>&1 || rc=$?
 	check "defaults: --check with built-in config and rules exits 0" 0 "$rc"
+	printf 'stream:\n  mode: grpc\n  batchSize: lots\n' >"$D/bad-config.yaml"
+	rc=0
+	err=$("$AGENT" --check --config "$D/bad-config.yaml" 2>&1) || rc=$?
+	check "bad config: --check exits 1" 1 "$rc"
+	if grep -q "$D/bad-config.yaml:3:14: .*expected an integer" <<<"$err"; then
+		ok "bad config: error names file:line:column and what was expected"
+	else
+		fail "bad config: error names file:line:column and what was expected" "$err"
+	fi
 }
 
 t_syscall_families

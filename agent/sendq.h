@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sendq: the bounded, ordered buffer between the reader thread and the gRPC
+ * sender. Envelopes enter packed (protobuf bytes) in sequence order and
+ * leave only when the detector has answered them:
+ *
+ *     head ........ sent ........ tail
+ *     [ sent, not yet answered | not yet sent ]
+ *
+ * A completed gRPC send only means the library took the bytes; the
+ * detector's responses are the acknowledgements. After a reconnect,
+ * sendq_rewind() makes everything unanswered "not yet sent" again
+ * (at-least-once). When full, the oldest entry is dropped and counted: the
+ * producer never waits.
+ *
+ * Thread-safe: one producer, one consumer, one mutex.
+ */
+#ifndef SENTINEL_SENDQ_H
+#define SENTINEL_SENDQ_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SENDQ_ID_LEN 36
+
+struct sendq_item {
+	uint64_t seq;
+	uint64_t enq_ns; /* CLOCK_MONOTONIC when queued */
+	uint8_t *data;	 /* packed EventEnvelope, owned */
+	uint32_t len;
+	char event_id[SENDQ_ID_LEN + 1];
+};
+
+struct sendq_stats {
+	uint64_t depth; /* entries held (unanswered + unsent) */
+	uint64_t unsent;
+	uint64_t dropped; /* oldest entries dropped because full */
+	uint64_t acked;
+	uint64_t resent; /* entries rewound for sending again */
+};
+
+struct sendq {
+	pthread_mutex_t lock;
+	struct sendq_item *ring;
+	size_t cap;
+	uint64_t head, sent, tail; /* monotonically increasing positions */
+	struct sendq_stats st;
+};
+
+int sendq_init(struct sendq *q, size_t cap);
+void sendq_free(struct sendq *q);
+
+/* Producer. Takes ownership of @data (freed on drop or ack). */
+void sendq_push(struct sendq *q, uint64_t seq, uint8_t *data, uint32_t len, const char *event_id);
+
+/* Consumer: how many unsent, and the age in ns of the oldest unsent. */
+size_t sendq_unsent(struct sendq *q, uint64_t now_ns, uint64_t *oldest_age_ns);
+
+/*
+ * Copies up to @max unsent entries into @out and marks them sent.
+ * @batch != 0: as the body of an EventBatch (each entry as field 1,
+ * length-delimited) so the entries need no re-packing; else exactly one
+ * entry, as is. @out is grown with realloc; returns the entry count (0 if
+ * none or out of memory).
+ */
+size_t sendq_take(struct sendq *q, size_t max, int batch, uint8_t **out, size_t *out_cap,
+		  size_t *out_len);
+
+/* The detector answered everything up to and including @seq. */
+void sendq_ack_seq(struct sendq *q, uint64_t seq);
+/* An answer without seq (older detectors): answers come in order, so
+ * everything up to the entry with @event_id is answered. */
+void sendq_ack_event_id(struct sendq *q, const char *event_id);
+/* The stream broke: send every unanswered entry again. Returns how many. */
+size_t sendq_rewind(struct sendq *q);
+
+void sendq_get_stats(struct sendq *q, struct sendq_stats *out);
+
+#endif

@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * gRPC sink: envelopes to a DetectorService over one long-lived stream,
+ * on the gRPC core C API.
+ *
+ * The reader thread packs each envelope (protobuf-c) and pushes it into a
+ * sendq; it never waits on the network. A sender thread owns the channel
+ * and its completion queue and runs one call at a time:
+ *
+ *   StreamEventBatches (EventBatch of up to batchSize, sent when full or
+ *   after flush_ms) -- or, when the detector answers UNIMPLEMENTED,
+ *   StreamEvents (one envelope per message), said once in the log.
+ *
+ * gRPC core allows one send in flight per call; a completed send only
+ * means the library took the bytes. The detector's responses acknowledge
+ * envelopes (by seq, or by event_id in order for detectors that predate
+ * seq); a broken stream rewinds the sendq so the unanswered are sent again
+ * on the next call (at-least-once while the sendq holds them).
+ */
+#include <errno.h>
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/slice.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "events.pb-c.h"
+#include "log.h"
+#include "sendq.h"
+#include "sink.h"
+
+#define METHOD_BATCHES "/sentinel.v1.DetectorService/StreamEventBatches"
+#define METHOD_EVENTS "/sentinel.v1.DetectorService/StreamEvents"
+#define POLL_MS 5
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+enum tag_kind { TAG_START = 1, TAG_SEND, TAG_RECV, TAG_STATUS };
+
+/* One call to the detector; a new one after each failure. */
+struct stream {
+	grpc_call *call;
+	int ops_pending;
+	int send_busy;
+	int status_done;
+	int up; /* the server sent its initial metadata */
+	grpc_metadata_array md_initial, md_trailing;
+	grpc_status_code status;
+	grpc_slice details;
+	grpc_byte_buffer *recv_buf;
+	grpc_byte_buffer *send_buf;
+};
+
+struct sink_grpc {
+	struct sink base;
+	struct sink_grpc_opts o;
+	char *target;
+	char *agent_id;
+	struct sendq q;
+	pthread_t sender;
+	atomic_int stop;
+	atomic_int connected;
+	atomic_ullong sent, reconnects, anomalies, responses;
+	/* sender thread only */
+	grpc_channel *channel;
+	grpc_completion_queue *cq;
+	struct stream st;
+	int batch_mode;
+	unsigned backoff_ms;
+	uint64_t next_attempt_ns;
+	uint8_t *buf;
+	size_t buf_cap;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+static void *tag(enum tag_kind k)
+{
+	return (void *)(uintptr_t)k;
+}
+
+/* ---- reader side ---- */
+
+static int grpc_emit(struct sink *base, const struct envelope *e)
+{
+	struct sink_grpc *s = (struct sink_grpc *)base;
+	Sentinel__V1__EventEnvelope env = SENTINEL__V1__EVENT_ENVELOPE__INIT;
+	Sentinel__V1__EventEnvelope__DataEntry d[5];
+	Sentinel__V1__EventEnvelope__DataEntry *dp[5];
+	static const char *const keys[5] = {"filename", "bytes", "comm", "pid", "tid"};
+	char bytes[24], pid[12], tid[12];
+	char *vals[5] = {(char *)e->filename, bytes, (char *)e->comm, pid, tid};
+	uint8_t *buf;
+	size_t len;
+
+	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)e->bytes);
+	snprintf(pid, sizeof(pid), "%u", e->pid);
+	snprintf(tid, sizeof(tid), "%u", e->tid);
+	for (int i = 0; i < 5; i++) {
+		sentinel__v1__event_envelope__data_entry__init(&d[i]);
+		d[i].key = (char *)keys[i];
+		d[i].value = vals[i];
+		dp[i] = &d[i];
+	}
+	env.event_id = (char *)e->event_id;
+	env.hostname = (char *)e->hostname;
+	env.pod_name = (char *)e->pod;
+	env.namespace_ = (char *)e->namespace_;
+	env.container_id = (char *)e->container_id;
+	env.event_type = (char *)e->event_type;
+	env.n_data = 5;
+	env.data = dp;
+	env.ts_unix_nano = e->ts_unix_nano;
+	env.seq = e->seq;
+	env.agent_id = s->agent_id;
+	len = sentinel__v1__event_envelope__get_packed_size(&env);
+	buf = malloc(len ? len : 1);
+	if (!buf) {
+		base->errors++;
+		return -ENOMEM;
+	}
+	sentinel__v1__event_envelope__pack(&env, buf);
+	sendq_push(&s->q, e->seq, buf, (uint32_t)len, e->event_id);
+	base->emitted++;
+	return 0;
+}
+
+static int grpc_flush(struct sink *base)
+{
+	(void)base; /* the sender thread sends on its own clock */
+	return 0;
+}
+
+/* ---- sender thread: one call ---- */
+
+static int start_batch(struct sink_grpc *s, grpc_op *ops, size_t n, enum tag_kind k)
+{
+	grpc_call_error err = grpc_call_start_batch(s->st.call, ops, n, tag(k), NULL);
+
+	if (err != GRPC_CALL_OK) {
+		log_error("grpc: starting an operation failed", "op=%d error=%d", k, err);
+		return -1;
+	}
+	s->st.ops_pending++;
+	return 0;
+}
+
+static void post_recv(struct sink_grpc *s)
+{
+	grpc_op op = {.op = GRPC_OP_RECV_MESSAGE};
+
+	op.data.recv_message.recv_message = &s->st.recv_buf;
+	start_batch(s, &op, 1, TAG_RECV);
+}
+
+static void start_stream(struct sink_grpc *s)
+{
+	struct stream *st = &s->st;
+	grpc_op ops[2] = {{0}};
+	grpc_op status = {.op = GRPC_OP_RECV_STATUS_ON_CLIENT};
+	const char *method = s->batch_mode ? METHOD_BATCHES : METHOD_EVENTS;
+	size_t rewound;
+
+	memset(st, 0, sizeof(*st));
+	grpc_metadata_array_init(&st->md_initial);
+	grpc_metadata_array_init(&st->md_trailing);
+	/* A stream lives as long as the agent: no deadline. */
+	st->call = grpc_channel_create_call(s->channel, NULL, GRPC_PROPAGATE_DEFAULTS, s->cq,
+					    grpc_slice_from_static_string(method), NULL,
+					    gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	/* Wait for the detector instead of failing at once while it is down. */
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[0].flags = GRPC_INITIAL_METADATA_WAIT_FOR_READY;
+	ops[1].op = GRPC_OP_RECV_INITIAL_METADATA;
+	ops[1].data.recv_initial_metadata.recv_initial_metadata = &st->md_initial;
+	start_batch(s, ops, 2, TAG_START);
+	status.data.recv_status_on_client.trailing_metadata = &st->md_trailing;
+	status.data.recv_status_on_client.status = &st->status;
+	status.data.recv_status_on_client.status_details = &st->details;
+	start_batch(s, &status, 1, TAG_STATUS);
+	post_recv(s);
+	rewound = sendq_rewind(&s->q);
+	if (rewound)
+		log_info("grpc: re-sending unacknowledged events", "count=%zu", rewound);
+}
+
+static void end_stream(struct sink_grpc *s)
+{
+	struct stream *st = &s->st;
+
+	grpc_call_unref(st->call);
+	st->call = NULL;
+	grpc_metadata_array_destroy(&st->md_initial);
+	grpc_metadata_array_destroy(&st->md_trailing);
+	grpc_slice_unref(st->details);
+}
+
+static void maybe_send(struct sink_grpc *s, uint64_t now, int draining)
+{
+	struct stream *st = &s->st;
+	grpc_op op = {.op = GRPC_OP_SEND_MESSAGE};
+	uint64_t age;
+	size_t unsent = sendq_unsent(&s->q, now, &age), n, len;
+	grpc_slice slice;
+
+	if (!unsent)
+		return;
+	/* Wait a little for a batch to fill, but not past flush_ms. */
+	if (s->batch_mode && unsent < s->o.batch_size && age < s->o.flush_ms * 1000000ULL &&
+	    !draining)
+		return;
+	n = sendq_take(&s->q, s->o.batch_size, s->batch_mode, &s->buf, &s->buf_cap, &len);
+	if (!n)
+		return;
+	slice = grpc_slice_from_copied_buffer((const char *)s->buf, len);
+	st->send_buf = grpc_raw_byte_buffer_create(&slice, 1);
+	grpc_slice_unref(slice);
+	op.data.send_message.send_message = st->send_buf;
+	if (start_batch(s, &op, 1, TAG_SEND) != 0) {
+		grpc_byte_buffer_destroy(st->send_buf);
+		st->send_buf = NULL;
+		return;
+	}
+	st->send_busy = 1;
+	atomic_fetch_add(&s->sent, n);
+}
+
+static void on_response(struct sink_grpc *s, const Sentinel__V1__DetectionResponse *r)
+{
+	atomic_fetch_add(&s->responses, 1);
+	if (r->seq)
+		sendq_ack_seq(&s->q, r->seq);
+	else if (r->event_id)
+		sendq_ack_event_id(&s->q, r->event_id);
+	if (r->anomaly) {
+		char reason[512];
+
+		atomic_fetch_add(&s->anomalies, 1);
+		log_warn("detector: anomaly", "event_id=%s score=%.3f reason=%s seq=%llu",
+			 r->event_id ? r->event_id : "", r->score,
+			 log_quote(reason, sizeof(reason), r->reason ? r->reason : ""),
+			 (unsigned long long)r->seq);
+	}
+}
+
+static void on_message(struct sink_grpc *s, grpc_byte_buffer *bb)
+{
+	grpc_byte_buffer_reader rd;
+	grpc_slice all;
+
+	if (!grpc_byte_buffer_reader_init(&rd, bb))
+		return;
+	all = grpc_byte_buffer_reader_readall(&rd);
+	grpc_byte_buffer_reader_destroy(&rd);
+	if (s->batch_mode) {
+		Sentinel__V1__DetectionBatch *b = sentinel__v1__detection_batch__unpack(
+			NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+
+		if (b) {
+			for (size_t i = 0; i < b->n_responses; i++)
+				on_response(s, b->responses[i]);
+			sentinel__v1__detection_batch__free_unpacked(b, NULL);
+		}
+	} else {
+		Sentinel__V1__DetectionResponse *r = sentinel__v1__detection_response__unpack(
+			NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+
+		if (r) {
+			on_response(s, r);
+			sentinel__v1__detection_response__free_unpacked(r, NULL);
+		}
+	}
+	grpc_slice_unref(all);
+}
+
+static void on_status(struct sink_grpc *s)
+{
+	struct stream *st = &s->st;
+	char *details = grpc_slice_to_c_string(st->details);
+	char q[512];
+	uint64_t now = mono_ns();
+
+	atomic_store(&s->connected, 0);
+	if (st->status == GRPC_STATUS_UNIMPLEMENTED && s->batch_mode) {
+		log_warn("grpc: detector has no StreamEventBatches; falling back to StreamEvents "
+			 "(one event per message)");
+		s->batch_mode = 0;
+		s->next_attempt_ns = now;
+	} else {
+		if (!atomic_load(&s->stop))
+			log_warn("grpc: stream to detector ended",
+				 "status=%d details=%s retry_ms=%u", st->status,
+				 log_quote(q, sizeof(q), details), s->backoff_ms);
+		s->next_attempt_ns = now + s->backoff_ms * 1000000ULL;
+		s->backoff_ms =
+			s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+	}
+	gpr_free(details);
+}
+
+static void handle(struct sink_grpc *s, enum tag_kind k, int ok)
+{
+	struct stream *st = &s->st;
+
+	st->ops_pending--;
+	switch (k) {
+	case TAG_START:
+		if (ok) {
+			st->up = 1;
+			atomic_store(&s->connected, 1);
+			s->backoff_ms = BACKOFF_MIN_MS;
+			log_info("grpc: stream to detector up", "target=%s method=%s", s->target,
+				 s->batch_mode ? "StreamEventBatches" : "StreamEvents");
+		}
+		break;
+	case TAG_SEND:
+		st->send_busy = 0;
+		grpc_byte_buffer_destroy(st->send_buf);
+		st->send_buf = NULL;
+		break;
+	case TAG_RECV:
+		if (ok && st->recv_buf) {
+			on_message(s, st->recv_buf);
+			grpc_byte_buffer_destroy(st->recv_buf);
+			st->recv_buf = NULL;
+			if (!st->status_done)
+				post_recv(s);
+		}
+		break;
+	case TAG_STATUS:
+		st->status_done = 1;
+		on_status(s);
+		break;
+	}
+	if (st->status_done && st->ops_pending == 0) {
+		end_stream(s);
+		if (!atomic_load(&s->stop))
+			atomic_fetch_add(&s->reconnects, 1);
+	}
+}
+
+/* ---- sender thread: channel and loop ---- */
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)n + 1);
+		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else if (buf) {
+			buf[n] = '\0';
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static grpc_channel_credentials *make_creds(const struct sink_grpc_opts *o)
+{
+	grpc_ssl_pem_key_cert_pair pair = {0};
+	grpc_channel_credentials *c = NULL;
+	char *ca = NULL, *cert = NULL, *key = NULL;
+
+	if (!o->tls)
+		return grpc_insecure_credentials_create();
+	if (o->ca_file && *o->ca_file && !(ca = read_file(o->ca_file))) {
+		log_error("grpc.tls.caFile unreadable", "path=%s errno=%d", o->ca_file, errno);
+		goto cleanup;
+	}
+	if (o->cert_file && *o->cert_file) {
+		cert = read_file(o->cert_file);
+		key = o->key_file && *o->key_file ? read_file(o->key_file) : NULL;
+		if (!cert || !key) {
+			log_error("grpc.tls: certFile and keyFile must both be readable for mTLS",
+				  "cert=%s key=%s", o->cert_file, o->key_file ? o->key_file : "");
+			goto cleanup;
+		}
+		pair.cert_chain = cert;
+		pair.private_key = key;
+	}
+	/* NULL roots: gRPC's default roots (GRPC_DEFAULT_SSL_ROOTS_FILE_PATH). */
+	c = grpc_ssl_credentials_create(ca, cert ? &pair : NULL, NULL, NULL);
+cleanup:
+	free(ca);
+	free(cert);
+	free(key);
+	return c;
+}
+
+static int open_channel(struct sink_grpc *s)
+{
+	grpc_arg args[] = {
+		/* dns:/// resolves every detector replica; round_robin spreads
+		 * agents' streams over them (the detector also caps connection
+		 * age so long-lived streams move to new replicas). */
+		{.type = GRPC_ARG_STRING,
+		 .key = GRPC_ARG_LB_POLICY_NAME,
+		 .value.string = "round_robin"},
+		{.type = GRPC_ARG_INTEGER,
+		 .key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+		 .value.integer = BACKOFF_MIN_MS},
+		{.type = GRPC_ARG_INTEGER,
+		 .key = GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+		 .value.integer = BACKOFF_MIN_MS},
+		{.type = GRPC_ARG_INTEGER,
+		 .key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+		 .value.integer = BACKOFF_MAX_MS},
+		{.type = GRPC_ARG_INTEGER,
+		 .key = GRPC_ARG_KEEPALIVE_TIME_MS,
+		 .value.integer = 30000},
+		{.type = GRPC_ARG_INTEGER,
+		 .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+		 .value.integer = 64 << 20},
+	};
+	grpc_channel_args ca = {.num_args = sizeof(args) / sizeof(args[0]), .args = args};
+	grpc_channel_credentials *creds = make_creds(&s->o);
+
+	if (!creds)
+		return -EINVAL;
+	s->channel = grpc_channel_create(s->target, creds, &ca);
+	grpc_channel_credentials_release(creds);
+	s->cq = grpc_completion_queue_create_for_next(NULL);
+	return s->channel && s->cq ? 0 : -ENOMEM;
+}
+
+static void close_channel(struct sink_grpc *s)
+{
+	grpc_event ev;
+
+	if (s->st.call) {
+		grpc_call_cancel(s->st.call, NULL);
+		while (s->st.call) {
+			ev = grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME),
+							NULL);
+			if (ev.type != GRPC_OP_COMPLETE)
+				break;
+			handle(s, (enum tag_kind)(uintptr_t)ev.tag, ev.success);
+		}
+	}
+	if (s->channel)
+		grpc_channel_destroy(s->channel);
+	if (s->cq) {
+		grpc_completion_queue_shutdown(s->cq);
+		do {
+			ev = grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME),
+							NULL);
+		} while (ev.type != GRPC_QUEUE_SHUTDOWN);
+		grpc_completion_queue_destroy(s->cq);
+	}
+}
+
+static gpr_timespec in_ms(unsigned ms)
+{
+	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
+}
+
+static int drained(struct sink_grpc *s)
+{
+	struct sendq_stats qs;
+
+	sendq_get_stats(&s->q, &qs);
+	return qs.depth == 0;
+}
+
+static void *sender_main(void *arg)
+{
+	struct sink_grpc *s = arg;
+	uint64_t grace_end = 0;
+
+	for (;;) {
+		uint64_t now = mono_ns();
+		int stopping = atomic_load(&s->stop);
+		grpc_event ev;
+
+		if (stopping) {
+			/* Flush what we hold, for a bounded time. */
+			if (!grace_end)
+				grace_end = now + s->o.shutdown_grace_ms * 1000000ULL;
+			if (drained(s) || now >= grace_end)
+				break;
+		}
+		if (!s->st.call && now >= s->next_attempt_ns)
+			start_stream(s);
+		if (s->st.call && !s->st.send_busy && !s->st.status_done)
+			maybe_send(s, now, stopping);
+		ev = grpc_completion_queue_next(s->cq, in_ms(POLL_MS), NULL);
+		if (ev.type == GRPC_OP_COMPLETE)
+			handle(s, (enum tag_kind)(uintptr_t)ev.tag, ev.success);
+	}
+	close_channel(s);
+	return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+static void grpc_destroy(struct sink *base)
+{
+	struct sink_grpc *s = (struct sink_grpc *)base;
+	struct sendq_stats qs;
+
+	atomic_store(&s->stop, 1);
+	pthread_join(s->sender, NULL);
+	sendq_get_stats(&s->q, &qs);
+	if (qs.depth)
+		log_warn("grpc: events not acknowledged by the detector at shutdown",
+			 "count=%llu unsent=%llu", (unsigned long long)qs.depth,
+			 (unsigned long long)qs.unsent);
+	log_info("grpc sink stopped",
+		 "emitted=%llu sent=%llu acked=%llu resent=%llu dropped=%llu unacked=%llu "
+		 "reconnects=%llu anomalies=%llu",
+		 (unsigned long long)base->emitted, (unsigned long long)atomic_load(&s->sent),
+		 (unsigned long long)qs.acked, (unsigned long long)qs.resent,
+		 (unsigned long long)qs.dropped, (unsigned long long)qs.depth,
+		 (unsigned long long)atomic_load(&s->reconnects),
+		 (unsigned long long)atomic_load(&s->anomalies));
+	base->errors += qs.depth;
+	sendq_free(&s->q);
+	grpc_shutdown();
+	free(s->buf);
+	free(s->target);
+	free(s->agent_id);
+	free(s);
+}
+
+static const struct sink_ops grpc_ops = {
+	.emit = grpc_emit,
+	.flush = grpc_flush,
+	.destroy = grpc_destroy,
+};
+
+/* "host:port" -> "dns:///host:port"; targets with a scheme are kept. */
+static char *make_target(const char *endpoint)
+{
+	char *t = NULL;
+
+	if (strstr(endpoint, "://") || strncmp(endpoint, "dns:", 4) == 0 ||
+	    strncmp(endpoint, "unix:", 5) == 0 || strncmp(endpoint, "ipv4:", 5) == 0 ||
+	    strncmp(endpoint, "ipv6:", 5) == 0)
+		return strdup(endpoint);
+	if (asprintf(&t, "dns:///%s", endpoint) < 0)
+		return NULL;
+	return t;
+}
+
+struct sink *sink_grpc_new(const struct sink_grpc_opts *o)
+{
+	struct sink_grpc *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->base.ops = &grpc_ops;
+	s->o = *o;
+	s->batch_mode = 1;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	s->target = make_target(o->endpoint);
+	s->agent_id = strdup(o->agent_id ? o->agent_id : "");
+	if (!s->target || !s->agent_id || sendq_init(&s->q, o->queue_length) != 0)
+		goto fail;
+	grpc_init();
+	if (open_channel(s) != 0) {
+		close_channel(s);
+		grpc_shutdown();
+		goto fail;
+	}
+	if (pthread_create(&s->sender, NULL, sender_main, s) != 0) {
+		close_channel(s);
+		grpc_shutdown();
+		goto fail;
+	}
+	log_info("grpc sink started", "target=%s batch_size=%u queue_length=%u tls=%s", s->target,
+		 o->batch_size, o->queue_length, o->tls ? "on" : "off");
+	return &s->base;
+fail:
+	sendq_free(&s->q);
+	free(s->target);
+	free(s->agent_id);
+	free(s);
+	return NULL;
+}
+
+void sink_grpc_get_stats(struct sink *base, struct sink_grpc_stats *out)
+{
+	struct sink_grpc *s = (struct sink_grpc *)base;
+	struct sendq_stats qs;
+
+	sendq_get_stats(&s->q, &qs);
+	out->sent = atomic_load(&s->sent);
+	out->acked = qs.acked;
+	out->resent = qs.resent;
+	out->dropped = qs.dropped;
+	out->queue_depth = qs.depth;
+	out->reconnects = atomic_load(&s->reconnects);
+	out->connected = atomic_load(&s->connected);
+	out->anomalies = atomic_load(&s->anomalies);
+	out->responses = atomic_load(&s->responses);
+}

@@ -1,0 +1,1023 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests: the user-space data path (agent/pipeline.c) without a probe.
+ * Kernel records are built by hand, envelopes are captured by a test sink.
+ *
+ * FAKE/FAKE2 are tgids no process has (no /proc entry): nothing may be
+ * resolved through /proc for them. Tests of the /proc fallbacks use the
+ * test's own pid and fds it really opened.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pipeline.h"
+
+#define FAKE 0x7ffffff0u
+#define FAKE2 0x7ffffff1u
+#define AT_FDCWD_ (-100)
+#define CLOSE_RANGE_CLOEXEC_ (1ULL << 2)
+#define MAXEV 64
+#define NODE "unit-node"
+
+struct cap {
+	char event_id[ENVELOPE_UUID_LEN + 1];
+	char event_type[16];
+	uint64_t ts_unix_nano;
+	char hostname[256];
+	char container_id[80];
+	char filename[PATH_MAX];
+	uint64_t bytes;
+	char comm[SE_COMM_LEN + 1];
+	uint32_t pid, tid;
+	uint64_t rule_mask;
+	uint64_t seq;
+};
+
+struct test_sink {
+	struct sink base; /* first: the ops get &base */
+	struct cap ev[MAXEV];
+	size_t n;
+};
+
+struct fx {
+	struct test_sink ts;
+	struct pipeline pl;
+	struct ruleset rs;
+};
+
+static int ts_emit(struct sink *s, const struct envelope *e)
+{
+	struct test_sink *t = (struct test_sink *)s;
+	struct cap *c;
+
+	if (t->n >= MAXEV)
+		fail_msg("too many envelopes");
+	c = &t->ev[t->n++];
+	memcpy(c->event_id, e->event_id, sizeof(c->event_id));
+	snprintf(c->event_type, sizeof(c->event_type), "%s", e->event_type);
+	c->ts_unix_nano = e->ts_unix_nano;
+	snprintf(c->hostname, sizeof(c->hostname), "%s", e->hostname);
+	snprintf(c->container_id, sizeof(c->container_id), "%s", e->container_id);
+	snprintf(c->filename, sizeof(c->filename), "%s", e->filename);
+	c->bytes = e->bytes;
+	memcpy(c->comm, e->comm, sizeof(c->comm));
+	c->pid = e->pid;
+	c->tid = e->tid;
+	c->rule_mask = e->rule_mask;
+	c->seq = e->seq;
+	s->emitted++;
+	return 0;
+}
+
+static int ts_flush(struct sink *s)
+{
+	(void)s;
+	return 0;
+}
+
+static void ts_destroy(struct sink *s)
+{
+	(void)s;
+}
+
+static const struct sink_ops ts_ops = {ts_emit, ts_flush, ts_destroy};
+
+static void load_rules(struct fx *f, const char *text)
+{
+	char err[512] = "";
+
+	rules_free(&f->rs);
+	if (rules_load_string(&f->rs, text, "t.yaml", err, sizeof(err)))
+		fail_msg("rules: %s", err);
+	assert_int_equal(pipeline_set_rules(&f->pl, &f->rs), 0);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[512] = "";
+
+	if (!f)
+		return -1;
+	f->ts.base.ops = &ts_ops;
+	pipeline_init(&f->pl, &f->ts.base);
+	if (rules_load_string(&f->rs, rules_default_text(), RULES_DEFAULT_NAME, err, sizeof(err))) {
+		free(f);
+		return -1;
+	}
+	if (pipeline_set_rules(&f->pl, &f->rs))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	pipeline_free(&f->pl);
+	rules_free(&f->rs);
+	free(f);
+	return 0;
+}
+
+/* ---- records, each allocated with exactly the bytes sent (ASan checks) ---- */
+
+static void send_rec(struct fx *f, uint32_t tgid, uint16_t kind, int32_t fd, uint64_t arg,
+		     uint16_t flags, uint64_t verdict, const char *comm, uint64_t ts)
+{
+	struct se_record *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	r->ts_ns = ts;
+	r->arg = arg;
+	r->verdict = verdict;
+	r->tgid = tgid;
+	r->tid = tgid + 1;
+	r->fd = fd;
+	r->kind = kind;
+	r->flags = flags;
+	strncpy(r->comm, comm, sizeof(r->comm));
+	pipeline_on_record(&f->pl, r, sizeof(*r));
+	free(r);
+}
+
+static void fd_rec(struct fx *f, uint32_t tgid, uint16_t kind, int32_t fd, uint64_t arg,
+		   uint16_t flags)
+{
+	send_rec(f, tgid, kind, fd, arg, flags, 0, "proc", 1);
+}
+
+/* Path record with a raw path_len and size, for malformed cases. */
+static void path_rec_raw(struct fx *f, uint32_t tgid, uint16_t kind, int32_t fd, int32_t dirfd,
+			 uint16_t flags, uint64_t verdict, const void *path, size_t copy,
+			 uint32_t path_len, size_t size)
+{
+	struct se_path_record *p = calloc(1, size);
+
+	assert_non_null(p);
+	p->r.ts_ns = 1;
+	p->r.verdict = verdict;
+	p->r.tgid = tgid;
+	p->r.tid = tgid;
+	p->r.fd = fd;
+	p->r.kind = kind;
+	p->r.flags = flags;
+	strncpy(p->r.comm, "proc", sizeof(p->r.comm));
+	if (size >= SE_PATH_RECORD_HDR) {
+		p->dirfd = dirfd;
+		p->path_len = path_len;
+		memcpy(p->path, path, copy);
+	}
+	pipeline_on_record(&f->pl, &p->r, size);
+	free(p);
+}
+
+static void path_rec(struct fx *f, uint32_t tgid, uint16_t kind, int32_t fd, int32_t dirfd,
+		     const char *path, uint16_t flags)
+{
+	size_t len = strlen(path) + 1;
+
+	path_rec_raw(f, tgid, kind, fd, dirfd, flags, 0, path, len, (uint32_t)len,
+		     SE_PATH_RECORD_HDR + len);
+}
+
+static void open_at(struct fx *f, uint32_t tgid, int32_t fd, int32_t dirfd, const char *path,
+		    uint16_t flags)
+{
+	path_rec(f, tgid, SE_OPEN, fd, dirfd, path, flags);
+}
+
+static void open_abs(struct fx *f, uint32_t tgid, int32_t fd, const char *path)
+{
+	open_at(f, tgid, fd, AT_FDCWD_, path, 0);
+}
+
+static void chdir_rec(struct fx *f, uint32_t tgid, const char *path)
+{
+	path_rec(f, tgid, SE_CHDIR, -1, AT_FDCWD_, path, 0);
+}
+
+/* A pending read or write; returns the envelope it produced, or NULL. */
+static const struct cap *io(struct fx *f, uint32_t tgid, uint16_t kind, int32_t fd, uint64_t bytes,
+			    const char *comm)
+{
+	size_t n = f->ts.n;
+
+	send_rec(f, tgid, kind, fd, bytes, SE_F_PENDING, 77, comm, 1000);
+	assert_true(f->ts.n <= n + 1);
+	return f->ts.n > n ? &f->ts.ev[n] : NULL;
+}
+
+/* A pending write on @fd must be forwarded with @path. */
+static void expect_path(struct fx *f, uint32_t tgid, int32_t fd, const char *path)
+{
+	const struct cap *c = io(f, tgid, SE_WRITE, fd, 10, "proc");
+
+	if (!c)
+		fail_msg("tgid %u fd %d: no envelope, want %s", tgid, fd, path);
+	assert_string_equal(c->filename, path);
+	assert_int_equal(c->pid, tgid);
+}
+
+/* A pending write on @fd must be counted unresolved and not forwarded. */
+static void expect_unresolved(struct fx *f, uint32_t tgid, int32_t fd)
+{
+	uint64_t before = f->pl.stats.unresolved;
+	const struct cap *c = io(f, tgid, SE_WRITE, fd, 10, "proc");
+
+	if (c)
+		fail_msg("tgid %u fd %d: forwarded as %s, want unresolved", tgid, fd, c->filename);
+	assert_int_equal(f->pl.stats.unresolved, before + 1);
+}
+
+static const char *fd_path(struct fx *f, uint32_t tgid, int32_t fd)
+{
+	struct fd_entry *e = fdtable_get(&f->pl.fds, tgid, fd);
+
+	return e ? e->path : NULL;
+}
+
+/* ---- tests ---- */
+
+static void test_open_then_io(void **state)
+{
+	struct fx *f = *state;
+	const struct cap *c;
+
+	open_abs(f, FAKE, 3, "/etc//passwd");
+	assert_string_equal(fd_path(f, FAKE, 3), "/etc/passwd");
+	c = io(f, FAKE, SE_WRITE, 3, 123, "cat");
+	assert_non_null(c);
+	assert_string_equal(c->event_type, "file_write");
+	assert_string_equal(c->filename, "/etc/passwd");
+	assert_int_equal(c->bytes, 123);
+	assert_int_equal(c->pid, FAKE);
+	assert_int_equal(c->tid, FAKE + 1);
+	assert_string_equal(c->comm, "cat");
+	assert_int_equal(c->rule_mask, 0x2); /* all-writes is bit 1 */
+	assert_int_equal(c->seq, 1);
+	assert_string_equal(c->hostname, NODE);
+	assert_string_equal(c->container_id, ""); /* no /proc entry */
+
+	c = io(f, FAKE, SE_READ, 3, 4096, "cat");
+	assert_non_null(c);
+	assert_string_equal(c->event_type, "file_read");
+	assert_string_equal(c->filename, "/etc/passwd");
+	assert_int_equal(c->bytes, 4096);
+	assert_int_equal(c->rule_mask, 0x1);
+	assert_int_equal(c->seq, 2);
+
+	assert_int_equal(f->ts.n, 2);
+	assert_int_equal(f->ts.base.emitted, 2);
+	assert_int_equal(f->pl.stats.records, 3);
+	assert_int_equal(f->pl.stats.io_records, 2);
+	assert_int_equal(f->pl.stats.forwarded[RULE_FILE_READ], 1);
+	assert_int_equal(f->pl.stats.forwarded[RULE_FILE_WRITE], 1);
+	assert_int_equal(f->pl.stats.rule_matches[0], 1);
+	assert_int_equal(f->pl.stats.rule_matches[1], 1);
+	assert_int_equal(f->pl.stats.rule_matches[2], 0);
+	assert_int_equal(f->pl.stats.user_filtered, 0);
+	assert_int_equal(f->pl.stats.unresolved, 0);
+	assert_int_equal(f->pl.stats.verdicts_posted, 0); /* no probe */
+	assert_int_equal(f->pl.stats.verdict_errors, 0);
+}
+
+static void test_relative_open_cwd(void **state)
+{
+	struct fx *f = *state;
+
+	chdir_rec(f, FAKE, "/srv/app/");
+	assert_string_equal(fdtable_proc(&f->pl.fds, FAKE, false)->cwd, "/srv/app");
+	open_at(f, FAKE, 3, AT_FDCWD_, "data/../logs/./a.log", 0);
+	expect_path(f, FAKE, 3, "/srv/app/logs/a.log");
+
+	/* relative chdir, against the tracked cwd */
+	chdir_rec(f, FAKE, "../other");
+	assert_string_equal(fdtable_proc(&f->pl.fds, FAKE, false)->cwd, "/srv/other");
+	open_at(f, FAKE, 4, AT_FDCWD_, "x", 0);
+	expect_path(f, FAKE, 4, "/srv/other/x");
+	/* fd 3 keeps the name it was opened under */
+	expect_path(f, FAKE, 3, "/srv/app/logs/a.log");
+
+	/* another process has its own cwd (none known here) */
+	open_at(f, FAKE2, 3, AT_FDCWD_, "x", 0);
+	assert_null(fd_path(f, FAKE2, 3));
+	expect_unresolved(f, FAKE2, 3);
+}
+
+static void test_relative_open_unknown_cwd(void **state)
+{
+	struct fx *f = *state;
+
+	open_abs(f, FAKE, 4, "/old");
+	/* fd 4 reused for a name that cannot be resolved: the stale path goes */
+	open_at(f, FAKE, 4, AT_FDCWD_, "rel", 0);
+	assert_null(fd_path(f, FAKE, 4));
+	expect_unresolved(f, FAKE, 4);
+	assert_int_equal(f->ts.n, 0);
+	assert_int_equal(f->pl.stats.forwarded[1], 0);
+}
+
+static void test_openat_dirfd(void **state)
+{
+	struct fx *f = *state;
+
+	open_abs(f, FAKE, 7, "/var/lib");
+	open_at(f, FAKE, 8, 7, "pkg/../db/x.db", 0);
+	expect_path(f, FAKE, 8, "/var/lib/db/x.db");
+	/* an absolute name ignores the dirfd */
+	open_at(f, FAKE, 9, 7, "/abs/y", 0);
+	expect_path(f, FAKE, 9, "/abs/y");
+	/* the dirfd wins over the cwd */
+	chdir_rec(f, FAKE, "/cwd");
+	open_at(f, FAKE, 10, 7, "z", 0);
+	expect_path(f, FAKE, 10, "/var/lib/z");
+	/* an unknown dirfd of a process without /proc: not resolvable */
+	open_at(f, FAKE, 11, 99, "z", 0);
+	expect_unresolved(f, FAKE, 11);
+}
+
+static void test_dotdot(void **state)
+{
+	struct fx *f = *state;
+
+	open_abs(f, FAKE, 3, "/a/b/../../../etc/./shadow");
+	expect_path(f, FAKE, 3, "/etc/shadow");
+	chdir_rec(f, FAKE, "/");
+	open_at(f, FAKE, 4, AT_FDCWD_, "../../x/", 0);
+	expect_path(f, FAKE, 4, "/x");
+	chdir_rec(f, FAKE, "/a/b/c");
+	open_at(f, FAKE, 5, AT_FDCWD_, "../../d//e/..", 0);
+	expect_path(f, FAKE, 5, "/a/d");
+}
+
+static void test_fchdir(void **state)
+{
+	struct fx *f = *state;
+
+	open_abs(f, FAKE, 9, "/opt/d");
+	fd_rec(f, FAKE, SE_FCHDIR, 9, 0, 0);
+	open_at(f, FAKE, 3, AT_FDCWD_, "x", 0);
+	expect_path(f, FAKE, 3, "/opt/d/x");
+}
+
+static void test_dup(void **state)
+{
+	struct fx *f = *state;
+
+	open_abs(f, FAKE, 3, "/data/f");
+	fd_rec(f, FAKE, SE_DUP, 10, 3, 0);
+	expect_path(f, FAKE, 10, "/data/f");
+	fd_rec(f, FAKE, SE_CLOSE, 3, 0, 0);
+	expect_path(f, FAKE, 10, "/data/f"); /* the copy outlives the original */
+	expect_unresolved(f, FAKE, 3);
+	/* dup onto an open fd replaces it */
+	open_abs(f, FAKE, 4, "/other");
+	fd_rec(f, FAKE, SE_DUP, 4, 10, 0);
+	expect_path(f, FAKE, 4, "/data/f");
+	assert_int_equal(f->pl.fds.n_fds, 2);
+}
+
+static void test_dup_unknown_old(void **state)
+{
+	struct fx *f = *state;
+
+	open_abs(f, FAKE, 5, "/a");
+	open_abs(f, FAKE, 6, "/b");
+	fd_rec(f, FAKE, SE_DUP, 5, 42, 0); /* dup2(42, 5), 42 unknown */
+	assert_null(fd_path(f, FAKE, 5));
+	expect_unresolved(f, FAKE, 5);
+	expect_path(f, FAKE, 6, "/b");
+	/* dup2(6, 6) changes nothing */
+	fd_rec(f, FAKE, SE_DUP, 6, 6, 0);
+	expect_path(f, FAKE, 6, "/b");
+	assert_int_equal(f->pl.fds.n_fds, 1);
+}
+
+static void test_close(void **state)
+{
+	struct fx *f = *state;
+
+	open_abs(f, FAKE, 3, "/x");
+	fd_rec(f, FAKE, SE_CLOSE, 3, 0, 0);
+	assert_null(fd_path(f, FAKE, 3));
+	expect_unresolved(f, FAKE, 3);
+	/* a kernel-decided event on it is unresolved too */
+	send_rec(f, FAKE, SE_READ, 3, 5, 0, 0x1, "proc", 1);
+	assert_int_equal(f->pl.stats.unresolved, 2);
+	assert_int_equal(f->ts.n, 0);
+	assert_int_equal(f->pl.stats.forwarded[0] + f->pl.stats.forwarded[1], 0);
+	/* the number is reused */
+	open_abs(f, FAKE, 3, "/y");
+	expect_path(f, FAKE, 3, "/y");
+	/* closing an unknown fd or process is harmless */
+	fd_rec(f, FAKE, SE_CLOSE, 77, 0, 0);
+	fd_rec(f, FAKE2, SE_CLOSE, 3, 0, 0);
+	expect_path(f, FAKE, 3, "/y");
+}
+
+static void open_range(struct fx *f, uint32_t tgid, int from, int to, uint16_t flags)
+{
+	char p[32];
+
+	for (int fd = from; fd <= to; fd++) {
+		snprintf(p, sizeof(p), "/f%d", fd);
+		open_at(f, tgid, fd, AT_FDCWD_, p, flags);
+	}
+}
+
+static void test_close_range(void **state)
+{
+	struct fx *f = *state;
+
+	open_range(f, FAKE, 3, 8, 0);
+	open_range(f, FAKE2, 3, 8, 0);
+	fd_rec(f, FAKE, SE_CLOSE_RANGE, 4, 6, 0);
+	expect_path(f, FAKE, 3, "/f3");
+	expect_unresolved(f, FAKE, 4);
+	expect_unresolved(f, FAKE, 5);
+	expect_unresolved(f, FAKE, 6);
+	expect_path(f, FAKE, 7, "/f7");
+	expect_path(f, FAKE, 8, "/f8");
+	assert_int_equal(f->pl.fds.n_fds, 3 + 6);
+	/* close_range(7, ~0U, 0) */
+	fd_rec(f, FAKE, SE_CLOSE_RANGE, 7, 0xffffffffULL, 0);
+	expect_path(f, FAKE, 3, "/f3");
+	expect_unresolved(f, FAKE, 7);
+	expect_unresolved(f, FAKE, 8);
+	assert_int_equal(f->pl.fds.n_fds, 1 + 6);
+	/* the other process is untouched */
+	expect_path(f, FAKE2, 5, "/f5");
+}
+
+static void test_close_range_cloexec(void **state)
+{
+	struct fx *f = *state;
+
+	open_range(f, FAKE, 3, 6, 0);
+	fd_rec(f, FAKE, SE_CLOSE_RANGE, 4, 5 | CLOSE_RANGE_CLOEXEC_ << 32, 0);
+	/* nothing closed yet */
+	expect_path(f, FAKE, 3, "/f3");
+	expect_path(f, FAKE, 4, "/f4");
+	expect_path(f, FAKE, 5, "/f5");
+	expect_path(f, FAKE, 6, "/f6");
+	assert_int_equal(fdtable_get(&f->pl.fds, FAKE, 4)->flags, FDE_CLOEXEC);
+	assert_int_equal(fdtable_get(&f->pl.fds, FAKE, 6)->flags, 0);
+	fd_rec(f, FAKE, SE_EXEC, -1, 0, 0);
+	expect_path(f, FAKE, 3, "/f3");
+	expect_unresolved(f, FAKE, 4);
+	expect_unresolved(f, FAKE, 5);
+	expect_path(f, FAKE, 6, "/f6");
+}
+
+static void test_exec(void **state)
+{
+	struct fx *f = *state;
+
+	chdir_rec(f, FAKE, "/home/u");
+	open_at(f, FAKE, 3, AT_FDCWD_, "/ce", SE_F_CLOEXEC);
+	open_at(f, FAKE, 4, AT_FDCWD_, "/keep", 0);
+	fd_rec(f, FAKE, SE_DUP, 5, 4, SE_F_CLOEXEC); /* dup3(4, 5, O_CLOEXEC) */
+	fd_rec(f, FAKE, SE_DUP, 6, 3, 0);	     /* dup2(3, 6): the copy is not cloexec */
+	open_range(f, FAKE2, 3, 3, SE_F_CLOEXEC);
+	assert_int_equal(fdtable_get(&f->pl.fds, FAKE, 3)->flags, FDE_CLOEXEC);
+	assert_int_equal(fdtable_get(&f->pl.fds, FAKE, 5)->flags, FDE_CLOEXEC);
+	assert_int_equal(fdtable_get(&f->pl.fds, FAKE, 6)->flags, 0);
+
+	fd_rec(f, FAKE, SE_EXEC, -1, 0, 0);
+	expect_unresolved(f, FAKE, 3);
+	expect_path(f, FAKE, 4, "/keep");
+	expect_unresolved(f, FAKE, 5);
+	expect_path(f, FAKE, 6, "/ce");
+	/* the cwd survives exec; other processes are untouched */
+	open_at(f, FAKE, 7, AT_FDCWD_, "rel", 0);
+	expect_path(f, FAKE, 7, "/home/u/rel");
+	expect_path(f, FAKE2, 3, "/f3");
+	/* exec of an unknown process is harmless */
+	fd_rec(f, 0x7ffffff9u, SE_EXEC, -1, 0, 0);
+	assert_null(fdtable_proc(&f->pl.fds, 0x7ffffff9u, false));
+}
+
+static void test_exit(void **state)
+{
+	struct fx *f = *state;
+
+	chdir_rec(f, FAKE, "/w");
+	open_range(f, FAKE, 3, 5, 0);
+	open_range(f, FAKE2, 3, 4, 0);
+	assert_int_equal(f->pl.fds.n_fds, 5);
+	fd_rec(f, FAKE, SE_EXIT, -1, 0, 0);
+	assert_null(fdtable_proc(&f->pl.fds, FAKE, false));
+	assert_int_equal(f->pl.fds.n_fds, 2);
+	expect_unresolved(f, FAKE, 3);
+	expect_unresolved(f, FAKE, 5);
+	expect_path(f, FAKE2, 4, "/f4");
+	/* the cwd went with the process */
+	open_at(f, FAKE, 3, AT_FDCWD_, "rel", 0);
+	expect_unresolved(f, FAKE, 3);
+	fd_rec(f, FAKE, SE_EXIT, -1, 0, 0); /* twice: harmless */
+	assert_int_equal(f->pl.fds.n_fds, 2);
+}
+
+static void test_setfd(void **state)
+{
+	struct fx *f = *state;
+
+	open_at(f, FAKE, 3, AT_FDCWD_, "/was-cloexec", SE_F_CLOEXEC);
+	open_at(f, FAKE, 4, AT_FDCWD_, "/now-cloexec", 0);
+	open_at(f, FAKE, 5, AT_FDCWD_, "/stays-cloexec", SE_F_CLOEXEC);
+	fd_rec(f, FAKE, SE_SETFD, 3, 0, 0); /* fcntl(3, F_SETFD, 0) */
+	fd_rec(f, FAKE, SE_SETFD, 4, 1, 0); /* fcntl(4, F_SETFD, FD_CLOEXEC) */
+	fd_rec(f, FAKE, SE_SETFD, 5, 1, 0);
+	fd_rec(f, FAKE, SE_SETFD, 9, 1, 0); /* unknown fd: no entry made */
+	assert_null(fd_path(f, FAKE, 9));
+	assert_int_equal(fdtable_get(&f->pl.fds, FAKE, 3)->flags, 0);
+	assert_int_equal(fdtable_get(&f->pl.fds, FAKE, 4)->flags, FDE_CLOEXEC);
+	fd_rec(f, FAKE, SE_EXEC, -1, 0, 0);
+	expect_path(f, FAKE, 3, "/was-cloexec");
+	expect_unresolved(f, FAKE, 4);
+	expect_unresolved(f, FAKE, 5);
+	assert_int_equal(f->pl.fds.n_fds, 1);
+}
+
+static void test_rules_prefix(void **state)
+{
+	struct fx *f = *state;
+	const struct cap *c;
+
+	load_rules(f, "rules:\n"
+		      "  - name: etc-writes\n"
+		      "    event: file_write\n"
+		      "    match:\n"
+		      "      pathPrefixes: [\"/etc/\"]\n"
+		      "  - name: off\n"
+		      "    enabled: false\n"
+		      "    event: file_write\n"
+		      "  - name: log-reads\n"
+		      "    event: file_read\n"
+		      "    match:\n"
+		      "      pathPrefixes: [\"/var/log\", \"/srv\"]\n");
+	open_abs(f, FAKE, 3, "/etc/hosts");
+	open_abs(f, FAKE, 4, "/tmp/x");
+	open_abs(f, FAKE, 5, "/var/log/syslog");
+	open_abs(f, FAKE, 6, "/etcd/conf"); /* "/etc/" is not a prefix of it */
+
+	c = io(f, FAKE, SE_WRITE, 3, 1, "proc");
+	assert_non_null(c);
+	assert_int_equal(c->rule_mask, 0x1);
+	assert_null(io(f, FAKE, SE_WRITE, 4, 1, "proc"));
+	assert_null(io(f, FAKE, SE_READ, 4, 1, "proc"));
+	assert_null(io(f, FAKE, SE_READ, 3, 1, "proc")); /* wrong event type */
+	assert_null(io(f, FAKE, SE_WRITE, 5, 1, "proc"));
+	assert_null(io(f, FAKE, SE_WRITE, 6, 1, "proc"));
+	c = io(f, FAKE, SE_READ, 5, 9, "proc");
+	assert_non_null(c);
+	assert_string_equal(c->filename, "/var/log/syslog");
+	assert_int_equal(c->rule_mask, 0x2); /* the disabled rule has no bit */
+	assert_int_equal(c->seq, 2);
+
+	assert_int_equal(f->ts.n, 2);
+	assert_int_equal(f->pl.stats.user_filtered, 5);
+	assert_int_equal(f->pl.stats.forwarded[0], 1);
+	assert_int_equal(f->pl.stats.forwarded[1], 1);
+	assert_int_equal(f->pl.stats.rule_matches[0], 1);
+	assert_int_equal(f->pl.stats.rule_matches[1], 1);
+	assert_int_equal(f->pl.stats.unresolved, 0);
+}
+
+static void test_rules_comm(void **state)
+{
+	struct fx *f = *state;
+	const struct cap *c;
+
+	load_rules(f, "rules:\n"
+		      "  - name: bash-writes\n"
+		      "    event: file_write\n"
+		      "    match:\n"
+		      "      comms: [bash, python3]\n"
+		      "  - name: home-writes\n"
+		      "    event: file_write\n"
+		      "    match:\n"
+		      "      pathPrefixes: [/home]\n");
+	open_abs(f, FAKE, 3, "/home/u/f");
+	open_abs(f, FAKE, 4, "/tmp/f");
+
+	c = io(f, FAKE, SE_WRITE, 4, 1, "bash");
+	assert_non_null(c);
+	assert_int_equal(c->rule_mask, 0x1);
+	assert_string_equal(c->comm, "bash");
+	assert_null(io(f, FAKE, SE_WRITE, 4, 1, "zsh"));
+	assert_null(io(f, FAKE, SE_WRITE, 4, 1, "bashx"));
+	c = io(f, FAKE, SE_WRITE, 3, 1, "python3");
+	assert_non_null(c);
+	assert_int_equal(c->rule_mask, 0x3);
+	c = io(f, FAKE, SE_WRITE, 3, 1, "zsh");
+	assert_non_null(c);
+	assert_int_equal(c->rule_mask, 0x2);
+	assert_null(io(f, FAKE, SE_READ, 3, 1, "bash")); /* no read rules */
+
+	assert_int_equal(f->pl.stats.user_filtered, 3);
+	assert_int_equal(f->pl.stats.forwarded[1], 3);
+	assert_int_equal(f->pl.stats.rule_matches[0], 2);
+	assert_int_equal(f->pl.stats.rule_matches[1], 2);
+}
+
+static void test_kernel_decided(void **state)
+{
+	struct fx *f = *state;
+	const struct cap *c;
+
+	load_rules(f, "rules:\n"
+		      "  - name: etc-writes\n"
+		      "    event: file_write\n"
+		      "    match:\n"
+		      "      pathPrefixes: [/etc]\n"
+		      "      comms: [bash]\n");
+	open_abs(f, FAKE, 3, "/tmp/x");
+	/* The kernel's mask is forwarded as-is, not re-checked. */
+	send_rec(f, FAKE, SE_WRITE, 3, 42, 0, 0x5, "zsh", 1);
+	assert_int_equal(f->ts.n, 1);
+	c = &f->ts.ev[0];
+	assert_string_equal(c->filename, "/tmp/x");
+	assert_string_equal(c->event_type, "file_write");
+	assert_int_equal(c->rule_mask, 0x5);
+	assert_int_equal(c->bytes, 42);
+	assert_string_equal(c->comm, "zsh");
+	send_rec(f, FAKE, SE_READ, 3, 7, 0, 1ULL << 63, "zsh", 1);
+	assert_int_equal(f->ts.n, 2);
+	assert_int_equal(f->ts.ev[1].rule_mask, 1ULL << 63);
+	assert_string_equal(f->ts.ev[1].event_type, "file_read");
+
+	assert_int_equal(f->pl.stats.forwarded[0], 1);
+	assert_int_equal(f->pl.stats.forwarded[1], 1);
+	assert_int_equal(f->pl.stats.rule_matches[0], 1);
+	assert_int_equal(f->pl.stats.rule_matches[1], 0);
+	assert_int_equal(f->pl.stats.rule_matches[2], 1);
+	assert_int_equal(f->pl.stats.rule_matches[63], 1);
+	assert_int_equal(f->pl.stats.user_filtered, 0);
+	/* the same fd, pending: decided by the rules */
+	assert_null(io(f, FAKE, SE_WRITE, 3, 1, "bash"));
+	assert_int_equal(f->pl.stats.user_filtered, 1);
+}
+
+static void test_untracked(void **state)
+{
+	struct fx *f = *state;
+
+	load_rules(f, "rules:\n"
+		      "  - name: etc-writes\n"
+		      "    event: file_write\n"
+		      "    match:\n"
+		      "      pathPrefixes: [/etc]\n");
+	/* fd map full in the kernel: no close will come for these fds, so an
+	 * open record keeps nothing and I/O asks /proc (none for FAKE) */
+	open_abs(f, FAKE, 3, "/etc/x");
+	send_rec(f, FAKE, SE_OPEN, 4, 0, SE_F_UNTRACKED, 0, "a", 1);
+	assert_null(fd_path(f, FAKE, 4));
+	send_rec(f, FAKE, SE_WRITE, 3, 1, SE_F_UNTRACKED, 0xdead, "a", 1);
+	assert_int_equal(f->ts.n, 0);
+	assert_int_equal(f->pl.stats.unresolved, 1);
+	/* ...and drops what it had for that fd */
+	assert_null(fd_path(f, FAKE, 3));
+}
+
+static void test_rules_change(void **state)
+{
+	struct fx *f = *state;
+	const struct cap *c;
+
+	load_rules(f, "rules:\n"
+		      "  - {name: a, event: file_write, match: {pathPrefixes: [/etc]}}\n");
+	open_abs(f, FAKE, 3, "/tmp/x");
+	assert_null(io(f, FAKE, SE_WRITE, 3, 1, "p"));
+	/* the cached path mask must be recomputed for the new rules */
+	load_rules(f, "rules:\n"
+		      "  - {name: r, event: file_read}\n"
+		      "  - {name: b, event: file_write, match: {pathPrefixes: [/tmp/]}}\n");
+	c = io(f, FAKE, SE_WRITE, 3, 1, "p");
+	assert_non_null(c);
+	assert_int_equal(c->rule_mask, 0x2);
+	load_rules(f, "rules: []\n");
+	assert_null(io(f, FAKE, SE_WRITE, 3, 1, "p"));
+	assert_null(io(f, FAKE, SE_READ, 3, 1, "p"));
+	assert_int_equal(f->pl.stats.user_filtered, 3);
+}
+
+static void check_uuid_v4(const char *id)
+{
+	assert_int_equal(strlen(id), ENVELOPE_UUID_LEN);
+	for (int i = 0; i < ENVELOPE_UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			assert_int_equal(id[i], '-');
+			continue;
+		}
+		if (!strchr("0123456789abcdef", id[i]) || !id[i])
+			fail_msg("bad uuid %s", id);
+	}
+	assert_int_equal(id[14], '4');
+	if (!strchr("89ab", id[19]))
+		fail_msg("bad uuid variant %s", id);
+}
+
+static void test_seq_and_ids(void **state)
+{
+	struct fx *f = *state;
+
+	open_abs(f, FAKE, 3, "/s");
+	for (int i = 0; i < 40; i++) {
+		/* unresolved events take no seq */
+		if (i % 10 == 3)
+			expect_unresolved(f, FAKE, 99);
+		assert_non_null(io(f, FAKE, i % 2 ? SE_READ : SE_WRITE, 3, (uint64_t)i, "p"));
+	}
+	assert_int_equal(f->ts.n, 40);
+	for (size_t i = 0; i < f->ts.n; i++) {
+		assert_int_equal(f->ts.ev[i].seq, i + 1);
+		assert_int_equal(f->ts.ev[i].bytes, i);
+		check_uuid_v4(f->ts.ev[i].event_id);
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(f->ts.ev[i].event_id, f->ts.ev[j].event_id);
+	}
+	assert_int_equal(f->pl.stats.forwarded[0], 20);
+	assert_int_equal(f->pl.stats.forwarded[1], 20);
+}
+
+static int64_t now_ns(clockid_t clk)
+{
+	struct timespec t;
+
+	clock_gettime(clk, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void test_timestamp(void **state)
+{
+	struct fx *f = *state;
+	uint64_t mono = (uint64_t)now_ns(CLOCK_MONOTONIC);
+	int64_t d;
+
+	open_abs(f, FAKE, 3, "/t");
+	send_rec(f, FAKE, SE_WRITE, 3, 1, SE_F_PENDING, 1, "p", mono);
+	assert_int_equal(f->ts.n, 1);
+	assert_int_equal(f->ts.ev[0].ts_unix_nano,
+			 (uint64_t)((int64_t)mono + f->pl.src.mono_to_real_ns));
+	d = (int64_t)f->ts.ev[0].ts_unix_nano - now_ns(CLOCK_REALTIME);
+	if (d < -5000000000LL || d > 5000000000LL)
+		fail_msg("ts_unix_nano %llu is %lld ns from now",
+			 (unsigned long long)f->ts.ev[0].ts_unix_nano, (long long)d);
+	/* an older ktime maps to an older wall time, 1:1 */
+	send_rec(f, FAKE, SE_WRITE, 3, 1, SE_F_PENDING, 1, "p", mono - 1500000000ULL);
+	assert_int_equal(f->ts.ev[0].ts_unix_nano - f->ts.ev[1].ts_unix_nano, 1500000000ULL);
+}
+
+static void test_malformed_path_records(void **state)
+{
+	struct fx *f = *state;
+	const char name[] = "/etc/passwd";
+
+	open_abs(f, FAKE, 3, "/stale");
+	/* path_len larger than the bytes sent */
+	path_rec_raw(f, FAKE, SE_OPEN, 3, AT_FDCWD_, 0, 0, name, sizeof(name), 200,
+		     SE_PATH_RECORD_HDR + sizeof(name));
+	expect_unresolved(f, FAKE, 3);
+	/* not NUL-terminated */
+	path_rec_raw(f, FAKE, SE_OPEN, 4, AT_FDCWD_, 0, 0, name, sizeof(name) - 1, sizeof(name) - 1,
+		     SE_PATH_RECORD_HDR + sizeof(name) - 1);
+	expect_unresolved(f, FAKE, 4);
+	/* path_len 0 */
+	path_rec_raw(f, FAKE, SE_OPEN, 5, AT_FDCWD_, 0, 0, name, 0, 0, SE_PATH_RECORD_HDR);
+	expect_unresolved(f, FAKE, 5);
+	/* shorter than the header: ignored */
+	open_abs(f, FAKE, 6, "/kept");
+	path_rec_raw(f, FAKE, SE_OPEN, 6, AT_FDCWD_, 0, 0, name, 0, 0, sizeof(struct se_record));
+	expect_path(f, FAKE, 6, "/kept");
+	/* a path fault on a fake process: nothing to fall back on */
+	path_rec_raw(f, FAKE, SE_OPEN, 7, AT_FDCWD_, SE_F_PATH_FAULT, 0, "", 1, 1,
+		     SE_PATH_RECORD_HDR + 1);
+	expect_unresolved(f, FAKE, 7);
+	/* a faulted chdir leaves the cwd as it was */
+	chdir_rec(f, FAKE, "/c");
+	path_rec_raw(f, FAKE, SE_CHDIR, -1, AT_FDCWD_, SE_F_PATH_FAULT, 0, "", 1, 1,
+		     SE_PATH_RECORD_HDR + 1);
+	assert_string_equal(fdtable_proc(&f->pl.fds, FAKE, false)->cwd, "/c");
+	/* a longest-possible name: a full record */
+	{
+		char *big = malloc(SE_PATH_MAX);
+
+		assert_non_null(big);
+		memset(big, 'a', SE_PATH_MAX - 1);
+		big[0] = '/';
+		big[SE_PATH_MAX - 1] = '\0';
+		path_rec_raw(f, FAKE, SE_OPEN, 8, AT_FDCWD_, 0, 0, big, SE_PATH_MAX, SE_PATH_MAX,
+			     sizeof(struct se_path_record));
+		assert_non_null(fd_path(f, FAKE, 8));
+		assert_string_equal(fd_path(f, FAKE, 8), big);
+		free(big);
+	}
+}
+
+/* ---- /proc fallbacks, with the test's own pid ---- */
+
+struct realfile {
+	char dir[64];
+	char path[PATH_MAX]; /* realpath of dir/file */
+	char realdir[PATH_MAX];
+	int fd;
+};
+
+static void make_file(struct realfile *rf)
+{
+	char p[128];
+
+	snprintf(rf->dir, sizeof(rf->dir), "/tmp/test_pipeline.XXXXXX");
+	assert_non_null(mkdtemp(rf->dir));
+	snprintf(p, sizeof(p), "%s/file", rf->dir);
+	rf->fd = open(p, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	assert_true(rf->fd >= 0);
+	assert_non_null(realpath(p, rf->path));
+	assert_non_null(realpath(rf->dir, rf->realdir));
+}
+
+static void remove_file(struct realfile *rf)
+{
+	char p[128];
+
+	if (rf->fd >= 0)
+		close(rf->fd);
+	snprintf(p, sizeof(p), "%s/file", rf->dir);
+	unlink(p);
+	rmdir(rf->dir);
+}
+
+/* Untracked fds are named from /proc every time: a reused fd number must
+ * not inherit the old file's name. */
+static void test_proc_untracked_not_cached(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid();
+	struct realfile a = {.fd = -1}, b = {.fd = -1};
+	char rules[PATH_MAX + 128];
+	int fd;
+
+	make_file(&a);
+	snprintf(rules, sizeof(rules),
+		 "rules:\n  - name: tmp\n    event: file_write\n    match:\n"
+		 "      pathPrefixes: [\"/\"]\n");
+	load_rules(f, rules);
+	send_rec(f, self, SE_WRITE, a.fd, 1, SE_F_UNTRACKED, 0, "a", 1);
+	assert_int_equal(f->ts.n, 1);
+	assert_string_equal(f->ts.ev[0].filename, a.path);
+	assert_null(fd_path(f, self, a.fd));
+	/* close without a record (untracked), the number comes back for b */
+	fd = a.fd;
+	close(a.fd);
+	a.fd = -1;
+	make_file(&b);
+	assert_int_equal(b.fd, fd);
+	send_rec(f, self, SE_WRITE, fd, 1, SE_F_UNTRACKED, 0, "a", 2);
+	assert_int_equal(f->ts.n, 2);
+	assert_string_equal(f->ts.ev[1].filename, b.path);
+	remove_file(&a);
+	remove_file(&b);
+}
+
+static void test_proc_first_sight(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid();
+	struct realfile rf = {.fd = -1};
+	struct fd_entry *e;
+	int fd;
+
+	make_file(&rf);
+	expect_path(f, self, rf.fd, rf.path);
+	e = fdtable_get(&f->pl.fds, self, rf.fd);
+	assert_non_null(e);
+	assert_int_equal(e->flags, FDE_FROM_PROC);
+	/* exec drops entries from /proc (close-on-exec unknown); the next
+	 * event asks /proc again */
+	fd_rec(f, self, SE_EXEC, -1, 0, 0);
+	assert_null(fd_path(f, self, rf.fd));
+	expect_path(f, self, rf.fd, rf.path);
+	/* gone for real: nothing to find */
+	fd = rf.fd;
+	fd_rec(f, self, SE_CLOSE, fd, 0, 0);
+	close(fd);
+	rf.fd = -1;
+	expect_unresolved(f, self, fd);
+	remove_file(&rf);
+}
+
+static void test_proc_open_name_wins(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid();
+	struct realfile rf = {.fd = -1};
+
+	make_file(&rf);
+	/* the name seen at open is used, not the fd's current link */
+	open_abs(f, self, rf.fd, "/named/at/open");
+	expect_path(f, self, rf.fd, "/named/at/open");
+	remove_file(&rf);
+}
+
+static void test_proc_path_fault(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid();
+	struct realfile rf = {.fd = -1};
+	struct fd_entry *e;
+
+	make_file(&rf);
+	path_rec_raw(f, self, SE_OPEN, rf.fd, AT_FDCWD_, SE_F_PATH_FAULT | SE_F_CLOEXEC, 0, "", 1,
+		     1, SE_PATH_RECORD_HDR + 1);
+	e = fdtable_get(&f->pl.fds, self, rf.fd);
+	assert_non_null(e);
+	assert_string_equal(e->path, rf.path);
+	assert_int_equal(e->flags, FDE_CLOEXEC); /* known from the open, not FROM_PROC */
+	expect_path(f, self, rf.fd, rf.path);
+	/* a truncated record falls back the same way */
+	fd_rec(f, self, SE_CLOSE, rf.fd, 0, 0);
+	path_rec_raw(f, self, SE_OPEN, rf.fd, AT_FDCWD_, 0, 0, "/x", 3, 50, SE_PATH_RECORD_HDR + 3);
+	assert_string_equal(fd_path(f, self, rf.fd), rf.path);
+	remove_file(&rf);
+}
+
+static void test_proc_cwd_and_dirfd(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid();
+	struct realfile rf = {.fd = -1};
+	char cwd[PATH_MAX], want[PATH_MAX + 16];
+	int dfd;
+
+	make_file(&rf);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	/* no chdir record: the cwd comes from /proc */
+	open_at(f, self, 500, AT_FDCWD_, "sub/../rel", 0);
+	snprintf(want, sizeof(want), "%s/rel", strcmp(cwd, "/") ? cwd : "");
+	assert_string_equal(fd_path(f, self, 500), want);
+	/* an untracked dirfd: its path comes from /proc */
+	dfd = open(rf.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	open_at(f, self, 501, dfd, "./a/b", 0);
+	snprintf(want, sizeof(want), "%s/a/b", rf.realdir);
+	assert_string_equal(fd_path(f, self, 501), want);
+	close(dfd);
+	/* a faulted chdir of a live process reads its cwd from /proc */
+	chdir_rec(f, self, "/somewhere/else");
+	path_rec_raw(f, self, SE_CHDIR, -1, AT_FDCWD_, SE_F_PATH_FAULT, 0, "", 1, 1,
+		     SE_PATH_RECORD_HDR + 1);
+	assert_string_equal(fdtable_proc(&f->pl.fds, self, false)->cwd, cwd);
+	remove_file(&rf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_then_io, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relative_open_cwd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relative_open_unknown_cwd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_openat_dirfd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dotdot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fchdir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dup_unknown_old, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_range_cloexec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_setfd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules_comm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_decided, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_untracked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proc_untracked_not_cached, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_and_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timestamp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_path_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proc_first_sight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proc_open_name_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proc_path_fault, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proc_cwd_and_dirfd, setup, teardown),
+	};
+
+	setenv("NODE_NAME", NODE, 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

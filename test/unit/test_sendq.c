@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sendq: ordering, batching bytes, acknowledgements, rewind, drop-oldest. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sendq.h"
+
+static void push(struct sendq *q, uint64_t seq, size_t len)
+{
+	uint8_t *d = malloc(len);
+	char id[SENDQ_ID_LEN + 1];
+
+	assert_non_null(d);
+	memset(d, (int)('a' + seq % 26), len);
+	snprintf(id, sizeof(id), "%036llu", (unsigned long long)seq);
+	sendq_push(q, seq, d, (uint32_t)len, id);
+}
+
+static void test_batch_encoding(void **state)
+{
+	struct sendq q;
+	uint8_t *out = NULL;
+	size_t cap = 0, len = 0, n;
+	uint64_t age;
+
+	(void)state;
+	assert_int_equal(sendq_init(&q, 8), 0);
+	push(&q, 1, 3);
+	push(&q, 2, 200); /* length needs a 2-byte varint */
+	assert_int_equal(sendq_unsent(&q, UINT64_MAX, &age), 2);
+	n = sendq_take(&q, 10, 1, &out, &cap, &len);
+	assert_int_equal(n, 2);
+	/* field 1 length-delimited: 0x0a len bytes... */
+	assert_int_equal(len, 2 + 3 + 3 + 200);
+	assert_int_equal(out[0], 0x0a);
+	assert_int_equal(out[1], 3);
+	assert_int_equal(out[2], 'b');
+	assert_int_equal(out[5], 0x0a);
+	assert_int_equal(out[6], 200 | 0x80);
+	assert_int_equal(out[7], 1);
+	assert_int_equal(out[8], 'c');
+	assert_int_equal(sendq_unsent(&q, UINT64_MAX, &age), 0);
+	free(out);
+	sendq_free(&q);
+}
+
+static void test_single_mode_takes_one(void **state)
+{
+	struct sendq q;
+	uint8_t *out = NULL;
+	size_t cap = 0, len = 0;
+
+	(void)state;
+	assert_int_equal(sendq_init(&q, 8), 0);
+	push(&q, 1, 4);
+	push(&q, 2, 4);
+	assert_int_equal(sendq_take(&q, 10, 0, &out, &cap, &len), 1);
+	assert_int_equal(len, 4);
+	assert_memory_equal(out, "bbbb", 4);
+	free(out);
+	sendq_free(&q);
+}
+
+static void test_ack_and_rewind(void **state)
+{
+	struct sendq q;
+	struct sendq_stats st;
+	uint8_t *out = NULL;
+	size_t cap = 0, len = 0;
+	char id[SENDQ_ID_LEN + 1];
+
+	(void)state;
+	assert_int_equal(sendq_init(&q, 16), 0);
+	for (uint64_t s = 1; s <= 6; s++)
+		push(&q, s, 2);
+	assert_int_equal(sendq_take(&q, 4, 1, &out, &cap, &len), 4);
+	sendq_ack_seq(&q, 2);
+	sendq_get_stats(&q, &st);
+	assert_int_equal(st.acked, 2);
+	assert_int_equal(st.depth, 4);
+	assert_int_equal(st.unsent, 2);
+	/* an ack beyond what was sent acknowledges only what was sent */
+	sendq_ack_seq(&q, 100);
+	sendq_get_stats(&q, &st);
+	assert_int_equal(st.acked, 4);
+	assert_int_equal(st.depth, 2);
+	/* send 5, break: rewind makes 5 unsent again */
+	assert_int_equal(sendq_take(&q, 1, 1, &out, &cap, &len), 1);
+	assert_int_equal(sendq_rewind(&q), 1);
+	sendq_get_stats(&q, &st);
+	assert_int_equal(st.unsent, 2);
+	assert_int_equal(st.resent, 1);
+	/* ack by event id, in order */
+	assert_int_equal(sendq_take(&q, 2, 1, &out, &cap, &len), 2);
+	snprintf(id, sizeof(id), "%036llu", 6ULL);
+	sendq_ack_event_id(&q, id);
+	sendq_get_stats(&q, &st);
+	assert_int_equal(st.depth, 0);
+	assert_int_equal(st.acked, 6);
+	/* an unknown id acknowledges nothing */
+	push(&q, 7, 1);
+	assert_int_equal(sendq_take(&q, 1, 1, &out, &cap, &len), 1);
+	sendq_ack_event_id(&q, "nope");
+	sendq_get_stats(&q, &st);
+	assert_int_equal(st.depth, 1);
+	free(out);
+	sendq_free(&q);
+}
+
+static void test_full_drops_oldest(void **state)
+{
+	struct sendq q;
+	struct sendq_stats st;
+	uint8_t *out = NULL;
+	size_t cap = 0, len = 0;
+
+	(void)state;
+	assert_int_equal(sendq_init(&q, 3), 0);
+	push(&q, 1, 1);
+	push(&q, 2, 1);
+	assert_int_equal(sendq_take(&q, 2, 0, &out, &cap, &len), 1); /* 1 sent */
+	push(&q, 3, 1);
+	push(&q, 4, 1); /* drops 1 (sent, unanswered) */
+	push(&q, 5, 1); /* drops 2 (unsent) */
+	sendq_get_stats(&q, &st);
+	assert_int_equal(st.dropped, 2);
+	assert_int_equal(st.depth, 3);
+	assert_int_equal(st.unsent, 3);
+	assert_int_equal(sendq_take(&q, 1, 0, &out, &cap, &len), 1);
+	assert_int_equal(out[0], 'd'); /* seq 3 */
+	free(out);
+	sendq_free(&q);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batch_encoding),
+		cmocka_unit_test(test_single_mode_takes_one),
+		cmocka_unit_test(test_ack_and_rewind),
+		cmocka_unit_test(test_full_drops_oldest),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
