@@ -51,7 +51,8 @@ struct stream {
 	int ops_pending;
 	int send_busy;
 	int status_done;
-	int up; /* the server sent its initial metadata */
+	int fallback; /* ended by UNIMPLEMENTED: retry at once with StreamEvents */
+	const char *method;
 	grpc_metadata_array md_initial, md_trailing;
 	grpc_status_code status;
 	grpc_slice details;
@@ -176,6 +177,7 @@ static void start_stream(struct sink_grpc *s)
 	size_t rewound;
 
 	memset(st, 0, sizeof(*st));
+	st->method = s->batch_mode ? "StreamEventBatches" : "StreamEvents";
 	grpc_metadata_array_init(&st->md_initial);
 	grpc_metadata_array_init(&st->md_trailing);
 	/* A stream lives as long as the agent: no deadline. */
@@ -294,8 +296,8 @@ static void on_status(struct sink_grpc *s)
 	char q[512];
 	uint64_t now = mono_ns();
 
-	atomic_store(&s->connected, 0);
 	if (st->status == GRPC_STATUS_UNIMPLEMENTED && s->batch_mode) {
+		st->fallback = 1;
 		log_warn("grpc: detector has no StreamEventBatches; falling back to StreamEvents "
 			 "(one event per message)");
 		s->batch_mode = 0;
@@ -319,13 +321,9 @@ static void handle(struct sink_grpc *s, enum tag_kind k, int ok)
 	st->ops_pending--;
 	switch (k) {
 	case TAG_START:
-		if (ok) {
-			st->up = 1;
-			atomic_store(&s->connected, 1);
+		/* A call refused at once (UNIMPLEMENTED) may still complete this. */
+		if (ok && !st->status_done)
 			s->backoff_ms = BACKOFF_MIN_MS;
-			log_info("grpc: stream to detector up", "target=%s method=%s", s->target,
-				 s->batch_mode ? "StreamEventBatches" : "StreamEvents");
-		}
 		break;
 	case TAG_SEND:
 		st->send_busy = 0;
@@ -347,8 +345,10 @@ static void handle(struct sink_grpc *s, enum tag_kind k, int ok)
 		break;
 	}
 	if (st->status_done && st->ops_pending == 0) {
+		int again = !atomic_load(&s->stop) && !st->fallback;
+
 		end_stream(s);
-		if (!atomic_load(&s->stop))
+		if (again)
 			atomic_fetch_add(&s->reconnects, 1);
 	}
 }
@@ -475,6 +475,26 @@ static gpr_timespec in_ms(unsigned ms)
 	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
 }
 
+/*
+ * Connected: a call is open and the channel is READY. Some servers send
+ * their initial metadata only with the first answer, so the call's own
+ * start is not a reliable sign.
+ */
+static void update_connected(struct sink_grpc *s)
+{
+	int up = s->st.call && !s->st.status_done &&
+		 grpc_channel_check_connectivity_state(s->channel, 0) == GRPC_CHANNEL_READY;
+
+	if (up == atomic_load(&s->connected))
+		return;
+	atomic_store(&s->connected, up);
+	if (up)
+		log_info("grpc: connected to detector", "target=%s method=%s", s->target,
+			 s->st.method);
+	else
+		log_warn("grpc: disconnected from detector; buffering", "target=%s", s->target);
+}
+
 static int drained(struct sink_grpc *s)
 {
 	struct sendq_stats qs;
@@ -507,6 +527,7 @@ static void *sender_main(void *arg)
 		ev = grpc_completion_queue_next(s->cq, in_ms(POLL_MS), NULL);
 		if (ev.type == GRPC_OP_COMPLETE)
 			handle(s, (enum tag_kind)(uintptr_t)ev.tag, ev.success);
+		update_connected(s);
 	}
 	close_channel(s);
 	return NULL;

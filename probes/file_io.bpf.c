@@ -133,21 +133,25 @@ static __always_inline void emit_record(void *ctx, struct se_record *r)
 		count(SE_CTR_DROP_BUFFER);
 }
 
+/* Rules that list this comm. */
+static __always_inline __u64 comm_lookup(char *comm)
+{
+	struct se_comm_key k = {};
+	__u64 *cm;
+
+	__builtin_memcpy(k.comm, comm, SE_COMM_LEN);
+	cm = comm_masks.lookup(&k);
+	return cm ? *cm : 0;
+}
+
 /* Rules that can match this process's events of @type, ignoring paths. */
 static __always_inline __u64 comm_type_mask(struct se_config *cfg, int type, char *comm)
 {
 	__u64 m = cfg->type_mask[type & 1];
 	__u64 any = m & cfg->anycomm_mask;
 
-	if (m & cfg->comm_rules) {
-		struct se_comm_key k = {};
-		__u64 *cm;
-
-		__builtin_memcpy(k.comm, comm, SE_COMM_LEN);
-		cm = comm_masks.lookup(&k);
-		if (cm)
-			any |= m & *cm;
-	}
+	if (m & cfg->comm_rules)
+		any |= m & comm_lookup(comm);
 	return any;
 }
 
@@ -173,30 +177,51 @@ static __always_inline void track_fd(struct se_record *r, struct se_config *cfg,
 	}
 }
 
+/* The rest of an io record, once we know it leaves the kernel: filtered
+ * events never pay for the timestamp and (without comm rules) the comm. */
+static __always_inline void io_finish(struct se_record *r, __u64 id, __u16 kind, __s32 fd,
+				      long ret, int have_comm)
+{
+	r->ts_ns = bpf_ktime_get_ns();
+	r->arg = ret;
+	r->tgid = id >> 32;
+	r->tid = (__u32)id;
+	r->fd = fd;
+	r->kind = kind;
+	if (!have_comm)
+		bpf_get_current_comm(&r->comm, sizeof(r->comm));
+}
+
 static __always_inline void on_io(void *ctx, struct se_config *cfg, __u16 kind, __s32 fd,
 				  long ret)
 {
 	struct se_record r;
 	struct se_fd_key key;
 	struct se_fd_state *st;
-	__u64 m;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 type = cfg->type_mask[kind == SE_WRITE];
+	__u64 m = type & cfg->anycomm_mask;
+	int have_comm = 0;
 
-	fill(&r, kind, fd, ret);
 	count(SE_CTR_SEEN);
-	m = comm_type_mask(cfg, kind == SE_WRITE, r.comm);
+	r.verdict = 0;
+	r.flags = 0;
+	if (type & cfg->comm_rules) {
+		bpf_get_current_comm(&r.comm, sizeof(r.comm));
+		have_comm = 1;
+		m |= type & comm_lookup(r.comm);
+	}
 	if (!m)
 		goto filtered;
 
-	key.tgid = r.tgid;
+	key.tgid = id >> 32;
 	key.fd = fd;
 	st = fds.lookup(&key);
 	if (!st) {
 		/* First sight (opened before we attached, or by a syscall we do
 		 * not follow: pipe, socket, accept...). User space resolves it. */
-		track_fd(&r, cfg, r.tgid, fd);
-		count(SE_CTR_PENDING);
-		emit_record(ctx, &r);
-		return;
+		track_fd(&r, cfg, key.tgid, fd);
+		goto pending;
 	}
 	if ((st->flags & SE_FD_PENDING) || st->gen != cfg->gen) {
 		__u64 seq = st->seq;
@@ -205,9 +230,7 @@ static __always_inline void on_io(void *ctx, struct se_config *cfg, __u16 kind, 
 		if (!v || v->gen != cfg->gen) {
 			r.verdict = seq;
 			r.flags |= SE_F_PENDING;
-			count(SE_CTR_PENDING);
-			emit_record(ctx, &r);
-			return;
+			goto pending;
 		}
 		/* Racing CPUs may both copy the same verdict: harmless. */
 		st->mask = v->mask;
@@ -219,6 +242,12 @@ static __always_inline void on_io(void *ctx, struct se_config *cfg, __u16 kind, 
 	if (!m)
 		goto filtered;
 	r.verdict = m;
+	io_finish(&r, id, kind, fd, ret, have_comm);
+	emit_record(ctx, &r);
+	return;
+pending:
+	count(SE_CTR_PENDING);
+	io_finish(&r, id, kind, fd, ret, have_comm);
 	emit_record(ctx, &r);
 	return;
 filtered:

@@ -150,7 +150,7 @@ static void send_rec(struct fx *f, uint32_t tgid, uint16_t kind, int32_t fd, uin
 	r->fd = fd;
 	r->kind = kind;
 	r->flags = flags;
-	strncpy(r->comm, comm, sizeof(r->comm));
+	snprintf(r->comm, sizeof(r->comm), "%s", comm);
 	pipeline_on_record(&f->pl, r, sizeof(*r));
 	free(r);
 }
@@ -166,7 +166,8 @@ static void path_rec_raw(struct fx *f, uint32_t tgid, uint16_t kind, int32_t fd,
 			 uint16_t flags, uint64_t verdict, const void *path, size_t copy,
 			 uint32_t path_len, size_t size)
 {
-	struct se_path_record *p = calloc(1, size);
+	struct se_path_record *p = calloc(1, sizeof(*p));
+	uint8_t *exact;
 
 	assert_non_null(p);
 	p->r.ts_ns = 1;
@@ -176,14 +177,17 @@ static void path_rec_raw(struct fx *f, uint32_t tgid, uint16_t kind, int32_t fd,
 	p->r.fd = fd;
 	p->r.kind = kind;
 	p->r.flags = flags;
-	strncpy(p->r.comm, "proc", sizeof(p->r.comm));
-	if (size >= SE_PATH_RECORD_HDR) {
-		p->dirfd = dirfd;
-		p->path_len = path_len;
-		memcpy(p->path, path, copy);
-	}
-	pipeline_on_record(&f->pl, &p->r, size);
+	snprintf(p->r.comm, sizeof(p->r.comm), "%s", "proc");
+	p->dirfd = dirfd;
+	p->path_len = path_len;
+	memcpy(p->path, path, copy);
+	/* Hand over exactly @size bytes, so ASan sees any read past them. */
+	exact = malloc(size ? size : 1);
+	assert_non_null(exact);
+	memcpy(exact, p, size);
 	free(p);
+	pipeline_on_record(&f->pl, (const struct se_record *)exact, size);
+	free(exact);
 }
 
 static void path_rec(struct fx *f, uint32_t tgid, uint16_t kind, int32_t fd, int32_t dirfd,

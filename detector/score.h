@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Scoring: the detector's extension point.
+ *
+ * A scorer is a table of three functions. The server calls score() once per
+ * event, in arrival order, from its single completion-queue thread, so a
+ * scorer needs no locking; it must not block (every stream waits on it).
+ *
+ *   init(&state, err, errcap)  once at startup; reads its own settings (the
+ *                              reference scorer: environment variables).
+ *                              Returns 0, or -1 with a message in err (the
+ *                              detector then exits 1).
+ *   score(state, ev, out)      fills *out; out is zeroed by the caller.
+ *                              out->score is clamped to [0,1] afterwards.
+ *   destroy(state)             at exit.
+ *
+ * Plugging in your own (compile time):
+ *   1. write my_scorer.c with
+ *        const struct scorer_ops my_scorer = {
+ *                .name = "mine", .help = "...",
+ *                .init = my_init, .score = my_score, .destroy = my_destroy,
+ *        };
+ *      and add it to sentinel_detector_core's sources in CMakeLists.txt;
+ *   2. in detector/main.c, register_scorers(): scorer_register(&my_scorer);
+ *   3. run sentinel-detector --scorer mine (env DETECTOR_SCORER=mine).
+ *
+ * The reference scorer ("reference", the default) implements the rules of
+ * the original project:
+ *   DETECTOR_SENSITIVE_PREFIXES  comma list, default /etc,/bin,/usr,/sbin,/boot
+ *   DETECTOR_HIGH_WRITE_BYTES    default 10485760
+ *   DETECTOR_ALLOWED_COMMS       comma list, default empty
+ * A file_write under a sensitive prefix (on a path component boundary) by a
+ * comm not in the allowed list scores 0.9 ("sensitive_path_write: /etc");
+ * a file_write of more than the threshold bytes scores 0.7
+ * ("high_write_bytes: N > T"); both: the higher score, reasons joined by
+ * "; ". The allowed comms exempt only the sensitive-path rule. Reads are
+ * never anomalies. Filenames are compared as sent (the agent sends
+ * resolved absolute paths).
+ */
+#ifndef SENTINEL_DETECTOR_SCORE_H
+#define SENTINEL_DETECTOR_SCORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "events.pb-c.h"
+
+#define VERDICT_REASON_MAX 256
+
+struct verdict {
+	bool anomaly;
+	double score;			     /* 0..1 */
+	char reason[VERDICT_REASON_MAX]; /* "" when nothing to say; truncated */
+};
+
+struct scorer_ops {
+	const char *name;
+	const char *help; /* one line for --help */
+	int (*init)(void **state, char *err, size_t errcap);
+	void (*score)(void *state, const Sentinel__V1__EventEnvelope *ev, struct verdict *out);
+	void (*destroy)(void *state);
+};
+
+extern const struct scorer_ops scorer_reference;
+
+/* Adds a scorer to the registry (the reference one is always there).
+ * Returns -1 when the registry is full or the name is taken. */
+int scorer_register(const struct scorer_ops *ops);
+/* NULL when no scorer has that name. */
+const struct scorer_ops *scorer_find(const char *name);
+/* The i-th registered scorer, NULL past the end (for --help). */
+const struct scorer_ops *scorer_at(size_t i);
+
+/* data["key"] of an envelope, NULL when absent: for scorers. */
+const char *envelope_data(const Sentinel__V1__EventEnvelope *ev, const char *key);
+
+#endif

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Wire compatibility with detectors written for the ORIGINAL Python project:
+# test/legacy/detector.py serves test/legacy/events_v0.proto (no seq, no
+# StreamEventBatches). The agent must fall back to StreamEvents once, deliver
+# the workload's events exactly, count the old responses (matched by
+# event_id) as acknowledgements, and log the detector's anomalies.
+# Run as root: test_legacy.sh AGENT WORKLOAD
+# Needs: jq, protoc, /usr/bin/grpc_python_plugin, /usr/bin/python3 with grpc
+# (Debian: python3-grpcio python3-protobuf protobuf-compiler
+# protobuf-compiler-grpc).
+set -uo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 AGENT WORKLOAD" >&2; exit 2; }
+AGENT=$(readlink -f "$1")
+WORKLOAD=$(readlink -f "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+LEGACY=$(cd "$HERE/../legacy" && pwd)
+LSAN_SUPP=$(cd "$HERE/.." && pwd)/lsan.supp
+PY=/usr/bin/python3
+PLUGIN=/usr/bin/grpc_python_plugin
+
+[ "$(id -u)" -eq 0 ] || { echo "integration tests need root (BPF)"; exit 1; }
+for t in jq protoc "$PLUGIN" "$PY"; do
+	command -v "$t" >/dev/null || { echo "test_legacy needs $t"; exit 1; }
+done
+
+T_PASS=0
+T_FAIL=0
+AGENT_PID=
+DET_PID=
+TMP=$(mktemp -d /tmp/sentinel-legacy.XXXXXX)
+
+# Only the processes this script started, by pid.
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+	if [ -n "$AGENT_PID" ]; then kill -KILL "$AGENT_PID" 2>/dev/null; fi
+	if [ -n "$DET_PID" ]; then kill -KILL "$DET_PID" 2>/dev/null; fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() {
+	T_PASS=$((T_PASS + 1))
+	printf 'ok   %s\n' "$1"
+}
+
+fail() {
+	T_FAIL=$((T_FAIL + 1))
+	printf 'FAIL %s\n' "$1"
+	shift
+	[ $# -gt 0 ] && printf '     %s\n' "$@"
+	return 0
+}
+
+# check NAME EXPECTED ACTUAL
+check() {
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected: $2" "actual:   $3"; fi
+}
+
+finish() {
+	printf '%d passed, %d failed\n' "$T_PASS" "$T_FAIL"
+	[ "$T_FAIL" -eq 0 ] && exit 0
+	exit 1
+}
+
+# Show what the processes said, then give up on the rest of the run.
+abort() {
+	fail "$1"
+	for f in "$TMP/detector.err" "$TMP/agent.err"; do
+		[ -s "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
+	done
+	finish
+}
+
+# --- detector (code generated from the v0 contract, at test time) ---
+mkdir -p "$TMP/gen" "$TMP/data"
+protoc --python_out="$TMP/gen" --grpc_python_out="$TMP/gen" \
+	--plugin=protoc-gen-grpc_python="$PLUGIN" \
+	-I "$LEGACY" -I /usr/include "$LEGACY/events_v0.proto" 2>"$TMP/protoc.err" ||
+	abort "protoc compiles test/legacy/events_v0.proto: $(cat "$TMP/protoc.err")"
+
+DIR=$TMP/data
+: >"$TMP/events.jsonl"
+# Port 0: the detector takes a free port and says which.
+PYTHONPATH="$TMP/gen" "$PY" "$LEGACY/detector.py" --port 0 \
+	--events "$TMP/events.jsonl" --sensitive "$DIR/" 2>"$TMP/detector.err" &
+DET_PID=$!
+PORT=
+for _ in $(seq 1 200); do
+	PORT=$(sed -n 's/^detector: listening port=\([0-9]*\)$/\1/p' "$TMP/detector.err")
+	[ -n "$PORT" ] && break
+	kill -0 "$DET_PID" 2>/dev/null || break
+	sleep 0.05
+done
+[ -n "$PORT" ] || abort "legacy detector starts"
+ss -ltnH "sport = :$PORT" | grep -q . || abort "legacy detector listens on port $PORT"
+
+# --- agent ---
+printf 'grpc:\n  endpoint: localhost:%s\n' "$PORT" >"$TMP/agent.yaml"
+cat >"$TMP/rules.yaml" <<EOF
+rules:
+  - {name: t, event: file_write, match: {pathPrefixes: ["$DIR/"]}}
+  - {name: r, event: file_read, match: {pathPrefixes: ["$DIR/"]}}
+EOF
+LSAN_OPTIONS=suppressions=$LSAN_SUPP "$AGENT" --mode grpc --config "$TMP/agent.yaml" \
+	--rules "$TMP/rules.yaml" >"$TMP/agent.out" 2>"$TMP/agent.err" &
+AGENT_PID=$!
+ready=0
+for _ in $(seq 1 600); do
+	grep -q 'msg="agent ready"' "$TMP/agent.err" && { ready=1; break; }
+	kill -0 "$AGENT_PID" 2>/dev/null || break
+	sleep 0.05
+done
+[ "$ready" -eq 1 ] || abort "agent starts in grpc mode"
+
+# --- workload (its log stays outside the traced directory) ---
+"$WORKLOAD" --log "$TMP/wl.log" open w "$DIR/a.txt" as A write A 5 write A 7 \
+	open r "$DIR/a.txt" as B read B 3 || abort "workload runs"
+WL_PID=$(sed -n 's/^pid=\([0-9]*\)$/\1/p' "$TMP/wl.log")
+COMM=sentinel-worklo # the 15-character task comm
+expected=$(printf '%s\n' \
+	"file_write $DIR/a.txt 5 $COMM $WL_PID" \
+	"file_write $DIR/a.txt 7 $COMM $WL_PID" \
+	"file_read $DIR/a.txt 3 $COMM $WL_PID")
+
+for _ in $(seq 1 100); do
+	[ "$(wc -l <"$TMP/events.jsonl")" -ge 3 ] && break
+	sleep 0.05
+done
+# Anything late or extra shows up too.
+sleep 0.3
+
+# --- stop: agent first (flushes, waits for answers), then the detector ---
+rc=0
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID" || rc=$?
+AGENT_PID=
+check "agent exits 0 on SIGTERM" 0 "$rc"
+rc=0
+kill -TERM "$DET_PID"
+wait "$DET_PID" || rc=$?
+DET_PID=
+check "legacy detector exits 0 on SIGTERM" 0 "$rc"
+
+# (a) one fallback from StreamEventBatches to StreamEvents
+check "agent falls back to StreamEvents exactly once" 1 \
+	"$(grep -c 'falling back to StreamEvents' "$TMP/agent.err")"
+
+# (b) exactly the workload's events, in order, exact fields
+check "legacy detector receives exactly the workload's events (filename bytes comm pid)" \
+	"$expected" \
+	"$(jq -r '"\(.event_type) \(.filename) \(.bytes) \(.comm) \(.pid)"' "$TMP/events.jsonl")"
+check "every event has a distinct v4 UUID event_id" 3 \
+	"$(jq -r '.event_id | select(test("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"))' \
+		"$TMP/events.jsonl" | sort -u | wc -l)"
+
+# (c) responses without seq acknowledge by event_id
+stopped=$(grep 'msg="grpc sink stopped"' "$TMP/agent.err")
+kv() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$stopped"; }
+emitted=$(kv emitted)
+acked=$(kv acked)
+if [ -z "$stopped" ]; then
+	fail 'agent logs msg="grpc sink stopped"'
+else
+	check "agent emitted the 3 events" 3 "$emitted"
+	check "agent: acked equals emitted (v0 responses matched by event_id)" \
+		"$emitted" "$acked"
+	check "agent: nothing unacknowledged or dropped at shutdown" "0 0" \
+		"$(kv unacked) $(kv dropped)"
+fi
+
+# (d) the detector's verdicts on the two sensitive writes are logged
+check 'agent logs msg="detector: anomaly" twice (the read is not one)' 2 \
+	"$(grep -c 'level=warn msg="detector: anomaly"' "$TMP/agent.err")"
+check 'agent logs msg="detector: anomaly" at level warn for the two writes' \
+	"$(jq -r 'select(.event_type == "file_write") | .event_id' "$TMP/events.jsonl" | sort)" \
+	"$(sed -n 's/.* level=warn msg="detector: anomaly" .*event_id=\([^ ]*\) .*reason="sensitive write".*/\1/p' \
+		"$TMP/agent.err" | sort)"
+
+if [ "$T_FAIL" -gt 0 ]; then
+	echo "--- agent stderr"
+	cat "$TMP/agent.err"
+	echo "--- detector stderr"
+	cat "$TMP/detector.err"
+	echo "--- detector events"
+	cat "$TMP/events.jsonl"
+fi
+finish
