@@ -162,10 +162,10 @@ static int start_batch(struct sink_grpc *s, grpc_op *ops, size_t n, enum tag_kin
 
 static void post_recv(struct sink_grpc *s)
 {
-	grpc_op op = {.op = GRPC_OP_RECV_MESSAGE};
+	grpc_op recv = {.op = GRPC_OP_RECV_MESSAGE};
 
-	op.data.recv_message.recv_message = &s->st.recv_buf;
-	start_batch(s, &op, 1, TAG_RECV);
+	recv.data.recv_message.recv_message = &s->st.recv_buf;
+	start_batch(s, &recv, 1, TAG_RECV);
 }
 
 static void start_stream(struct sink_grpc *s)
@@ -214,7 +214,7 @@ static void end_stream(struct sink_grpc *s)
 static void maybe_send(struct sink_grpc *s, uint64_t now, int draining)
 {
 	struct stream *st = &s->st;
-	grpc_op op = {.op = GRPC_OP_SEND_MESSAGE};
+	grpc_op send = {.op = GRPC_OP_SEND_MESSAGE};
 	uint64_t age;
 	size_t unsent = sendq_unsent(&s->q, now, &age), n, len;
 	grpc_slice slice;
@@ -231,8 +231,8 @@ static void maybe_send(struct sink_grpc *s, uint64_t now, int draining)
 	slice = grpc_slice_from_copied_buffer((const char *)s->buf, len);
 	st->send_buf = grpc_raw_byte_buffer_create(&slice, 1);
 	grpc_slice_unref(slice);
-	op.data.send_message.send_message = st->send_buf;
-	if (start_batch(s, &op, 1, TAG_SEND) != 0) {
+	send.data.send_message.send_message = st->send_buf;
+	if (start_batch(s, &send, 1, TAG_SEND) != 0) {
 		grpc_byte_buffer_destroy(st->send_buf);
 		st->send_buf = NULL;
 		return;

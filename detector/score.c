@@ -112,8 +112,8 @@ static void set_err(char *err, size_t errcap, const char *fmt, ...)
  * @check (which may shorten it in place). An empty list is valid: the rule
  * is then off.
  */
-static int parse_list(const char *var, const char *text, int (*check)(char *item),
-		      const char *what, char ***out, size_t *n_out, char *err, size_t errcap)
+static int parse_list(const char *var, const char *text, int (*check)(char *item), const char *what,
+		      char ***out, size_t *n_out, char *err, size_t errcap)
 {
 	char *copy = strdup(text), *save = NULL, *tok, **v = NULL, **nv;
 	size_t n = 0;

@@ -49,7 +49,7 @@
 
 struct verdict {
 	bool anomaly;
-	double score;			     /* 0..1 */
+	double score;			 /* 0..1 */
 	char reason[VERDICT_REASON_MAX]; /* "" when nothing to say; truncated */
 };
 

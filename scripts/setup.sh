@@ -50,15 +50,19 @@ install_packages() {
 # older headers tree is safe for our probes; anything that walks kernel
 # structs would not be.
 link_kernel_headers() {
-	local rel moddir build common
+	local rel moddir build common target
 	rel=$(uname -r)
 	moddir=/lib/modules/$rel
-	if [ -e "$moddir/build/include/linux/kconfig.h" ]; then
-		log "kernel headers for $rel found at $moddir/build"
+	if [ -e "$moddir/build/include/generated/autoconf.h" ]; then
+		target=$(readlink -f "$moddir/build")
+		case "$target" in
+		*"$rel"*) log "kernel headers for $rel at $moddir/build" ;;
+		*) warn "kernel $rel uses generic headers $target (linked earlier; fine for tracepoints)" ;;
+		esac
 		return
 	fi
-	build=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1 || true)
-	common=$(ls -d /usr/src/linux-headers-*-common 2>/dev/null | sort -V | tail -n 1 || true)
+	build=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' | sort -V | tail -n 1)
+	common=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-common' | sort -V | tail -n 1)
 	if [ -z "$build" ] || [ -z "$common" ]; then
 		warn "no kernel headers for $rel and no linux-headers-amd64 tree under /usr/src"
 		return 1

@@ -45,7 +45,7 @@ start_agent() {
 	local dir=$1
 	shift
 	: >"$dir/agent.err"
-	"$AGENT" --mode stdout "$@" >"$dir/agent.out" 2>"$dir/agent.err" &
+	"$AGENT" --mode "${AGENT_MODE:-stdout}" "$@" >"$dir/agent.out" 2>"$dir/agent.err" &
 	AGENT_PID=$!
 	for _ in $(seq 1 600); do
 		grep -q 'msg="agent ready"' "$dir/agent.err" && return 0

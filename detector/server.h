@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The detector's gRPC server (gRPC core C API): sentinel.v1.DetectorService
+ * and grpc.health.v1.Health/Check on one completion queue, driven by the
+ * caller's thread through server_poll(). Every RPC handler, the scorer and
+ * the anomaly log run on that thread.
+ *
+ * Health/Watch, and any other method, answer UNIMPLEMENTED.
+ */
+#ifndef SENTINEL_DETECTOR_SERVER_H
+#define SENTINEL_DETECTOR_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "score.h"
+
+struct server_opts {
+	const char *bind; /* "0.0.0.0", "[::]", "::1", "127.0.0.1", ... */
+	int port;
+	int max_message_bytes;	  /* larger requests: RESOURCE_EXHAUSTED (by gRPC) */
+	int max_streams;	  /* concurrent streams per connection */
+	int max_connection_age_s; /* 0: connections live forever */
+	int max_connection_age_grace_s;
+	const char *tls_cert, *tls_key; /* both or neither */
+	const char *tls_client_ca;	/* set: mTLS, client certificates required */
+	const struct scorer_ops *scorer;
+	void *scorer_state;
+};
+
+struct server_stats {
+	uint64_t events;	/* envelopes scored */
+	uint64_t anomalies;	/* of those, anomalies */
+	uint64_t reports;	/* ReportAnomaly calls */
+	uint64_t decode_errors; /* malformed messages (each ended its call) */
+	uint64_t streams_opened;
+	unsigned streams_active; /* StreamEvents + StreamEventBatches calls */
+};
+
+/* Listens and starts serving. NULL with a message in err on failure. */
+struct server *server_start(const struct server_opts *o, char *err, size_t errcap);
+/* Handles whatever the completion queue delivers for up to timeout_ms. */
+void server_poll(struct server *s, int timeout_ms);
+/* Health turns NOT_SERVING, new calls are refused, open calls cancelled;
+ * returns when every call is gone. */
+void server_stop(struct server *s);
+void server_get_stats(const struct server *s, struct server_stats *out);
+/* The port listened on (the one gRPC chose when opts.port was 0). */
+int server_port(const struct server *s);
+/* Stops the server if still running, frees it. */
+void server_free(struct server *s);
+
+#endif

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests: the detector's reference scorer and registry (detector/score.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jsonw.h"
+#include "score.h"
+
+static const char *const env_vars[] = {"DETECTOR_SENSITIVE_PREFIXES", "DETECTOR_HIGH_WRITE_BYTES",
+				       "DETECTOR_ALLOWED_COMMS"};
+
+static int clear_env(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
+		unsetenv(env_vars[i]);
+	return 0;
+}
+
+static void *init_ok(void)
+{
+	char err[256] = "";
+	void *st = NULL;
+
+	if (scorer_reference.init(&st, err, sizeof(err)) != 0)
+		fail_msg("unexpected init error: %s", err);
+	return st;
+}
+
+static void init_fails(const char *want)
+{
+	char err[256] = "";
+	void *st = (void *)1;
+
+	assert_int_equal(scorer_reference.init(&st, err, sizeof(err)), -1);
+	assert_null(st);
+	assert_string_equal(err, want);
+}
+
+/* Scores one event; @bytes NULL leaves data.bytes out. */
+static struct verdict score(void *st, const char *type, const char *filename, const char *comm,
+			    const char *bytes)
+{
+	Sentinel__V1__EventEnvelope ev = SENTINEL__V1__EVENT_ENVELOPE__INIT;
+	Sentinel__V1__EventEnvelope__DataEntry d[3], *dp[3];
+	const char *keys[3] = {"filename", "comm", "bytes"};
+	const char *vals[3] = {filename, comm, bytes};
+	struct verdict v;
+
+	for (int i = 0; i < 3; i++) {
+		sentinel__v1__event_envelope__data_entry__init(&d[i]);
+		d[i].key = (char *)keys[i];
+		d[i].value = (char *)vals[i];
+		dp[i] = &d[i];
+	}
+	ev.event_id = "e1";
+	ev.event_type = (char *)type;
+	ev.data = dp;
+	ev.n_data = bytes ? 3 : 2;
+	memset(&v, 0, sizeof(v));
+	scorer_reference.score(st, &ev, &v);
+	return v;
+}
+
+static void expect_none(struct verdict v)
+{
+	assert_false(v.anomaly);
+	assert_true(v.score == 0.0);
+	assert_string_equal(v.reason, "");
+}
+
+static void test_sensitive_write(void **state)
+{
+	void *st = init_ok();
+	struct verdict v = score(st, "file_write", "/etc/passwd", "vim", "10");
+
+	(void)state;
+	assert_true(v.anomaly);
+	assert_true(v.score == 0.9);
+	assert_string_equal(v.reason, "sensitive_path_write: /etc");
+	/* the prefix itself, and a deeper path under another default */
+	assert_true(score(st, "file_write", "/etc", "vim", "1").anomaly);
+	v = score(st, "file_write", "/usr/lib/x.so", "vim", "1");
+	assert_string_equal(v.reason, "sensitive_path_write: /usr");
+	scorer_reference.destroy(st);
+}
+
+static void test_component_boundary(void **state)
+{
+	void *st = init_ok();
+
+	(void)state;
+	expect_none(score(st, "file_write", "/etcx", "vim", "1"));
+	expect_none(score(st, "file_write", "/etcx/passwd", "vim", "1"));
+	expect_none(score(st, "file_write", "/tmp/etc/passwd", "vim", "1"));
+	expect_none(score(st, "file_write", "/usrlocal", "vim", "1"));
+	scorer_reference.destroy(st);
+}
+
+static void test_allowed_comm(void **state)
+{
+	void *st;
+
+	(void)state;
+	setenv("DETECTOR_ALLOWED_COMMS", " dpkg , apt,sentinel-workload", 1);
+	st = init_ok();
+	expect_none(score(st, "file_write", "/etc/passwd", "dpkg", "10"));
+	expect_none(score(st, "file_write", "/etc/passwd", "apt", "10"));
+	/* long names compare as the kernel truncates comms: 15 characters */
+	expect_none(score(st, "file_write", "/etc/passwd", "sentinel-worklo", "10"));
+	assert_true(score(st, "file_write", "/etc/passwd", "dpk", "10").anomaly);
+	assert_true(score(st, "file_write", "/etc/passwd", "apt-get", "10").anomaly);
+	scorer_reference.destroy(st);
+}
+
+static void test_reads_never(void **state)
+{
+	void *st;
+
+	(void)state;
+	setenv("DETECTOR_HIGH_WRITE_BYTES", "0", 1);
+	st = init_ok();
+	expect_none(score(st, "file_read", "/etc/shadow", "cat", "99999999999"));
+	expect_none(score(st, "", "/etc/shadow", "cat", "1"));
+	scorer_reference.destroy(st);
+}
+
+static void test_high_write_bytes(void **state)
+{
+	void *st = init_ok();
+	struct verdict v;
+
+	(void)state;
+	expect_none(score(st, "file_write", "/tmp/big", "dd", "10485760"));
+	v = score(st, "file_write", "/tmp/big", "dd", "10485761");
+	assert_true(v.anomaly);
+	assert_true(v.score == 0.7);
+	assert_string_equal(v.reason, "high_write_bytes: 10485761 > 10485760");
+	/* no or unparsable byte count: no opinion */
+	expect_none(score(st, "file_write", "/tmp/big", "dd", NULL));
+	expect_none(score(st, "file_write", "/tmp/big", "dd", "lots"));
+	expect_none(score(st, "file_write", "/tmp/big", "dd", "-20000000"));
+	scorer_reference.destroy(st);
+
+	setenv("DETECTOR_HIGH_WRITE_BYTES", "100", 1);
+	st = init_ok();
+	v = score(st, "file_write", "/tmp/x", "dd", "101");
+	assert_string_equal(v.reason, "high_write_bytes: 101 > 100");
+	scorer_reference.destroy(st);
+}
+
+static void test_both_rules(void **state)
+{
+	void *st = init_ok();
+	struct verdict v = score(st, "file_write", "/boot/vmlinuz", "dd", "20000000");
+
+	(void)state;
+	assert_true(v.anomaly);
+	assert_true(v.score == 0.9);
+	assert_string_equal(v.reason,
+			    "sensitive_path_write: /boot; high_write_bytes: 20000000 > 10485760");
+	scorer_reference.destroy(st);
+}
+
+static void test_custom_prefixes(void **state)
+{
+	void *st;
+	struct verdict v;
+
+	(void)state;
+	/* trailing slashes and blanks are tolerated; the longest prefix is named */
+	setenv("DETECTOR_SENSITIVE_PREFIXES", "/srv/data/, /srv ,,", 1);
+	st = init_ok();
+	v = score(st, "file_write", "/srv/data/x", "a", "1");
+	assert_string_equal(v.reason, "sensitive_path_write: /srv/data");
+	v = score(st, "file_write", "/srv/other", "a", "1");
+	assert_string_equal(v.reason, "sensitive_path_write: /srv");
+	expect_none(score(st, "file_write", "/etc/passwd", "a", "1"));
+	scorer_reference.destroy(st);
+
+	/* empty: the rule is off */
+	setenv("DETECTOR_SENSITIVE_PREFIXES", "", 1);
+	st = init_ok();
+	expect_none(score(st, "file_write", "/etc/passwd", "a", "1"));
+	scorer_reference.destroy(st);
+
+	setenv("DETECTOR_SENSITIVE_PREFIXES", "/", 1);
+	st = init_ok();
+	v = score(st, "file_write", "/anything", "a", "1");
+	assert_string_equal(v.reason, "sensitive_path_write: /");
+	expect_none(score(st, "file_write", "relative", "a", "1"));
+	scorer_reference.destroy(st);
+}
+
+static void test_env_errors(void **state)
+{
+	(void)state;
+	setenv("DETECTOR_SENSITIVE_PREFIXES", "/etc,usr", 1);
+	init_fails("DETECTOR_SENSITIVE_PREFIXES: \"usr\" is not an absolute path");
+	unsetenv("DETECTOR_SENSITIVE_PREFIXES");
+
+	setenv("DETECTOR_HIGH_WRITE_BYTES", "10MB", 1);
+	init_fails("DETECTOR_HIGH_WRITE_BYTES: \"10MB\" is not a non-negative integer (bytes)");
+	setenv("DETECTOR_HIGH_WRITE_BYTES", "-1", 1);
+	init_fails("DETECTOR_HIGH_WRITE_BYTES: \"-1\" is not a non-negative integer (bytes)");
+	setenv("DETECTOR_HIGH_WRITE_BYTES", "", 1);
+	init_fails("DETECTOR_HIGH_WRITE_BYTES: \"\" is not a non-negative integer (bytes)");
+	setenv("DETECTOR_HIGH_WRITE_BYTES", "99999999999999999999999", 1);
+	init_fails("DETECTOR_HIGH_WRITE_BYTES: \"99999999999999999999999\" is not a "
+		   "non-negative integer (bytes)");
+}
+
+static void dummy_score(void *st, const Sentinel__V1__EventEnvelope *ev, struct verdict *out)
+{
+	(void)st;
+	(void)ev;
+	out->anomaly = true;
+	out->score = 1;
+}
+
+static void test_registry(void **state)
+{
+	static const struct scorer_ops mine = {.name = "mine", .score = dummy_score};
+	static const struct scorer_ops dup = {.name = "reference", .score = dummy_score};
+
+	(void)state;
+	assert_ptr_equal(scorer_find("reference"), &scorer_reference);
+	assert_ptr_equal(scorer_at(0), &scorer_reference);
+	assert_null(scorer_find("mine"));
+	assert_int_equal(scorer_register(&mine), 0);
+	assert_ptr_equal(scorer_find("mine"), &mine);
+	assert_int_equal(scorer_register(&mine), -1);
+	assert_int_equal(scorer_register(&dup), -1);
+	assert_null(scorer_at(2));
+}
+
+/* The detector's JSON lines carry hostile strings (filenames): escaped,
+ * always valid UTF-8. */
+static void test_json_escape(void **state)
+{
+	struct jw j = {0};
+
+	(void)state;
+	jw_begin(&j);
+	jw_kv_str(&j, "a", "q\"b\\n\nt\tc\x01\x7f");
+	jw_kv_str(&j, "utf8", "h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	jw_kv_str(&j, "bad", "\xff\xc3(\xed\xa0\x80\xc0\xaf\xe2\x82");
+	jw_kv_str(&j, "null", NULL);
+	jw_obj_open(&j, "o");
+	jw_kv_str(&j, "k", "v");
+	jw_obj_close(&j);
+	jw_end(&j);
+	assert_true(jw_ok(&j));
+	assert_string_equal(j.buf, "{\"a\":\"q\\\"b\\\\n\\nt\\tc\\u0001\\u007f\","
+				   "\"utf8\":\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\","
+				   "\"bad\":\"\\ufffd\\ufffd(\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd"
+				   "\\ufffd\\ufffd\",\"null\":\"\",\"o\":{\"k\":\"v\"}}\n");
+	jw_free(&j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_sensitive_write, clear_env),
+		cmocka_unit_test_setup(test_component_boundary, clear_env),
+		cmocka_unit_test_setup(test_allowed_comm, clear_env),
+		cmocka_unit_test_setup(test_reads_never, clear_env),
+		cmocka_unit_test_setup(test_high_write_bytes, clear_env),
+		cmocka_unit_test_setup(test_both_rules, clear_env),
+		cmocka_unit_test_setup(test_custom_prefixes, clear_env),
+		cmocka_unit_test_setup(test_env_errors, clear_env),
+		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_json_escape),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
