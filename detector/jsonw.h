@@ -19,41 +19,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+
+/*
+ * One-line JSON objects for the detector's log, on common/json.c: the same
+ * string escaping as the agent (invalid UTF-8 bytes as \udcXX, lossless).
+ */
 struct jw {
-	char *buf;
-	size_t len, cap;
+	struct jbuf b;
 	bool first; /* no member written yet in the current object */
-	bool oom;
 };
-
-static inline bool jw_reserve(struct jw *j, size_t more)
-{
-	size_t cap = j->cap ? j->cap : 512;
-	char *nb;
-
-	if (j->oom)
-		return false;
-	if (j->len + more + 1 <= j->cap)
-		return true;
-	while (cap < j->len + more + 1)
-		cap *= 2;
-	nb = realloc(j->buf, cap);
-	if (!nb) {
-		j->oom = true;
-		return false;
-	}
-	j->buf = nb;
-	j->cap = cap;
-	return true;
-}
 
 static inline void jw_raw(struct jw *j, const char *s, size_t n)
 {
-	if (!jw_reserve(j, n))
-		return;
-	memcpy(j->buf + j->len, s, n);
-	j->len += n;
-	j->buf[j->len] = '\0';
+	jbuf_raw(&j->b, s, n);
 }
 
 static inline void jw_printf(struct jw *j, const char *fmt, ...)
@@ -61,95 +40,42 @@ static inline void jw_printf(struct jw *j, const char *fmt, ...)
 
 static inline void jw_printf(struct jw *j, const char *fmt, ...)
 {
+	char small[128], *heap = NULL;
+	const char *p = small;
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
-	if (n < 0 || !jw_reserve(j, (size_t)n))
+	if (n < 0)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(j->buf + j->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	j->len += (size_t)n;
-}
-
-/* Length of the valid UTF-8 sequence at s (1-4), 0 if invalid (overlong
- * forms, surrogates and code points past U+10FFFF included). */
-static inline size_t jw_utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2)
-		return 0;
-	if (c < 0xe0) {
-		n = 2;
-	} else if (c < 0xf0) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c < 0xf5) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
+	if ((size_t)n >= sizeof(small)) {
+		heap = malloc((size_t)n + 1);
+		if (!heap) {
+			j->b.oom = 1;
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(heap, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		p = heap;
 	}
-	/* A NUL fails here, so we never read past the string's end. */
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
+	jbuf_raw(&j->b, p, (size_t)n);
+	free(heap);
 }
 
 /* s as a quoted JSON string; NULL as "". */
 static inline void jw_str(struct jw *j, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	char esc[8];
-
-	jw_raw(j, "\"", 1);
-	while (*p) {
-		size_t n = jw_utf8_len(p);
-
-		if (n == 0) {
-			jw_raw(j, "\\ufffd", 6);
-			n = 1;
-		} else if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			jw_raw(j, esc, 2);
-		} else if (*p == '\n') {
-			jw_raw(j, "\\n", 2);
-		} else if (*p == '\t') {
-			jw_raw(j, "\\t", 2);
-		} else if (*p == '\r') {
-			jw_raw(j, "\\r", 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			jw_raw(j, esc, 6);
-		} else {
-			jw_raw(j, (const char *)p, n);
-		}
-		p += n;
-	}
-	jw_raw(j, "\"", 1);
+	if (!s)
+		s = "";
+	jbuf_str(&j->b, s, strlen(s));
 }
 
 static inline void jw_begin(struct jw *j)
 {
-	j->len = 0;
-	j->oom = false;
+	jbuf_reset(&j->b);
 	j->first = true;
 	jw_raw(j, "{", 1);
 }
@@ -192,12 +118,12 @@ static inline void jw_end(struct jw *j)
 
 static inline bool jw_ok(const struct jw *j)
 {
-	return !j->oom && j->len > 0;
+	return !j->b.oom && j->b.len > 0;
 }
 
 static inline void jw_free(struct jw *j)
 {
-	free(j->buf);
+	jbuf_free(&j->b);
 	memset(j, 0, sizeof(*j));
 }
 

@@ -191,7 +191,7 @@ static void json_emit(struct jw *j)
 {
 	jw_end(j);
 	if (jw_ok(j))
-		fwrite(j->buf, 1, j->len, stdout);
+		fwrite(j->b.buf, 1, j->b.len, stdout);
 	else
 		log_error("out of memory writing a JSON record");
 }
