@@ -251,17 +251,18 @@ static double mono_s(void)
 static void summary(struct server *srv, int final)
 {
 	struct server_stats st;
-	double now = mono_s(), dt = now - last.t;
+	double now = mono_s(), dt = now - last.t, p50, p99;
 
 	server_get_stats(srv, &st);
+	server_latency_ms(srv, final, &p50, &p99);
 	log_info(final ? "detector stopped" : "summary",
 		 "events=%llu events_per_s=%.1f anomalies=%llu reports=%llu streams_active=%u "
-		 "streams_opened=%llu decode_errors=%llu",
+		 "streams_opened=%llu decode_errors=%llu latency_p50_ms=%.1f latency_p99_ms=%.1f",
 		 (unsigned long long)st.events,
 		 dt > 0 ? (double)(st.events - last.events) / dt : 0.0,
 		 (unsigned long long)st.anomalies, (unsigned long long)st.reports,
 		 st.streams_active, (unsigned long long)st.streams_opened,
-		 (unsigned long long)st.decode_errors);
+		 (unsigned long long)st.decode_errors, p50, p99);
 	last.events = st.events;
 	last.t = now;
 }

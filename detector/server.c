@@ -52,6 +52,7 @@
 #include "google/protobuf/timestamp.pb-c.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "jsonw.h"
+#include "latency.h"
 #include "log.h"
 
 #define SERVICE_NAME "sentinel.v1.DetectorService"
@@ -117,6 +118,7 @@ struct server {
 	bool stopping, shutdown_done;
 	unsigned live_calls;
 	struct server_stats stats;
+	struct latency_hist lat_interval, lat_total; /* syscall -> receipt */
 	struct jw jw;
 	/* StreamEventBatches scratch, grown to the largest batch seen */
 	struct verdict *verdicts;
@@ -261,6 +263,13 @@ static void log_report(struct server *s, const struct call_ctx *c,
 
 static void score_event(struct server *s, const Sentinel__V1__EventEnvelope *ev, struct verdict *v)
 {
+	struct timespec now;
+	uint64_t now_ns;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	latency_add(&s->lat_interval, ev->ts_unix_nano, now_ns);
+	latency_add(&s->lat_total, ev->ts_unix_nano, now_ns);
 	memset(v, 0, sizeof(*v));
 	s->o.scorer->score(s->o.scorer_state, ev, v);
 	v->score = clamp01(v->score);
@@ -871,6 +880,16 @@ void server_stop(struct server *s)
 void server_get_stats(const struct server *s, struct server_stats *out)
 {
 	*out = s->stats;
+}
+
+void server_latency_ms(struct server *s, int whole_run, double *p50, double *p99)
+{
+	struct latency_hist *h = whole_run ? &s->lat_total : &s->lat_interval;
+
+	*p50 = latency_quantile_ms(h, 0.50);
+	*p99 = latency_quantile_ms(h, 0.99);
+	if (!whole_run)
+		latency_reset(h);
 }
 
 int server_port(const struct server *s)

@@ -45,6 +45,9 @@ void server_poll(struct server *s, int timeout_ms);
  * returns when every call is gone. */
 void server_stop(struct server *s);
 void server_get_stats(const struct server *s, struct server_stats *out);
+/* p50/p99 of syscall -> receipt latency in ms (-1 when no events), since
+ * the last call (which resets it) or, with @whole_run, since the start. */
+void server_latency_ms(struct server *s, int whole_run, double *p50, double *p99);
 /* The port listened on (the one gRPC chose when opts.port was 0). */
 int server_port(const struct server *s);
 /* Stops the server if still running, frees it. */

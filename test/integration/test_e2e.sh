@@ -23,11 +23,19 @@ cleanup_e2e() {
 }
 trap cleanup_e2e EXIT
 
-# start_detector DIR [env assignments...]: appends to DIR/det.out / det.err
+# start_detector DIR [VAR=value...] [--flag...]: appends to DIR/det.out / det.err
 start_detector() {
 	local dir=$1
 	shift
-	env "$@" "$DETECTOR" --port "$PORT" --summary-interval 1 >>"$dir/det.out" 2>>"$dir/det.err" &
+	local envs=() args=()
+	for a in "$@"; do
+		case "$a" in
+		*=*) envs+=("$a") ;;
+		*) args+=("$a") ;;
+		esac
+	done
+	env "${envs[@]}" "$DETECTOR" --port "$PORT" --summary-interval 1 "${args[@]}" \
+		>>"$dir/det.out" 2>>"$dir/det.err" &
 	DET_PID=$!
 	for _ in $(seq 1 200); do
 		ss -ltn "sport = :$PORT" | grep -q LISTEN && return 0
@@ -155,7 +163,28 @@ t_legacy_client_and_garbage() {
 	stop_detector || fail "legacy: detector exits 0 on SIGTERM"
 }
 
+t_tls() {
+	new_case tls
+	local etc=/etc/sentinel-e2e-tls-$$.tmp
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/key.pem" -out "$D/cert.pem" \
+		-subj /CN=localhost -addext "subjectAltName=DNS:localhost" -days 1 2>/dev/null ||
+		{ fail "tls: make a test certificate"; return; }
+	start_detector "$D" --tls-cert "$D/cert.pem" --tls-key "$D/key.pem" ||
+		{ fail "tls: detector starts with TLS"; return; }
+	printf 'stream:\n  mode: grpc\ngrpc:\n  endpoint: localhost:%s\n  tls:\n    enabled: true\n    caFile: %s\n' \
+		"$PORT" "$D/cert.pem" >"$D/agent.yaml"
+	start_agent "$D" --config "$D/agent.yaml" || { fail "tls: agent starts"; return; }
+	workload "$D" open w "$etc" as E write E 2 close E unlink "$etc"
+	sleep 0.5
+	stop_agent "$D" || return
+	check "tls: the anomaly crosses a TLS stream verified against the CA file" 1 \
+		"$(jq -c --arg f "$etc" 'select(.filename == $f)' "$D/det.out" | wc -l)"
+	check "tls: every event answered" "$(sink_field "$D" emitted)" "$(sink_field "$D" acked)"
+	stop_detector || fail "tls: detector exits 0 on SIGTERM"
+}
+
 t_sensitive_write
+t_tls
 t_detector_restart
 t_legacy_client_and_garbage
 finish

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "jsonw.h"
+#include "latency.h"
 #include "score.h"
 
 static const char *const env_vars[] = {"DETECTOR_SENSITIVE_PREFIXES", "DETECTOR_HIGH_WRITE_BYTES",
@@ -270,9 +271,31 @@ static void test_json_escape(void **state)
 	jw_free(&j);
 }
 
+/* Syscall -> receipt latency quantiles, 100 us buckets. */
+static void test_latency_quantiles(void **state)
+{
+	static struct latency_hist h;
+	const uint64_t t0 = 1795862347000000000ULL;
+
+	(void)state;
+	latency_reset(&h);
+	assert_true(latency_quantile_ms(&h, 0.5) < 0);
+	for (int i = 0; i < 98; i++)
+		latency_add(&h, t0, t0 + 2500000); /* 2.5 ms -> bucket ending 2.6 */
+	latency_add(&h, t0, t0 + 40000000);	   /* 40 ms */
+	latency_add(&h, t0, t0 - 1);		   /* clock skew: overflow */
+	assert_int_equal(h.n, 100);
+	assert_true(latency_quantile_ms(&h, 0.50) > 2.59 && latency_quantile_ms(&h, 0.50) < 2.61);
+	assert_true(latency_quantile_ms(&h, 0.99) > 40.09 && latency_quantile_ms(&h, 0.99) < 40.11);
+	assert_true(latency_quantile_ms(&h, 1.0) >= 1e9);
+	latency_add(&h, t0, t0 + 5000000000ULL); /* beyond 1 s */
+	assert_int_equal(h.over, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_latency_quantiles),
 		cmocka_unit_test_setup(test_sensitive_write, clear_env),
 		cmocka_unit_test_setup(test_component_boundary, clear_env),
 		cmocka_unit_test_setup(test_allowed_comm, clear_env),
