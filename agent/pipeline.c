@@ -37,6 +37,7 @@ int pipeline_set_rules(struct pipeline *pl, const struct ruleset *rs)
 	struct rules_comm_mask *cm = NULL;
 	struct se_comm_key *keys = NULL;
 	uint64_t *masks = NULL;
+	uint64_t type_mask[2], anycomm, comm_rules;
 	size_t n;
 	int err = 0;
 
@@ -44,8 +45,6 @@ int pipeline_set_rules(struct pipeline *pl, const struct ruleset *rs)
 	pl->gen++;
 	if (!pl->probe)
 		return 0;
-	uint64_t type_mask[2], anycomm, comm_rules;
-
 	cfg.gen = pl->gen;
 	rules_kernel_masks(rs, type_mask, &anycomm, &comm_rules);
 	cfg.type_mask[0] = type_mask[0];
