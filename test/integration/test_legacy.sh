@@ -23,44 +23,19 @@ for t in jq protoc "$PLUGIN" "$PY"; do
 	command -v "$t" >/dev/null || { echo "test_legacy needs $t"; exit 1; }
 done
 
-T_PASS=0
-T_FAIL=0
-AGENT_PID=
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 DET_PID=
-TMP=$(mktemp -d /tmp/sentinel-legacy.XXXXXX)
+TMP=$TMP_ROOT
 
-# Only the processes this script started, by pid.
+# Only the processes this script started, by pid; lib.sh's cleanup_all
+# takes the agent and the scratch directory.
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup() {
-	if [ -n "$AGENT_PID" ]; then kill -KILL "$AGENT_PID" 2>/dev/null; fi
 	if [ -n "$DET_PID" ]; then kill -KILL "$DET_PID" 2>/dev/null; fi
-	rm -rf "$TMP"
+	cleanup_all
 }
 trap cleanup EXIT
-
-ok() {
-	T_PASS=$((T_PASS + 1))
-	printf 'ok   %s\n' "$1"
-}
-
-fail() {
-	T_FAIL=$((T_FAIL + 1))
-	printf 'FAIL %s\n' "$1"
-	shift
-	[ $# -gt 0 ] && printf '     %s\n' "$@"
-	return 0
-}
-
-# check NAME EXPECTED ACTUAL
-check() {
-	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected: $2" "actual:   $3"; fi
-}
-
-finish() {
-	printf '%d passed, %d failed\n' "$T_PASS" "$T_FAIL"
-	[ "$T_FAIL" -eq 0 ] && exit 0
-	exit 1
-}
 
 # Show what the processes said, then give up on the rest of the run.
 abort() {
@@ -69,6 +44,7 @@ abort() {
 		[ -s "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
 	done
 	finish
+	exit 1
 }
 
 # --- detector (code generated from the v0 contract, at test time) ---
