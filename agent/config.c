@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,9 @@ static const char *const transport_names[] = {
 
 static const char *const top_keys[] = {"logLevel", "health", "metrics", "rulesFile",
 				       "stream",   "grpc",   "probe",	NULL};
-static const char *const health_keys[] = {"port", "bindAddress", NULL};
-static const char *const metrics_keys[] = {"enabled", "port", NULL};
+static const char *const health_keys[] = {
+	"port", "bindAddress", "detectorGraceSeconds", "maxKernelDropRatio", "stallSeconds", NULL};
+static const char *const metrics_keys[] = {"enabled", "port", "bindAddress", NULL};
 static const char *const stream_keys[] = {"mode", "batchSize", "queueLength", NULL};
 static const char *const grpc_keys[] = {"endpoint", "tls", NULL};
 static const char *const tls_keys[] = {"enabled", "caFile", "certFile", "keyFile", NULL};
@@ -84,8 +86,12 @@ void config_defaults(struct agent_config *c)
 	c->log_level = LOG_INFO;
 	c->health.port = 9101;
 	c->health.bind_address = dup_or_die("0.0.0.0");
+	c->health.detector_grace_s = 30;
+	c->health.max_kernel_drop_ratio = 0.01;
+	c->health.stall_s = 10;
 	c->metrics.enabled = true;
 	c->metrics.port = 9102;
+	c->metrics.bind_address = dup_or_die("0.0.0.0");
 	c->rules_file = dup_or_die("/etc/sentinel-ebpf/rules.yaml");
 	c->stream.mode = STREAM_STDOUT;
 	c->stream.batch_size = 128;
@@ -105,6 +111,7 @@ void config_defaults(struct agent_config *c)
 void config_free(struct agent_config *c)
 {
 	free(c->health.bind_address);
+	free(c->metrics.bind_address);
 	free(c->rules_file);
 	free(c->grpc.endpoint);
 	free(c->grpc.tls.ca_file);
@@ -161,6 +168,31 @@ static int set_uint(struct ydoc *d, const yaml_node_t *map, const char *key, con
 	if (ydoc_int(d, n, what, min, max, &v))
 		return -1;
 	*dst = (unsigned)v;
+	return 0;
+}
+
+/* A fraction in [0, 1], written as a plain decimal ("0.01"). */
+static int set_ratio(struct ydoc *d, const yaml_node_t *map, const char *key, const char *what,
+		     double *dst)
+{
+	const yaml_node_t *n = ydoc_get(d, map, key);
+	char buf[64];
+	const char *s;
+	char *end;
+	double v;
+
+	if (!n)
+		return 0;
+	if (n->type != YAML_SCALAR_NODE)
+		return ydoc_expected(d, n, what, "a number from 0 to 1");
+	if (ydoc_str(d, n, what, &s))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || *end || errno || !(v >= 0 && v <= 1))
+		return ydoc_errf(d, n, "%s: expected a number from 0 to 1, got %s", what,
+				 ydoc_describe(n, buf, sizeof(buf)));
+	*dst = v;
 	return 0;
 }
 
@@ -233,8 +265,14 @@ static int apply_health(struct ydoc *d, const yaml_node_t *root, struct agent_co
 
 	if (section(d, root, "health", "health", health_keys, &m))
 		return -1;
-	if (set_uint(d, m, "port", "health.port", 1, 65535, &c->health.port) ||
-	    set_str(d, m, "bindAddress", "health.bindAddress", &c->health.bind_address))
+	/* Port 0: any free port (logged); tests use it. */
+	if (set_uint(d, m, "port", "health.port", 0, 65535, &c->health.port) ||
+	    set_str(d, m, "bindAddress", "health.bindAddress", &c->health.bind_address) ||
+	    set_uint(d, m, "detectorGraceSeconds", "health.detectorGraceSeconds", 0, 86400,
+		     &c->health.detector_grace_s) ||
+	    set_ratio(d, m, "maxKernelDropRatio", "health.maxKernelDropRatio",
+		      &c->health.max_kernel_drop_ratio) ||
+	    set_uint(d, m, "stallSeconds", "health.stallSeconds", 1, 3600, &c->health.stall_s))
 		return -1;
 	return 0;
 }
@@ -246,7 +284,8 @@ static int apply_metrics(struct ydoc *d, const yaml_node_t *root, struct agent_c
 	if (section(d, root, "metrics", "metrics", metrics_keys, &m))
 		return -1;
 	if (set_bool(d, m, "enabled", "metrics.enabled", &c->metrics.enabled) ||
-	    set_uint(d, m, "port", "metrics.port", 1, 65535, &c->metrics.port))
+	    set_uint(d, m, "port", "metrics.port", 0, 65535, &c->metrics.port) ||
+	    set_str(d, m, "bindAddress", "metrics.bindAddress", &c->metrics.bind_address))
 		return -1;
 	return 0;
 }
@@ -362,8 +401,11 @@ void config_print(const struct agent_config *c, FILE *out)
 	fprintf(out, "logLevel: %s\n", log_level_name(c->log_level));
 	fprintf(out, "health:\n  port: %u\n", c->health.port);
 	print_str(out, "  ", "bindAddress", c->health.bind_address);
+	fprintf(out, "  detectorGraceSeconds: %u\n  maxKernelDropRatio: %g\n  stallSeconds: %u\n",
+		c->health.detector_grace_s, c->health.max_kernel_drop_ratio, c->health.stall_s);
 	fprintf(out, "metrics:\n  enabled: %s\n  port: %u\n", c->metrics.enabled ? "true" : "false",
 		c->metrics.port);
+	print_str(out, "  ", "bindAddress", c->metrics.bind_address);
 	print_str(out, "", "rulesFile", c->rules_file);
 	fprintf(out, "stream:\n  mode: %s\n  batchSize: %u\n  queueLength: %u\n",
 		config_stream_mode_name(c->stream.mode), c->stream.batch_size,

@@ -5,8 +5,13 @@
  * file, or a section left empty (`health:`), means the defaults.
  *
  *   logLevel: info                     # debug | info | warn | error
- *   health: {port: 9101, bindAddress: "0.0.0.0"}
- *   metrics: {enabled: true, port: 9102}
+ *   health:                            # /healthz, /readyz (port 0: any free port)
+ *     port: 9101
+ *     bindAddress: "0.0.0.0"
+ *     detectorGraceSeconds: 30         # grpc: still ready this long after the stream broke
+ *     maxKernelDropRatio: 0.01         # not ready while more of the last 10 s was lost
+ *     stallSeconds: 10                 # not alive when the reader thread is stuck this long
+ *   metrics: {enabled: true, port: 9102, bindAddress: "0.0.0.0"}
  *   rulesFile: /etc/sentinel-ebpf/rules.yaml
  *   stream: {mode: stdout, batchSize: 128, queueLength: 65536}
  *   grpc:
@@ -43,10 +48,14 @@ struct agent_config {
 	struct {
 		unsigned port;
 		char *bind_address;
+		unsigned detector_grace_s;
+		double max_kernel_drop_ratio;
+		unsigned stall_s;
 	} health;
 	struct {
 		bool enabled;
 		unsigned port;
+		char *bind_address;
 	} metrics;
 	char *rules_file; /* "" means none given: use the embedded default rules */
 	struct {

@@ -98,6 +98,7 @@ struct fd_entry *fdtable_set(struct fdtable *t, uint32_t tgid, int32_t fd, const
 	e->path_mask = 0;
 	e->mask_gen = 0;
 	e->posted_seq = 0;
+	e->posted_gen = 0;
 	return e;
 }
 

@@ -28,6 +28,7 @@ struct fd_entry {
 	uint64_t path_mask;  /* rules whose path part matches, for mask_gen */
 	uint32_t mask_gen;   /* rules generation of path_mask; 0 = not computed */
 	uint64_t posted_seq; /* last verdict seq posted to the kernel */
+	uint32_t posted_gen; /* rules generation of that verdict */
 	char *path;
 	UT_hash_handle hh;
 };

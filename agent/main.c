@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sentinel-agent: wiring. Loads config and rules, starts the probe, runs the
- * reader thread (kernel -> pipeline -> sink) and waits for a signal.
+ * reader thread (kernel -> pipeline -> sink) and the control loop.
  *
- * Threads: the main thread only handles signals; the reader thread owns the
- * probe's buffers, the fd table and the sink.
+ * Threads: the main thread handles signals and rules-file changes (it loads
+ * and validates new rules and hands them over); the reader thread owns the
+ * probe's buffers, the fd table, the sink and the rules in force.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,8 +25,11 @@
 #include "pipeline.h"
 #include "probe.h"
 #include "procscan.h"
+#include "reload.h"
 #include "rules.h"
+#include "rulewatch.h"
 #include "sink.h"
+#include "telemetry.h"
 
 #define DEFAULT_CONFIG "/etc/sentinel-ebpf/agent-config.yaml"
 #define DEFAULT_RULES "/etc/sentinel-ebpf/rules.yaml"
@@ -37,10 +43,18 @@ struct options {
 
 struct agent {
 	struct agent_config cfg;
-	struct ruleset rules;
+	struct ruleset *rules; /* in force; the reader thread's while it runs */
+	const char *rules_path;
+	bool rules_may_miss;	 /* the default path: missing means built-in rules */
+	bool rules_builtin;	 /* in force because that file was missing */
+	struct rulewatch *watch; /* NULL: live reload off, SIGHUP only */
+	int watch_err;
+	struct reload_box box;
+	struct reload_counts reloads;
 	struct probe *probe;
 	struct sink *sink;
 	struct pipeline pl;
+	struct telemetry *tel;
 	pthread_t reader;
 	atomic_int stop;
 	int reader_err;
@@ -116,27 +130,105 @@ static int load_config(struct agent *a, const struct options *o)
 	return 0;
 }
 
-static int load_rules(struct agent *a, const struct options *o)
+static void rules_path(struct agent *a, const struct options *o)
 {
 	const char *path = o->rules ? o->rules : a->cfg.rules_file;
-	char err[1024];
-	int rc;
 
 	if (!path || !*path)
 		path = DEFAULT_RULES;
+	a->rules_path = path;
 	/* Only the default location may be missing; a path someone gave must load. */
-	if (!o->rules && strcmp(path, DEFAULT_RULES) == 0 && access(path, F_OK) != 0) {
-		log_info("no rules file; using built-in rules", "rules_file=%s", path);
-		rc = rules_load_string(&a->rules, rules_default_text(), "<built-in rules>", err,
-				       sizeof(err));
-	} else {
-		rc = rules_load_file(&a->rules, path, err, sizeof(err));
+	a->rules_may_miss = !o->rules && strcmp(path, DEFAULT_RULES) == 0;
+}
+
+/* Into a new heap ruleset: the rules file, or the built-in rules that stand
+ * in for a missing default file. */
+static struct ruleset *read_rules(struct agent *a, bool builtin, char *err, size_t errcap)
+{
+	struct ruleset *rs = calloc(1, sizeof(*rs));
+	int rc;
+
+	if (!rs) {
+		snprintf(err, errcap, "%s: out of memory", a->rules_path);
+		return NULL;
 	}
+	if (builtin)
+		rc = rules_load_string(rs, rules_default_text(), "<built-in rules>", err, errcap);
+	else
+		rc = rules_load_file(rs, a->rules_path, err, errcap);
 	if (rc != 0) {
+		free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+static void free_rules(struct ruleset *rs)
+{
+	if (rs)
+		rules_free(rs);
+	free(rs);
+}
+
+static int load_rules(struct agent *a)
+{
+	char err[1024];
+
+	a->rules_builtin = a->rules_may_miss && access(a->rules_path, F_OK) != 0;
+	if (a->rules_builtin)
+		log_info("no rules file; using built-in rules", "rules_file=%s", a->rules_path);
+	a->rules = read_rules(a, a->rules_builtin, err, sizeof(err));
+	if (!a->rules) {
 		fprintf(stderr, "sentinel-agent: invalid rules: %s\n", err);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Watch the rules file's directory, also when the built-in rules stand in
+ * for a missing default file (creating it later loads it). Opened before
+ * the rules are loaded, so a change in between is noticed.
+ */
+static void open_watch(struct agent *a)
+{
+	a->watch_err = rulewatch_open(&a->watch, a->rules_path);
+}
+
+static void log_watch(struct agent *a)
+{
+	if (a->watch)
+		log_info("watching the rules file for changes", "rules_file=%s dir=%s",
+			 a->rules_path, rulewatch_dir(a->watch));
+	else if (a->watch_err == -ENOENT)
+		log_info("rules directory does not exist; live reload is off (SIGHUP reloads)",
+			 "rules_file=%s", a->rules_path);
+	else
+		log_warn("cannot watch the rules file; live reload is off (SIGHUP reloads)",
+			 "rules_file=%s errno=%d", a->rules_path, -a->watch_err);
+}
+
+/*
+ * Reader thread: apply the rules the control thread posted, between two
+ * drains, and reply. Records still in the buffer were decided under the old
+ * rules (their masks are the old rules' bits): they go through first, with
+ * the old rules. The old ruleset is freed once the pipeline no longer points
+ * at it; on failure the pipeline and the kernel still have the old one.
+ */
+static void apply_pending_rules(struct agent *a)
+{
+	struct ruleset *rs = reload_box_take(&a->box), *old = a->rules;
+	int err;
+
+	if (!rs)
+		return;
+	probe_drain(a->probe, 0);
+	err = pipeline_set_rules(&a->pl, rs);
+	if (!err) {
+		a->rules = rs;
+		free_rules(old);
+	}
+	reload_box_reply(&a->box, err, a->pl.gen);
 }
 
 static void *reader_main(void *arg)
@@ -145,7 +237,10 @@ static void *reader_main(void *arg)
 	int interval = (int)a->cfg.probe.drain_interval_ms;
 
 	while (!atomic_load(&a->stop)) {
-		int n = probe_drain(a->probe, interval);
+		int n;
+
+		apply_pending_rules(a);
+		n = probe_drain(a->probe, interval);
 
 		if (n < 0 && n != -EINTR) {
 			log_error("reading kernel buffers failed", "errno=%d", -n);
@@ -153,7 +248,9 @@ static void *reader_main(void *arg)
 			break;
 		}
 		sink_flush(a->sink);
+		telemetry_tick(a->tel, false);
 	}
+	reload_box_close(&a->box);
 	return NULL;
 }
 
@@ -177,7 +274,7 @@ static int start_probe(struct agent *a)
 	if (err)
 		return err;
 	pipeline_set_probe(&a->pl, a->probe);
-	err = pipeline_set_rules(&a->pl, &a->rules);
+	err = pipeline_set_rules(&a->pl, a->rules);
 	if (err)
 		return err;
 	err = probe_attach(a->probe);
@@ -189,7 +286,7 @@ static int start_probe(struct agent *a)
 	log_info("probe attached",
 		 "transport=%s programs=%u rules=%u procs_scanned=%zu fds_scanned=%zu "
 		 "startup_ms=%ld",
-		 probe_transport_name(a->probe), probe_program_count(a->probe), a->rules.n_enabled,
+		 probe_transport_name(a->probe), probe_program_count(a->probe), a->rules->n_enabled,
 		 scan.procs, scan.fds,
 		 (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	return 0;
@@ -204,7 +301,8 @@ static void summary(struct agent *a)
 	log_info("stopped",
 		 "seen=%llu forwarded=%llu filtered_kernel=%llu io_records=%llu "
 		 "pending=%llu filtered_user=%llu dropped_buffer=%llu dropped_perf=%llu "
-		 "untracked_fds=%llu unresolved=%llu sink_errors=%llu",
+		 "untracked_fds=%llu unresolved=%llu sink_errors=%llu reloads_ok=%llu "
+		 "reloads_invalid=%llu reloads_error=%llu",
 		 (unsigned long long)k[SE_CTR_SEEN],
 		 (unsigned long long)(s->forwarded[0] + s->forwarded[1]),
 		 (unsigned long long)k[SE_CTR_FILTERED], (unsigned long long)s->io_records,
@@ -212,24 +310,152 @@ static void summary(struct agent *a)
 		 (unsigned long long)k[SE_CTR_DROP_BUFFER],
 		 (unsigned long long)probe_perf_lost(a->probe),
 		 (unsigned long long)k[SE_CTR_DROP_FDMAP], (unsigned long long)s->unresolved,
-		 (unsigned long long)a->sink->errors);
+		 (unsigned long long)a->sink->errors,
+		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_SUCCESS]),
+		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_INVALID]),
+		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_ERROR]));
 }
 
-static int wait_for_stop(struct agent *a, sigset_t *set)
+static void reload_done(struct agent *a, enum reload_result r)
 {
-	int sig = 0;
+	atomic_fetch_add(&a->reloads.n[r], 1);
+}
+
+/*
+ * Control thread: re-read the rules file and hand it to the reader. A file
+ * event reloads only when the bytes changed; SIGHUP (@forced) always does.
+ * A missing file (mid-swap, an editor's rename, or removed) keeps the rules
+ * in force and is not counted, unless SIGHUP asked: then it is invalid,
+ * except while the built-in rules stand in for the missing default file,
+ * which a SIGHUP re-applies as a start-up would.
+ */
+static void reload_rules(struct agent *a, bool forced)
+{
+	const char *trigger = forced ? "sighup" : "file";
+	enum rulewatch_status st;
+	bool builtin = false;
+	struct ruleset *rs;
+	char err[1024], q[1100], qsrc[300];
+	uint32_t gen = 0;
+	unsigned n_enabled;
+	int rc;
+
+	err[0] = '\0';
+	if (a->watch)
+		st = rulewatch_check(a->watch, forced, err, sizeof(err));
+	else
+		st = access(a->rules_path, F_OK) == 0 ? RULEWATCH_NEW : RULEWATCH_MISSING;
+	switch (st) {
+	case RULEWATCH_SAME:
+		log_debug("rules file event, content unchanged", "rules_file=%s", a->rules_path);
+		return;
+	case RULEWATCH_MISSING:
+		if (forced && a->rules_builtin) {
+			builtin = true;
+			break;
+		}
+		if (!forced) {
+			log_info("rules file missing; keeping the rules in force", "rules_file=%s",
+				 a->rules_path);
+			return;
+		}
+		snprintf(err, sizeof(err), "%s: %s", a->rules_path, strerror(ENOENT));
+		goto invalid;
+	case RULEWATCH_ERROR: goto invalid;
+	case RULEWATCH_NEW: break;
+	}
+	rs = read_rules(a, builtin, err, sizeof(err));
+	if (!rs)
+		goto invalid;
+	n_enabled = rs->n_enabled;
+	log_quote(qsrc, sizeof(qsrc), rs->source);
+	rc = reload_box_post(&a->box, rs, &gen);
+	if (rc) {
+		free_rules(rs);
+		/* Not in force: the next change event tries again. */
+		if (a->watch)
+			rulewatch_forget(a->watch);
+		log_error("rules reload failed; keeping the rules in force",
+			  "rules_file=%s trigger=%s errno=%d", a->rules_path, trigger, -rc);
+		reload_done(a, RELOAD_ERROR);
+		return;
+	}
+	a->rules_builtin = builtin;
+	log_info("rules reloaded", "rules=%u gen=%u source=%s trigger=%s", n_enabled, gen, qsrc,
+		 trigger);
+	reload_done(a, RELOAD_SUCCESS);
+	return;
+
+invalid:
+	log_error("rules reload rejected; keeping the rules in force",
+		  "rules_file=%s trigger=%s error=%s", a->rules_path, trigger,
+		  log_quote(q, sizeof(q), err));
+	reload_done(a, RELOAD_INVALID);
+}
+
+/* Main thread, until SIGINT/SIGTERM: signals (SIGHUP reloads) and changes
+ * in the rules file's directory, settled for RULEWATCH_SETTLE_MS. */
+static int control_loop(struct agent *a, int sigfd)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
+	int n;
 
 	for (;;) {
-		if (sigwait(set, &sig) != 0)
+		pfd[0] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = a->watch ? rulewatch_fd(a->watch) : -1,
+					 .events = POLLIN};
+		n = poll(pfd, 2, a->watch ? rulewatch_timeout_ms(a->watch) : -1);
+		if (n < 0 && errno != EINTR) {
+			log_error("waiting for signals failed", "errno=%d", errno);
 			return -1;
-		if (sig == SIGHUP) {
-			log_info("SIGHUP: rule reload is not supported yet; ignoring");
-			continue;
 		}
-		log_info("stopping", "signal=%s", strsignal(sig));
-		atomic_store(&a->stop, 1);
-		return 0;
+		if (n > 0 && (pfd[0].revents & POLLIN) &&
+		    read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo != SIGHUP) {
+				log_info("stopping", "signal=%s", strsignal((int)si.ssi_signo));
+				return 0;
+			}
+			log_info("SIGHUP: reloading the rules", "rules_file=%s", a->rules_path);
+			reload_rules(a, true);
+		}
+		if (n > 0 && (pfd[1].revents & POLLIN))
+			rulewatch_consume(a->watch);
+		if (a->watch && rulewatch_timeout_ms(a->watch) == 0)
+			reload_rules(a, false);
 	}
+}
+
+static int start_telemetry(struct agent *a)
+{
+	static const char *reload_names[RELOAD_RESULT_MAX];
+	const struct agent_config *c = &a->cfg;
+	struct telemetry_opts o = {
+		.health_bind = c->health.bind_address,
+		.health_port = c->health.port,
+		.metrics_enabled = c->metrics.enabled,
+		.metrics_bind = c->metrics.bind_address,
+		.metrics_port = c->metrics.port,
+		.stall_s = c->health.stall_s,
+		.grpc = c->stream.mode == STREAM_GRPC,
+		.detector_grace_s = c->health.detector_grace_s,
+		.max_kernel_drop_ratio = c->health.max_kernel_drop_ratio,
+		.reloads = a->reloads.n,
+		.reload_names = reload_names,
+		.n_reload = RELOAD_RESULT_MAX,
+	};
+	struct telemetry_sources src = {.pl = &a->pl, .sink = a->sink};
+	char err[256], q[300];
+
+	for (int i = 0; i < RELOAD_RESULT_MAX; i++)
+		reload_names[i] = reload_result_name((enum reload_result)i);
+	a->tel = telemetry_start(&o, &src, err, sizeof(err));
+	if (!a->tel) {
+		log_error("cannot serve health and metrics", "error=%s",
+			  log_quote(q, sizeof(q), err));
+		return -1;
+	}
+	return 0;
 }
 
 static struct sink *make_sink(struct agent *a)
@@ -256,26 +482,37 @@ static struct sink *make_sink(struct agent *a)
 static int run(struct agent *a)
 {
 	sigset_t set;
-	int err;
+	int err, sigfd;
 
-	/* Every thread inherits the blocked set; only sigwait() takes them. */
+	/* Every thread inherits the blocked set; only the signalfd takes them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		log_error("signalfd failed", "errno=%d", errno);
+		return -1;
+	}
 
+	reload_box_init(&a->box);
 	pipeline_init(&a->pl, NULL);
 	a->sink = make_sink(a);
 	if (!a->sink) {
-		pipeline_free(&a->pl);
-		return -1;
+		err = -1;
+		goto out_pipeline;
 	}
 	a->pl.sink = a->sink;
+	err = start_telemetry(a);
+	if (err)
+		goto out;
 	err = start_probe(a);
 	if (err)
 		goto out;
+	telemetry_attached(a->tel, a->probe);
+	pipeline_set_tick(&a->pl, telemetry_pipeline_tick, a->tel);
 	err = pthread_create(&a->reader, NULL, reader_main, a);
 	if (err) {
 		log_error("starting reader thread failed", "errno=%d", err);
@@ -283,19 +520,26 @@ static int run(struct agent *a)
 	}
 	log_info("agent ready", "mode=%s pid=%d agent_id=%s",
 		 config_stream_mode_name(a->cfg.stream.mode), (int)getpid(), a->pl.src.agent_id);
-	wait_for_stop(a, &set);
+	control_loop(a, sigfd);
+	atomic_store(&a->stop, 1);
 	pthread_join(a->reader, NULL);
 	/* Detach, then drain what the probe emitted before it went quiet. */
 	probe_detach(a->probe);
+	telemetry_detached(a->tel);
 	while (probe_drain(a->probe, 0) > 0)
 		;
 	sink_flush(a->sink);
 	summary(a);
 	err = a->reader_err;
 out:
+	/* The metrics handlers read the pipeline's rule names: stop them first. */
+	telemetry_stop(a->tel);
 	probe_close(a->probe);
-	pipeline_free(&a->pl);
 	sink_destroy(a->sink);
+out_pipeline:
+	pipeline_free(&a->pl);
+	reload_box_destroy(&a->box);
+	close(sigfd);
 	return err ? -1 : 0;
 }
 
@@ -308,18 +552,25 @@ int main(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
-	if (load_config(&a, &o) != 0 || load_rules(&a, &o) != 0) {
+	if (load_config(&a, &o) != 0) {
 		config_free(&a.cfg);
 		return 1;
 	}
-	if (o.check) {
+	rules_path(&a, &o);
+	if (!o.check)
+		open_watch(&a);
+	if (load_rules(&a) != 0) {
+		rc = 1;
+	} else if (o.check) {
 		config_print(&a.cfg, stdout);
-		rules_print(&a.rules, stdout);
+		rules_print(a.rules, stdout);
 		rc = 0;
 	} else {
+		log_watch(&a);
 		rc = run(&a) == 0 ? 0 : 1;
 	}
-	rules_free(&a.rules);
+	rulewatch_close(a.watch);
+	free_rules(a.rules);
 	config_free(&a.cfg);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -13,17 +14,30 @@
 #define AT_FDCWD_ (-100)
 #define CLOSE_RANGE_CLOEXEC_ (1U << 2)
 
+/* From well under the 10 ms drain interval to the seconds of a stalled
+ * reader: where the agent's own delay shows. */
+const double pipeline_latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+					  0.05,	  0.1,	 0.25,	 0.5,	1,    2.5};
+const unsigned pipeline_latency_n_bounds =
+	sizeof(pipeline_latency_bounds) / sizeof(pipeline_latency_bounds[0]);
+
 void pipeline_init(struct pipeline *pl, struct sink *sink)
 {
 	memset(pl, 0, sizeof(*pl));
 	fdtable_init(&pl->fds);
 	envelope_source_init(&pl->src);
+	histogram_init(&pl->latency, pipeline_latency_bounds, pipeline_latency_n_bounds);
 	pl->sink = sink;
 }
 
 void pipeline_free(struct pipeline *pl)
 {
 	fdtable_free(&pl->fds);
+	for (size_t i = 0; i < pl->n_totals; i++)
+		free(pl->totals[i].name);
+	free(pl->totals);
+	pl->totals = NULL;
+	pl->n_totals = 0;
 }
 
 void pipeline_set_probe(struct pipeline *pl, struct probe *probe)
@@ -31,50 +45,144 @@ void pipeline_set_probe(struct pipeline *pl, struct probe *probe)
 	pl->probe = probe;
 }
 
-int pipeline_set_rules(struct pipeline *pl, const struct ruleset *rs)
+/* @rs's comm_masks entries; -ENOMEM when rules_comm_masks() failed (logged). */
+static int comm_entries(const struct ruleset *rs, struct rules_comm_mask **cm, size_t *n)
+{
+	uint64_t type_mask[2], anycomm, comm_rules;
+
+	*n = rules_comm_masks(rs, cm);
+	rules_kernel_masks(rs, type_mask, &anycomm, &comm_rules);
+	return !*n && comm_rules ? -ENOMEM : 0;
+}
+
+static void fill_comm_keys(const struct rules_comm_mask *cm, size_t n, uint32_t slot,
+			   struct se_comm_key *keys, uint64_t *masks)
+{
+	for (size_t i = 0; i < n; i++) {
+		memcpy(keys[i].comm, cm[i].comm, SE_COMM_LEN);
+		keys[i].slot = slot;
+		masks[i] = cm[i].mask;
+	}
+}
+
+/*
+ * Switches the kernel to @rs as generation @gen without a moment where an
+ * event is judged by a mix of old and new: the new comms go into the slot
+ * the old config does not read, the config switch follows, and only then
+ * are the old comms deleted. Until the config is written the kernel still
+ * has the old rules, so a failure before it changes nothing.
+ */
+static int push_filter(struct pipeline *pl, const struct ruleset *rs, uint32_t gen)
 {
 	struct se_config cfg = {0};
-	struct rules_comm_mask *cm = NULL;
+	struct rules_comm_mask *cm_new = NULL, *cm_old = NULL;
 	struct se_comm_key *keys = NULL;
 	uint64_t *masks = NULL;
 	uint64_t type_mask[2], anycomm, comm_rules;
-	size_t n;
-	int err = 0;
+	size_t n_new = 0, n_old = 0;
+	int err;
 
-	pl->rules = rs;
-	pl->gen++;
-	if (!pl->probe)
-		return 0;
-	cfg.gen = pl->gen;
-	rules_kernel_masks(rs, type_mask, &anycomm, &comm_rules);
-	cfg.type_mask[0] = type_mask[0];
-	cfg.type_mask[1] = type_mask[1];
-	cfg.anycomm_mask = anycomm;
-	cfg.comm_rules = comm_rules;
-	n = rules_comm_masks(rs, &cm);
-	if (n > SE_MAX_COMMS) {
-		log_error("too many distinct comms in the rules", "comms=%zu max=%d", n,
+	err = comm_entries(rs, &cm_new, &n_new);
+	if (err)
+		goto cleanup;
+	if (n_new > SE_MAX_COMMS) {
+		log_error("too many distinct comms in the rules", "comms=%zu max=%d", n_new,
 			  SE_MAX_COMMS);
 		err = -E2BIG;
 		goto cleanup;
 	}
-	keys = calloc(n ? n : 1, sizeof(*keys));
-	masks = calloc(n ? n : 1, sizeof(*masks));
+	if (pl->rules) {
+		err = comm_entries(pl->rules, &cm_old, &n_old);
+		if (err)
+			goto cleanup;
+	}
+	keys = calloc(n_new + n_old + 1, sizeof(*keys));
+	masks = calloc(n_new + n_old + 1, sizeof(*masks));
 	if (!keys || !masks) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	for (size_t i = 0; i < n; i++) {
-		memcpy(keys[i].comm, cm[i].comm, SE_COMM_LEN);
-		masks[i] = cm[i].mask;
-	}
+	fill_comm_keys(cm_new, n_new, gen & 1, keys, masks);
+	fill_comm_keys(cm_old, n_old, pl->gen & 1, keys + n_new, masks + n_new);
+	rules_kernel_masks(rs, type_mask, &anycomm, &comm_rules);
 	cfg.self_tgid = (uint32_t)getpid();
-	err = probe_set_filter(pl->probe, &cfg, keys, masks, n);
+	cfg.gen = gen;
+	cfg.type_mask[0] = type_mask[0];
+	cfg.type_mask[1] = type_mask[1];
+	cfg.anycomm_mask = anycomm;
+	cfg.comm_rules = comm_rules;
+	/* Both slots, then the config: the switch. */
+	err = probe_set_filter(pl->probe, &cfg, keys, masks, n_new + n_old);
+	if (err)
+		goto cleanup;
+	/* Only the new slot: drops the old comms, rewrites the same config. */
+	if (n_old && probe_set_filter(pl->probe, &cfg, keys, masks, n_new) != 0)
+		log_warn("removing the previous rules' comms failed; the next reload retries");
 cleanup:
-	free(cm);
+	free(cm_new);
+	free(cm_old);
 	free(keys);
 	free(masks);
 	return err;
+}
+
+void pipeline_set_tick(struct pipeline *pl, pipeline_tick_fn fn, void *ctx)
+{
+	pl->tick = fn;
+	pl->tick_ctx = ctx;
+}
+
+/* Point each rule bit of @rs at its by-name total, appending new names.
+ * Two enabled rules may share a name; they then share the counter. */
+static int map_rule_totals(struct pipeline *pl, const struct ruleset *rs,
+			   uint32_t total_of_bit[SE_MAX_RULES])
+{
+	for (unsigned b = 0; b < rs->n_enabled; b++) {
+		const char *name = rs->by_bit[b]->name;
+		size_t i;
+
+		for (i = 0; i < pl->n_totals; i++)
+			if (strcmp(pl->totals[i].name, name) == 0)
+				break;
+		if (i == pl->n_totals) {
+			struct rule_total *t = realloc(pl->totals, (i + 1) * sizeof(*t));
+
+			if (!t)
+				return -ENOMEM;
+			pl->totals = t;
+			t[i].name = strdup(name);
+			if (!t[i].name)
+				return -ENOMEM;
+			t[i].matches = 0;
+			pl->n_totals++;
+		}
+		total_of_bit[b] = (uint32_t)i;
+	}
+	return 0;
+}
+
+int pipeline_set_rules(struct pipeline *pl, const struct ruleset *rs)
+{
+	uint32_t total_of_bit[SE_MAX_RULES];
+	uint32_t gen = pl->gen + 1;
+	int err;
+
+	/* Appending names is harmless if the switch then fails; the bit map
+	 * is only committed with the rules. */
+	err = map_rule_totals(pl, rs, total_of_bit);
+	if (err) {
+		log_error("out of memory for rule counters");
+		return err;
+	}
+	if (pl->probe) {
+		err = push_filter(pl, rs, gen);
+		if (err)
+			return err;
+	}
+	memcpy(pl->total_of_bit, total_of_bit, sizeof(total_of_bit));
+	pl->rules = rs;
+	pl->gen = gen;
+	return 0;
 }
 
 /* ---- paths ---- */
@@ -88,15 +196,21 @@ static uint64_t path_mask(struct pipeline *pl, struct fd_entry *e)
 	return e->path_mask;
 }
 
-/* Tell the kernel the verdict for the fd it named @seq, once per seq. */
+/*
+ * Tell the kernel the verdict for the fd it named @seq, once per seq and
+ * rules generation. After a reload the kernel asks again under the same seq
+ * (its verdict is stale): posting anew is what moves the fd's filtering back
+ * into the kernel, instead of every later event coming up pending.
+ */
 static void post_verdict(struct pipeline *pl, struct fd_entry *e, uint64_t seq)
 {
 	uint64_t mask = path_mask(pl, e);
 
-	if (!pl->probe || e->posted_seq == seq)
+	if (!pl->probe || (e->posted_seq == seq && e->posted_gen == pl->gen))
 		return;
 	if (probe_post_verdict(pl->probe, seq, mask, pl->gen) == 0) {
 		e->posted_seq = seq;
+		e->posted_gen = pl->gen;
 		pl->stats.verdicts_posted++;
 	} else {
 		pl->stats.verdict_errors++;
@@ -176,6 +290,18 @@ static void on_open(struct pipeline *pl, const struct se_path_record *pr, size_t
 		post_verdict(pl, e, pr->r.verdict);
 }
 
+/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. One vDSO call per forwarded
+ * event (~20 ns); filtered events never get here. */
+static void observe_latency(struct pipeline *pl, uint64_t ts_ns)
+{
+	struct timespec now;
+	uint64_t now_ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	histogram_observe(&pl->latency, now_ns > ts_ns ? (double)(now_ns - ts_ns) / 1e9 : 0.0);
+}
+
 static void forward(struct pipeline *pl, const struct se_record *r, struct proc_entry *p,
 		    const char *filename, uint64_t mask)
 {
@@ -198,8 +324,15 @@ static void forward(struct pipeline *pl, const struct se_record *r, struct proc_
 	env.rule_mask = mask;
 	env.seq = pl->src.next_seq++;
 	pl->stats.forwarded[ev]++;
-	for (uint64_t m = mask; m; m &= m - 1)
-		pl->stats.rule_matches[__builtin_ctzll(m)]++;
+	for (uint64_t m = mask; m; m &= m - 1) {
+		int bit = __builtin_ctzll(m);
+
+		pl->stats.rule_matches[bit]++;
+		/* A record decided before a reload may carry an old rule bit. */
+		if ((unsigned)bit < pl->rules->n_enabled)
+			pl->totals[pl->total_of_bit[bit]].matches++;
+	}
+	observe_latency(pl, r->ts_ns);
 	sink_emit(pl->sink, &env);
 }
 
@@ -351,6 +484,8 @@ void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
 	struct fd_entry *e;
 
 	pl->stats.records++;
+	if (pl->tick && pl->stats.records % PIPELINE_TICK_RECORDS == 0)
+		pl->tick(pl->tick_ctx);
 	switch (r->kind) {
 	case SE_READ:
 	case SE_WRITE:

@@ -15,6 +15,7 @@
 
 #include "envelope.h"
 #include "fdtable.h"
+#include "metrics.h"
 #include "probe.h"
 #include "rules.h"
 #include "sink.h"
@@ -30,6 +31,21 @@ struct pipeline_stats {
 	uint64_t rule_matches[SE_MAX_RULES]; /* by rule bit */
 };
 
+/*
+ * Matches by rule *name*, kept across rule reloads so the counter behind
+ * sentinel_agent_rule_matches_total{rule} never goes backwards; a rule that
+ * is removed keeps its last value. Entries are only ever appended.
+ */
+struct rule_total {
+	char *name;
+	uint64_t matches;
+};
+
+/* Called on the reader thread about every PIPELINE_TICK_RECORDS records, so
+ * that a long drain under load still publishes its progress. */
+#define PIPELINE_TICK_RECORDS 4096
+typedef void (*pipeline_tick_fn)(void *ctx);
+
 struct pipeline {
 	struct fdtable fds;
 	const struct ruleset *rules;
@@ -38,14 +54,32 @@ struct pipeline {
 	struct sink *sink;
 	struct envelope_source src;
 	struct pipeline_stats stats;
+	/* kernel timestamp -> handed to the sink, in seconds */
+	struct histogram latency;
+	struct rule_total *totals;
+	size_t n_totals;
+	uint32_t total_of_bit[SE_MAX_RULES]; /* current rules' bit -> totals index */
+	pipeline_tick_fn tick;
+	void *tick_ctx;
 };
+
+/* Upper bounds of the latency histogram, seconds. */
+extern const double pipeline_latency_bounds[];
+extern const unsigned pipeline_latency_n_bounds;
 
 void pipeline_init(struct pipeline *pl, struct sink *sink);
 void pipeline_free(struct pipeline *pl);
-/* Makes @rs the rules in force (kept by reference) and pushes the kernel's
- * part of them to the probe, if one is set. Existing verdicts go stale. */
+/*
+ * Makes @rs the rules in force (kept by reference: it must outlive its
+ * replacement) and pushes the kernel's part of them to the probe, if one is
+ * set, as a new generation: existing fd verdicts go stale, so the next event
+ * on each open fd is decided here with @rs and its verdict posted again.
+ * On error nothing changed: the previous rules stay in force, here and in
+ * the kernel.
+ */
 int pipeline_set_rules(struct pipeline *pl, const struct ruleset *rs);
 void pipeline_set_probe(struct pipeline *pl, struct probe *probe);
+void pipeline_set_tick(struct pipeline *pl, pipeline_tick_fn fn, void *ctx);
 /* probe_record_fn */
 void pipeline_on_record(void *ctx, const struct se_record *rec, size_t size);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cpulist.h"
+#include "kheaders.h"
 #include "log.h"
 
 extern const char sentinel_probe_text[];
@@ -91,11 +92,24 @@ static int compile(struct probe *p, const struct probe_opts *o)
 	char d_rb[32], d_pages[48], d_fds[48];
 	const char *cflags[] = {d_rb, d_pages, d_fds};
 	unsigned pages = o->ringbuf_kib / 4; /* 4 KiB pages */
+	int saved;
 
 	snprintf(d_rb, sizeof(d_rb), "-DSE_RINGBUF=%d", p->transport == PROBE_RINGBUF);
 	snprintf(d_pages, sizeof(d_pages), "-DSE_RINGBUF_PAGES=%u", pages ? pages : 1);
 	snprintf(d_fds, sizeof(d_fds), "-DSE_FD_ENTRIES=%u", o->fd_entries);
+	/* libbcc prints some complaints (no kernel headers, modprobe) on
+	 * stdout, which in stdout mode is the event stream: send them to
+	 * stderr for the compile. */
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	if (saved >= 0)
+		dup2(STDERR_FILENO, STDOUT_FILENO);
 	p->mod = bpf_module_create_c_from_string(sentinel_probe_text, 0, cflags, 3, true, NULL);
+	if (saved >= 0) {
+		fflush(stdout);
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
 	if (!p->mod) {
 		log_error("compiling the BPF probe failed",
 			  "hint=\"kernel headers are needed at /lib/modules/$(uname -r)/build; "
@@ -249,7 +263,7 @@ static int open_perf(struct probe *p, const struct probe_opts *o)
 int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn cb, void *ctx)
 {
 	struct probe *p = calloc(1, sizeof(*p));
-	int err;
+	int err, headers;
 
 	if (!p)
 		return -ENOMEM;
@@ -270,9 +284,14 @@ int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn c
 	} else if (p->transport == PROBE_PERF && !o->transport) {
 		log_warn("kernel has no BPF ring buffer (needs 5.8+): using perf buffers");
 	}
+	/* Name the headers libbcc will use (or say what to mount) first. */
+	headers = kheaders_report();
 	err = compile(p, o);
-	if (err)
+	if (err) {
+		if (headers != 0)
+			kheaders_report_compile_failure();
 		goto fail;
+	}
 	for (unsigned i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		err = load_prog(p, &progs[i], &p->prog_fd[i]);
 		if (err)

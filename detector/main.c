@@ -2,7 +2,9 @@
 /*
  * sentinel-detector: the reference DetectorService. Options and
  * environment, signals, the periodic summary; the server (server.c) and the
- * scorer (score.c) do the work, all on this thread.
+ * scorer (score.c) do the work, all on this thread. /metrics and /healthz
+ * (telemetry.c) answer on their own threads from the snapshot this loop
+ * publishes after each poll.
  *
  * Output: one JSON line per anomaly on stdout; everything else logfmt on
  * stderr (common/log.h).
@@ -18,6 +20,7 @@
 #include "log.h"
 #include "score.h"
 #include "server.h"
+#include "telemetry.h"
 
 #define PROG "sentinel-detector"
 #define POLL_MS 200 /* how soon a signal is noticed */
@@ -26,6 +29,8 @@ struct options {
 	struct server_opts srv;
 	const char *scorer;
 	int summary_interval_s;
+	const char *metrics_bind;
+	int metrics_port; /* 0: no metrics server */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -59,6 +64,10 @@ static void usage(FILE *out)
 		"                               0: any free port, logged)\n"
 		"  -b, --bind ADDR              listen address (env DETECTOR_BIND, default\n"
 		"                               0.0.0.0; [::] for IPv6 and IPv4)\n"
+		"      --metrics-port N         serve /metrics and /healthz over HTTP on N (env\n"
+		"                               DETECTOR_METRICS_PORT, default 9103; 0: off)\n"
+		"      --metrics-bind ADDR      its address (env DETECTOR_METRICS_BIND, default\n"
+		"                               0.0.0.0)\n"
 		"      --scorer NAME            scoring (env DETECTOR_SCORER, default reference)\n"
 		"      --summary-interval S     summary log line every S seconds (default 10,\n"
 		"                               0: off)\n"
@@ -121,6 +130,8 @@ enum {
 	OPT_TLS_KEY,
 	OPT_TLS_CA,
 	OPT_LOG_LEVEL,
+	OPT_METRICS_PORT,
+	OPT_METRICS_BIND,
 };
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -138,11 +149,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"tls-key", required_argument, NULL, OPT_TLS_KEY},
 		{"tls-client-ca", required_argument, NULL, OPT_TLS_CA},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"metrics-port", required_argument, NULL, OPT_METRICS_PORT},
+		{"metrics-bind", required_argument, NULL, OPT_METRICS_BIND},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *port = getenv("DETECTOR_PORT"), *level = getenv("DETECTOR_LOG_LEVEL");
+	const char *mport = getenv("DETECTOR_METRICS_PORT");
 	struct server_opts *s = &o->srv;
 	enum log_level lv;
 	int c, rc = 0;
@@ -158,7 +172,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 	s->tls_client_ca = env_or("DETECTOR_TLS_CLIENT_CA", NULL);
 	o->scorer = env_or("DETECTOR_SCORER", "reference");
 	o->summary_interval_s = 10;
+	o->metrics_bind = env_or("DETECTOR_METRICS_BIND", "0.0.0.0");
+	o->metrics_port = 9103;
 	if (port && *port && parse_int("DETECTOR_PORT", port, 0, 65535, &s->port) != 0)
+		return -1;
+	if (mport && *mport &&
+	    parse_int("DETECTOR_METRICS_PORT", mport, 0, 65535, &o->metrics_port) != 0)
 		return -1;
 	while ((c = getopt_long(argc, argv, "p:b:Vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -188,6 +207,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_TLS_KEY: s->tls_key = optarg; break;
 		case OPT_TLS_CA: s->tls_client_ca = optarg; break;
 		case OPT_LOG_LEVEL: level = optarg; break;
+		case OPT_METRICS_PORT:
+			rc = parse_int("--metrics-port", optarg, 0, 65535, &o->metrics_port);
+			break;
+		case OPT_METRICS_BIND: o->metrics_bind = optarg; break;
 		case 'V': printf(PROG " %s\n", SENTINEL_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -201,6 +224,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (!*s->bind) {
 		fprintf(stderr, PROG ": --bind: empty address\n");
+		return -1;
+	}
+	if (!*o->metrics_bind) {
+		fprintf(stderr, PROG ": --metrics-bind: empty address\n");
 		return -1;
 	}
 	if (!s->tls_cert != !s->tls_key) {
@@ -281,6 +308,8 @@ int main(int argc, char **argv)
 {
 	struct options o = {0};
 	struct server *srv = NULL;
+	struct telemetry *tel = NULL;
+	struct server_stats st;
 	char err[512] = "";
 	double next_summary;
 	int ret = 1;
@@ -307,20 +336,38 @@ int main(int argc, char **argv)
 				     : "off",
 		 o.srv.scorer->name, o.srv.max_message_bytes, o.srv.max_streams,
 		 o.srv.max_connection_age_s);
+	if (o.metrics_port) {
+		server_get_stats(srv, &st);
+		tel = telemetry_start(o.metrics_bind, (unsigned)o.metrics_port, &st, err,
+				      sizeof(err));
+		if (!tel) {
+			fprintf(stderr, PROG ": %s\n", err);
+			goto cleanup;
+		}
+		log_info("metrics listening", "bind=%s port=%u paths=/metrics,/healthz",
+			 o.metrics_bind, telemetry_port(tel));
+	}
 	last.t = mono_s();
 	next_summary = last.t + o.summary_interval_s;
 	while (!stop_signal) {
 		server_poll(srv, POLL_MS);
+		if (tel) {
+			server_get_stats(srv, &st);
+			telemetry_publish(tel, &st);
+		}
 		if (o.summary_interval_s && mono_s() >= next_summary) {
 			summary(srv, 0);
 			next_summary += o.summary_interval_s;
 		}
 	}
 	log_info("stopping", "signal=%s", strsignal(stop_signal));
+	telemetry_stop(tel);
+	tel = NULL;
 	server_stop(srv);
 	summary(srv, 1);
 	ret = 0;
 cleanup:
+	telemetry_stop(tel);
 	server_free(srv);
 	if (o.srv.scorer && o.srv.scorer->destroy)
 		o.srv.scorer->destroy(o.srv.scorer_state);

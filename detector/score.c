@@ -19,6 +19,8 @@
 #define DEFAULT_HIGH_WRITE_BYTES 10485760ULL
 #define SCORE_SENSITIVE 0.9
 #define SCORE_HIGH_WRITE 0.7
+#define CODE_SENSITIVE "sensitive_path_write"
+#define CODE_HIGH_WRITE "high_write_bytes"
 
 /* ---- registry ---- */
 
@@ -258,11 +260,12 @@ static int comm_allowed(const struct ref_rules *r, const char *comm)
 	return 0;
 }
 
-static void flag(struct verdict *out, double score, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void flag(struct verdict *out, double score, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-/* Adds one rule's finding: the highest score wins, reasons accumulate. */
-static void flag(struct verdict *out, double score, const char *fmt, ...)
+/* Adds one rule's finding: the highest score (and its code) wins, reasons
+ * accumulate. */
+static void flag(struct verdict *out, double score, const char *code, const char *fmt, ...)
 {
 	size_t len = strlen(out->reason);
 	va_list ap;
@@ -275,8 +278,10 @@ static void flag(struct verdict *out, double score, const char *fmt, ...)
 	vsnprintf(out->reason + len, sizeof(out->reason) - len, fmt, ap);
 	va_end(ap);
 	out->anomaly = true;
-	if (score > out->score)
-		out->score = score;
+	if (score > out->score || !out->code) {
+		out->score = score > out->score ? score : out->score;
+		out->code = code;
+	}
 }
 
 static void ref_score(void *state, const Sentinel__V1__EventEnvelope *ev, struct verdict *out)
@@ -290,16 +295,19 @@ static void ref_score(void *state, const Sentinel__V1__EventEnvelope *ev, struct
 	filename = envelope_data(ev, "filename");
 	prefix = filename ? sensitive_prefix(r, filename) : NULL;
 	if (prefix && !comm_allowed(r, envelope_data(ev, "comm")))
-		flag(out, SCORE_SENSITIVE, "sensitive_path_write: %s", prefix);
+		flag(out, SCORE_SENSITIVE, CODE_SENSITIVE, "sensitive_path_write: %s", prefix);
 	if (parse_u64(envelope_data(ev, "bytes"), &bytes) == 0 && bytes > r->high_write_bytes)
-		flag(out, SCORE_HIGH_WRITE, "high_write_bytes: %llu > %llu", bytes,
+		flag(out, SCORE_HIGH_WRITE, CODE_HIGH_WRITE, "high_write_bytes: %llu > %llu", bytes,
 		     r->high_write_bytes);
 }
+
+static const char *const ref_codes[] = {CODE_SENSITIVE, CODE_HIGH_WRITE, NULL};
 
 const struct scorer_ops scorer_reference = {
 	.name = "reference",
 	.help = "the original project's rules (DETECTOR_SENSITIVE_PREFIXES, "
 		"DETECTOR_HIGH_WRITE_BYTES, DETECTOR_ALLOWED_COMMS)",
+	.codes = ref_codes,
 	.init = ref_init,
 	.score = ref_score,
 	.destroy = ref_destroy,

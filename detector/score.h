@@ -12,6 +12,8 @@
  *                              detector then exits 1).
  *   score(state, ev, out)      fills *out; out is zeroed by the caller.
  *                              out->score is clamped to [0,1] afterwards.
+ *                              For an anomaly, out->code names the rule
+ *                              that decided it (see struct verdict).
  *   destroy(state)             at exit.
  *
  * Plugging in your own (compile time):
@@ -35,7 +37,8 @@
  * ("high_write_bytes: N > T"); both: the higher score, reasons joined by
  * "; ". The allowed comms exempt only the sensitive-path rule. Reads are
  * never anomalies. Filenames are compared as sent (the agent sends
- * resolved absolute paths).
+ * resolved absolute paths). Codes: "sensitive_path_write",
+ * "high_write_bytes" (both rules: the sensitive one, it scores higher).
  */
 #ifndef SENTINEL_DETECTOR_SCORE_H
 #define SENTINEL_DETECTOR_SCORE_H
@@ -51,11 +54,25 @@ struct verdict {
 	bool anomaly;
 	double score;			 /* 0..1 */
 	char reason[VERDICT_REASON_MAX]; /* "" when nothing to say; truncated */
+	/*
+	 * The rule that decided the score, as a short constant identifier
+	 * ([a-z0-9_], e.g. "sensitive_path_write"): the reason label of
+	 * sentinel_detector_anomalies_total, so it must come from a small fixed
+	 * set (never paths or other event data). NULL: "unspecified".
+	 */
+	const char *code;
 };
+
+/* How many distinct codes the metric keeps apart; more count as "other". */
+#define VERDICT_CODES_MAX 16
+#define VERDICT_CODE_LEN 48
 
 struct scorer_ops {
 	const char *name;
 	const char *help; /* one line for --help */
+	/* Optional, NULL-terminated: every code score() may set, so the metric
+	 * shows each at 0 before the first such anomaly. */
+	const char *const *codes;
 	int (*init)(void **state, char *err, size_t errcap);
 	void (*score)(void *state, const Sentinel__V1__EventEnvelope *ev, struct verdict *out);
 	void (*destroy)(void *state);

@@ -57,6 +57,12 @@
 
 #define SERVICE_NAME "sentinel.v1.DetectorService"
 
+/* sentinel_detector_event_latency_seconds: a 10 ms drain interval to a
+ * backed-up queue. */
+static const double latency_bounds[] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 /* s */
+};
+
 enum rpc { RPC_EVENTS, RPC_BATCHES, RPC_REPORT, RPC_HEALTH_CHECK, RPC_OTHER, RPC__COUNT };
 
 static const struct rpc_desc {
@@ -261,6 +267,34 @@ static void log_report(struct server *s, const struct call_ctx *c,
 
 /* ---- scoring ---- */
 
+/* The counter for verdict code @code, added on first sight; NULL when the
+ * table is full (the caller then counts "other"). */
+static struct server_code_count *code_slot(struct server_stats *st, const char *code)
+{
+	for (unsigned i = 0; i < st->n_codes; i++)
+		if (strcmp(st->codes[i].code, code) == 0)
+			return &st->codes[i];
+	/* The last slot is kept for "other". */
+	if (st->n_codes >= VERDICT_CODES_MAX)
+		return NULL;
+	snprintf(st->codes[st->n_codes].code, sizeof(st->codes[0].code), "%s", code);
+	return &st->codes[st->n_codes++];
+}
+
+static void count_anomaly(struct server_stats *st, const char *code)
+{
+	struct server_code_count *c = code_slot(st, code && *code ? code : "unspecified");
+
+	if (!c) {
+		c = &st->codes[VERDICT_CODES_MAX];
+		if (!c->code[0]) {
+			snprintf(c->code, sizeof(c->code), "other");
+			st->n_codes = VERDICT_CODES_MAX + 1;
+		}
+	}
+	c->n++;
+}
+
 static void score_event(struct server *s, const Sentinel__V1__EventEnvelope *ev, struct verdict *v)
 {
 	struct timespec now;
@@ -270,12 +304,18 @@ static void score_event(struct server *s, const Sentinel__V1__EventEnvelope *ev,
 	now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 	latency_add(&s->lat_interval, ev->ts_unix_nano, now_ns);
 	latency_add(&s->lat_total, ev->ts_unix_nano, now_ns);
+	if (ev->ts_unix_nano)
+		histogram_observe(&s->stats.latency,
+				  now_ns > ev->ts_unix_nano
+					  ? (double)(now_ns - ev->ts_unix_nano) / 1e9
+					  : 0.0);
 	memset(v, 0, sizeof(*v));
 	s->o.scorer->score(s->o.scorer_state, ev, v);
 	v->score = clamp01(v->score);
 	s->stats.events++;
 	if (v->anomaly) {
 		s->stats.anomalies++;
+		count_anomaly(&s->stats, v->code);
 		log_anomaly(s, ev, v);
 	}
 }
@@ -810,6 +850,10 @@ struct server *server_start(const struct server_opts *o, char *err, size_t errca
 	grpc_init();
 	s->o = *o;
 	s->shutdown_tag.ctx = NULL;
+	histogram_init(&s->stats.latency, latency_bounds,
+		       sizeof(latency_bounds) / sizeof(latency_bounds[0]));
+	for (size_t i = 0; o->scorer->codes && o->scorer->codes[i]; i++)
+		code_slot(&s->stats, o->scorer->codes[i]);
 	s->cq = grpc_completion_queue_create_for_next(NULL);
 	s->server = create_server(o);
 	grpc_server_register_completion_queue(s->server, s->cq, NULL);

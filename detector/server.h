@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "metrics.h"
 #include "score.h"
 
 struct server_opts {
@@ -28,6 +29,13 @@ struct server_opts {
 	void *scorer_state;
 };
 
+/* Anomalies with one verdict code ("unspecified", "other" included). */
+struct server_code_count {
+	char code[VERDICT_CODE_LEN];
+	uint64_t n;
+};
+
+/* Plain data: a copy is a consistent snapshot for another thread. */
 struct server_stats {
 	uint64_t events;	/* envelopes scored */
 	uint64_t anomalies;	/* of those, anomalies */
@@ -35,6 +43,13 @@ struct server_stats {
 	uint64_t decode_errors; /* malformed messages (each ended its call) */
 	uint64_t streams_opened;
 	unsigned streams_active; /* StreamEvents + StreamEventBatches calls */
+	/* anomalies by verdict code: the scorer's declared codes first (at 0
+	 * until seen), then others as they come; past VERDICT_CODES_MAX, "other" */
+	unsigned n_codes;
+	struct server_code_count codes[VERDICT_CODES_MAX + 1];
+	/* syscall (ts_unix_nano) -> receipt, seconds; events without a
+	 * timestamp are not observed, clock skew counts as 0 */
+	struct histogram latency;
 };
 
 /* Listens and starts serving. NULL with a message in err on failure. */

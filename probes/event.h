@@ -17,7 +17,7 @@
 #define SE_COMM_LEN 16
 #define SE_PATH_MAX 4096 /* PATH_MAX with the NUL: longer names fail to open */
 #define SE_MAX_RULES 64  /* one bit per enabled rule in the verdict masks */
-#define SE_MAX_COMMS 1024 /* distinct comms named by the rules (comm_masks map) */
+#define SE_MAX_COMMS 1024 /* distinct comms named by the rules (comm_masks map: 2 slots) */
 
 enum se_kind {
 	SE_READ = 1,	/* fd, arg = bytes read */
@@ -92,8 +92,16 @@ struct se_config {
 	__u64 comm_rules;	/* rules with a comm list (looked up in comm_masks) */
 };
 
+/*
+ * comm_masks key. Two sets of entries live side by side, one per rules
+ * generation parity (slot = gen & 1): a reload writes the new rules' comms
+ * into the other slot, switches the config, then deletes the old slot, so an
+ * event never sees the new comm masks with the old config's rule bits (or
+ * its comms already gone), and none is filtered by mistake mid-reload.
+ */
 struct se_comm_key {
 	char comm[SE_COMM_LEN];
+	__u32 slot;
 };
 
 /* per-CPU counters, summed by the agent */

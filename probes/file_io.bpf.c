@@ -15,7 +15,10 @@
  * are checked here on every event. An event no enabled rule can match is
  * counted and never copied out. Until the verdict for an fd is known the
  * event is forwarded with SE_F_PENDING and decided in user space, so nothing
- * is lost between an open and its verdict.
+ * is lost between an open and its verdict. A rules reload bumps config.gen:
+ * verdicts of an older gen are stale, so each open fd's next event is
+ * pending again and user space posts a verdict for the new rules under the
+ * fd's existing seq; the events after it are filtered here again.
  *
  * Build-time macros set by the agent: SE_RINGBUF (1: BPF ring buffer, 0: perf
  * buffer), SE_RINGBUF_PAGES, SE_FD_ENTRIES.
@@ -68,7 +71,7 @@ BPF_HASH(fds, struct se_fd_key, struct se_fd_state, SE_FD_ENTRIES);
 /* LRU: a verdict posted for an fd that closed before the probe read it is
  * never looked up again; eviction reclaims it. */
 BPF_TABLE("lru_hash", __u64, struct se_verdict, verdicts, 65536);
-BPF_HASH(comm_masks, struct se_comm_key, __u64, SE_MAX_COMMS);
+BPF_HASH(comm_masks, struct se_comm_key, __u64, 2 * SE_MAX_COMMS);
 BPF_PERCPU_ARRAY(counters, __u64, SE_CTR_MAX);
 BPF_PERCPU_ARRAY(seqs, __u64, 1);
 /* The path record is 4 KiB, beyond the 512-byte BPF stack. */
@@ -133,13 +136,14 @@ static __always_inline void emit_record(void *ctx, struct se_record *r)
 		count(SE_CTR_DROP_BUFFER);
 }
 
-/* Rules that list this comm. */
-static __always_inline __u64 comm_lookup(char *comm)
+/* Rules that list this comm, in the config's generation slot. */
+static __always_inline __u64 comm_lookup(struct se_config *cfg, char *comm)
 {
 	struct se_comm_key k = {};
 	__u64 *cm;
 
 	__builtin_memcpy(k.comm, comm, SE_COMM_LEN);
+	k.slot = cfg->gen & 1;
 	cm = comm_masks.lookup(&k);
 	return cm ? *cm : 0;
 }
@@ -151,7 +155,7 @@ static __always_inline __u64 comm_type_mask(struct se_config *cfg, int type, cha
 	__u64 any = m & cfg->anycomm_mask;
 
 	if (m & cfg->comm_rules)
-		any |= m & comm_lookup(comm);
+		any |= m & comm_lookup(cfg, comm);
 	return any;
 }
 
@@ -209,7 +213,7 @@ static __always_inline void on_io(void *ctx, struct se_config *cfg, __u16 kind, 
 	if (type & cfg->comm_rules) {
 		bpf_get_current_comm(&r.comm, sizeof(r.comm));
 		have_comm = 1;
-		m |= type & comm_lookup(r.comm);
+		m |= type & comm_lookup(cfg, r.comm);
 	}
 	if (!m)
 		goto filtered;

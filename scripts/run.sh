@@ -3,6 +3,8 @@
 # the reference detector (localhost:50051) and the agent in grpc mode with
 # its built-in rules. Anomalies (e.g. `echo x >> /etc/some-file`) appear as
 # JSON lines on stdout from the detector; logs go to stderr. Ctrl-C stops both.
+# Health: http://localhost:9101/readyz; metrics: :9102/metrics (agent) and
+# :9103/metrics (detector).
 # Extra arguments go to sentinel-agent (e.g. --rules my-rules.yaml, or
 # --mode stdout to print every event instead).
 set -euo pipefail

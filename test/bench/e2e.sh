@@ -33,7 +33,7 @@ printf '| rate (writes/s) | written | at detector | acked | dropped from queue |
 printf '|---|---|---|---|---|---|---|---|---|\n'
 hz=$(getconf CLK_TCK)
 for rate in "${rates[@]}"; do
-	"$B/sentinel-detector" --port "$PORT" --summary-interval 0 >/dev/null 2>"$work/det.err" &
+	"$B/sentinel-detector" --port "$PORT" --metrics-port 0 --summary-interval 0 >/dev/null 2>"$work/det.err" &
 	det=$!
 	until ss -ltn "sport = :$PORT" | grep -q LISTEN; do sleep 0.05; done
 	"$B/sentinel-agent" --config "$work/agent.yaml" --rules "$work/rules.yaml" >/dev/null 2>"$work/agent.err" &

@@ -34,7 +34,12 @@ start_detector() {
 		*) args+=("$a") ;;
 		esac
 	done
-	env "${envs[@]}" "$DETECTOR" --port "$PORT" --summary-interval 1 "${args[@]}" \
+	# A case that failed early may have left its detector: never talk to it.
+	if [ -n "$DET_PID" ] && kill -0 "$DET_PID" 2>/dev/null; then
+		kill -KILL "$DET_PID" 2>/dev/null
+		wait "$DET_PID" 2>/dev/null
+	fi
+	env "${envs[@]}" "$DETECTOR" --port "$PORT" --metrics-port 0 --summary-interval 1 "${args[@]}" \
 		>>"$dir/det.out" 2>>"$dir/det.err" &
 	DET_PID=$!
 	for _ in $(seq 1 200); do
@@ -68,7 +73,14 @@ t_sensitive_write() {
 	etc=/etc/sentinel-e2e-$$.tmp
 	start_detector "$D" || { fail "sensitive: detector starts"; return; }
 	agent_config "$D/agent.yaml"
-	start_agent "$D" --config "$D/agent.yaml" || { fail "sensitive: agent starts"; return; }
+	# Only the workload: other processes on the node write under /etc too.
+	cat >"$D/rules.yaml" <<-YAML
+	rules:
+	  - {name: wl-writes, event: file_write, match: {comms: [sentinel-worklo]}}
+	  - {name: wl-reads, event: file_read, match: {comms: [sentinel-worklo]}}
+	YAML
+	start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
+		{ fail "sensitive: agent starts"; return; }
 	mkdir -p "$D/plain"
 	workload "$D" open w "$etc" as E write E 5 close E unlink "$etc" \
 		open w "$D/plain/x" as P write P 3 open r /etc/hostname as H read H 1

@@ -52,6 +52,10 @@ static void assert_defaults(const struct agent_config *c)
 	assert_string_equal(c->health.bind_address, "0.0.0.0");
 	assert_true(c->metrics.enabled);
 	assert_int_equal(c->metrics.port, 9102);
+	assert_string_equal(c->metrics.bind_address, "0.0.0.0");
+	assert_int_equal(c->health.detector_grace_s, 30);
+	assert_true(c->health.max_kernel_drop_ratio == 0.01);
+	assert_int_equal(c->health.stall_s, 10);
 	assert_string_equal(c->rules_file, "/etc/sentinel-ebpf/rules.yaml");
 	assert_int_equal(c->stream.mode, STREAM_STDOUT);
 	assert_int_equal(c->stream.batch_size, 128);
@@ -127,9 +131,13 @@ static const char full_config[] = "logLevel: debug\n"
 				  "health:\n"
 				  "  port: 8081\n"
 				  "  bindAddress: 127.0.0.1\n"
+				  "  detectorGraceSeconds: 0\n"
+				  "  maxKernelDropRatio: 0.25\n"
+				  "  stallSeconds: 3600\n"
 				  "metrics:\n"
 				  "  enabled: false\n"
-				  "  port: 8082\n"
+				  "  port: 0\n"
+				  "  bindAddress: \"::1\"\n"
 				  "rulesFile: /opt/rules.yaml\n"
 				  "stream:\n"
 				  "  mode: grpc\n"
@@ -154,8 +162,12 @@ static void assert_full(const struct agent_config *c)
 	assert_int_equal(c->log_level, LOG_DEBUG);
 	assert_int_equal(c->health.port, 8081);
 	assert_string_equal(c->health.bind_address, "127.0.0.1");
+	assert_int_equal(c->health.detector_grace_s, 0);
+	assert_true(c->health.max_kernel_drop_ratio == 0.25);
+	assert_int_equal(c->health.stall_s, 3600);
 	assert_false(c->metrics.enabled);
-	assert_int_equal(c->metrics.port, 8082);
+	assert_int_equal(c->metrics.port, 0);
+	assert_string_equal(c->metrics.bind_address, "::1");
 	assert_string_equal(c->rules_file, "/opt/rules.yaml");
 	assert_int_equal(c->stream.mode, STREAM_GRPC);
 	assert_int_equal(c->stream.batch_size, 65536);
@@ -236,7 +248,8 @@ static void test_unknown_keys(void **state)
 		     "t.yaml:2:1: unknown key \"bogus\" (allowed: logLevel, health, metrics, "
 		     "rulesFile, stream, grpc, probe)");
 	expect_error("health:\n  port: 80\n  prot: 81\n",
-		     "t.yaml:3:3: health: unknown key \"prot\" (allowed: port, bindAddress)");
+		     "t.yaml:3:3: health: unknown key \"prot\" (allowed: port, bindAddress, "
+		     "detectorGraceSeconds, maxKernelDropRatio, stallSeconds)");
 	expect_error("grpc:\n  tls:\n    enabled: true\n    ca: x\n",
 		     "t.yaml:4:5: grpc.tls: unknown key \"ca\" (allowed: enabled, caFile, "
 		     "certFile, keyFile)");
@@ -257,25 +270,36 @@ static void test_wrong_types(void **state)
 	(void)state;
 	expect_error(
 		"health:\n  port: abc\n",
-		"t.yaml:2:9: health.port: expected an integer in 1..65535, got string \"abc\"");
+		"t.yaml:2:9: health.port: expected an integer in 0..65535, got string \"abc\"");
 	expect_error(
 		"health:\n  port: \"9101\"\n",
-		"t.yaml:2:9: health.port: expected an integer in 1..65535, got string \"9101\"");
+		"t.yaml:2:9: health.port: expected an integer in 0..65535, got string \"9101\"");
 	expect_error("health:\n  port: 70000\n",
-		     "t.yaml:2:9: health.port: expected an integer in 1..65535, got 70000");
-	expect_error("metrics:\n  port: 0\n",
-		     "t.yaml:2:9: metrics.port: expected an integer in 1..65535, got 0");
+		     "t.yaml:2:9: health.port: expected an integer in 0..65535, got 70000");
+	expect_error("metrics:\n  port: 65536\n",
+		     "t.yaml:2:9: metrics.port: expected an integer in 0..65535, got 65536");
+	expect_error(
+		"health:\n  maxKernelDropRatio: 1.5\n",
+		"t.yaml:2:23: health.maxKernelDropRatio: expected a number from 0 to 1, got 1.5");
+	expect_error("health:\n  maxKernelDropRatio: 1%\n",
+		     "t.yaml:2:23: health.maxKernelDropRatio: expected a number from 0 to 1, got "
+		     "string \"1%\"");
+	expect_error("health:\n  maxKernelDropRatio: [0]\n",
+		     "t.yaml:2:23: health.maxKernelDropRatio: expected a number from 0 to 1, got a "
+		     "sequence");
+	expect_error("health:\n  stallSeconds: 0\n",
+		     "t.yaml:2:17: health.stallSeconds: expected an integer in 1..3600, got 0");
 	expect_error("health:\n  port: -1\n",
-		     "t.yaml:2:9: health.port: expected an integer in 1..65535, got -1");
+		     "t.yaml:2:9: health.port: expected an integer in 0..65535, got -1");
 	expect_error("health:\n  port: 1.5\n",
-		     "t.yaml:2:9: health.port: expected an integer in 1..65535, got 1.5");
+		     "t.yaml:2:9: health.port: expected an integer in 0..65535, got 1.5");
 	expect_error("health:\n  port: 99999999999999999999\n",
-		     "t.yaml:2:9: health.port: expected an integer in 1..65535, "
+		     "t.yaml:2:9: health.port: expected an integer in 0..65535, "
 		     "got 99999999999999999999");
 	expect_error("health:\n  port: 010\n",
 		     "t.yaml:2:9: health.port: expected an integer without leading zeros, got 010");
 	expect_error("health:\n  port:\n",
-		     "t.yaml:2:8: health.port: expected an integer in 1..65535, got null");
+		     "t.yaml:2:8: health.port: expected an integer in 0..65535, got null");
 	expect_error("health: [9101]\n", "t.yaml:1:9: health: expected a mapping, got a sequence");
 	expect_error("grpc:\n  tls: on\n",
 		     "t.yaml:2:8: grpc.tls: expected a mapping, got string \"on\"");
@@ -421,9 +445,13 @@ static void test_print_roundtrip(void **state)
 				 "health:\n"
 				 "  port: 9101\n"
 				 "  bindAddress: \"0.0.0.0\"\n"
+				 "  detectorGraceSeconds: 30\n"
+				 "  maxKernelDropRatio: 0.01\n"
+				 "  stallSeconds: 10\n"
 				 "metrics:\n"
 				 "  enabled: true\n"
 				 "  port: 9102\n"
+				 "  bindAddress: \"0.0.0.0\"\n"
 				 "rulesFile: \"/etc/sentinel-ebpf/rules.yaml\"\n"
 				 "stream:\n"
 				 "  mode: stdout\n"

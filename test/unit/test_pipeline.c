@@ -640,6 +640,45 @@ static void test_rules_comm(void **state)
 	assert_int_equal(f->pl.stats.rule_matches[1], 2);
 }
 
+static uint64_t total_of(const struct pipeline *pl, const char *name)
+{
+	for (size_t i = 0; i < pl->n_totals; i++)
+		if (strcmp(pl->totals[i].name, name) == 0)
+			return pl->totals[i].matches;
+	fail_msg("no rule total named %s", name);
+	return 0;
+}
+
+/* Matches are counted by rule name across reloads (bits get renumbered);
+ * the latency histogram sees every forwarded event. */
+static void test_rule_totals_survive_reload(void **state)
+{
+	struct fx *f = *state;
+
+	load_rules(f, "rules:\n"
+		      "  - {name: a, event: file_write, match: {pathPrefixes: [/home]}}\n"
+		      "  - {name: b, event: file_write, match: {pathPrefixes: [/tmp]}}\n");
+	open_abs(f, FAKE, 3, "/home/u/f");
+	open_abs(f, FAKE, 4, "/tmp/f");
+	assert_non_null(io(f, FAKE, SE_WRITE, 3, 1, "sh"));
+	assert_non_null(io(f, FAKE, SE_WRITE, 4, 1, "sh"));
+	assert_non_null(io(f, FAKE, SE_WRITE, 4, 1, "sh"));
+	assert_int_equal(total_of(&f->pl, "a"), 1);
+	assert_int_equal(total_of(&f->pl, "b"), 2);
+
+	/* b is now bit 0, a is gone, c is new */
+	load_rules(f, "rules:\n"
+		      "  - {name: b, event: file_write, match: {pathPrefixes: [/tmp]}}\n"
+		      "  - {name: c, event: file_write, match: {pathPrefixes: [/home]}}\n");
+	assert_non_null(io(f, FAKE, SE_WRITE, 4, 1, "sh"));
+	assert_non_null(io(f, FAKE, SE_WRITE, 3, 1, "sh"));
+	assert_int_equal(total_of(&f->pl, "a"), 1);
+	assert_int_equal(total_of(&f->pl, "b"), 3);
+	assert_int_equal(total_of(&f->pl, "c"), 1);
+	assert_int_equal(f->pl.latency.count, 5);
+	assert_int_equal(f->pl.latency.count, f->pl.stats.forwarded[1]);
+}
+
 static void test_kernel_decided(void **state)
 {
 	struct fx *f = *state;
@@ -1020,6 +1059,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_proc_open_name_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proc_path_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proc_cwd_and_dirfd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rule_totals_survive_reload, setup, teardown),
 	};
 
 	setenv("NODE_NAME", NODE, 1);

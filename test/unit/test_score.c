@@ -13,6 +13,7 @@
 #include "jsonw.h"
 #include "latency.h"
 #include "score.h"
+#include "telemetry.h"
 
 static const char *const env_vars[] = {"DETECTOR_SENSITIVE_PREFIXES", "DETECTOR_HIGH_WRITE_BYTES",
 				       "DETECTOR_ALLOWED_COMMS"};
@@ -75,6 +76,7 @@ static void expect_none(struct verdict v)
 	assert_false(v.anomaly);
 	assert_true(v.score == 0.0);
 	assert_string_equal(v.reason, "");
+	assert_null(v.code);
 }
 
 static void test_sensitive_write(void **state)
@@ -86,6 +88,7 @@ static void test_sensitive_write(void **state)
 	assert_true(v.anomaly);
 	assert_true(v.score == 0.9);
 	assert_string_equal(v.reason, "sensitive_path_write: /etc");
+	assert_string_equal(v.code, "sensitive_path_write");
 	/* the prefix itself, and a deeper path under another default */
 	assert_true(score(st, "file_write", "/etc", "vim", "1").anomaly);
 	v = score(st, "file_write", "/usr/lib/x.so", "vim", "1");
@@ -144,6 +147,7 @@ static void test_high_write_bytes(void **state)
 	assert_true(v.anomaly);
 	assert_true(v.score == 0.7);
 	assert_string_equal(v.reason, "high_write_bytes: 10485761 > 10485760");
+	assert_string_equal(v.code, "high_write_bytes");
 	/* no or unparsable byte count: no opinion */
 	expect_none(score(st, "file_write", "/tmp/big", "dd", NULL));
 	expect_none(score(st, "file_write", "/tmp/big", "dd", "lots"));
@@ -167,6 +171,8 @@ static void test_both_rules(void **state)
 	assert_true(v.score == 0.9);
 	assert_string_equal(v.reason,
 			    "sensitive_path_write: /boot; high_write_bytes: 20000000 > 10485760");
+	/* one anomaly, one code: the rule that set the score */
+	assert_string_equal(v.code, "sensitive_path_write");
 	scorer_reference.destroy(st);
 }
 
@@ -292,6 +298,66 @@ static void test_latency_quantiles(void **state)
 	assert_int_equal(h.over, 2);
 }
 
+/* The reference scorer declares the codes it sets (shown at 0 up front). */
+static void test_reference_codes(void **state)
+{
+	(void)state;
+	assert_non_null(scorer_reference.codes);
+	assert_string_equal(scorer_reference.codes[0], "sensitive_path_write");
+	assert_string_equal(scorer_reference.codes[1], "high_write_bytes");
+	assert_null(scorer_reference.codes[2]);
+}
+
+/* The /metrics body for a known snapshot. */
+static void test_telemetry_render(void **state)
+{
+	static const double bounds[] = {0.001, 0.01};
+	static const char *const want[] = {
+		"# TYPE sentinel_detector_events_total counter\nsentinel_detector_events_total 5\n",
+		"sentinel_detector_build_info{version=\"" SENTINEL_VERSION "\"} 1\n",
+		"# TYPE sentinel_detector_anomalies_total counter\n"
+		"sentinel_detector_anomalies_total{reason=\"sensitive_path_write\"} 2\n"
+		"sentinel_detector_anomalies_total{reason=\"other\"} 1\n",
+		"sentinel_detector_reports_total 7\n",
+		"sentinel_detector_decode_errors_total 1\n",
+		"sentinel_detector_streams_opened_total 4\n",
+		"# TYPE sentinel_detector_streams_active gauge\nsentinel_detector_streams_active "
+		"2\n",
+		"# TYPE sentinel_detector_event_latency_seconds histogram\n"
+		"sentinel_detector_event_latency_seconds_bucket{le=\"0.001\"} 1\n"
+		"sentinel_detector_event_latency_seconds_bucket{le=\"0.01\"} 1\n"
+		"sentinel_detector_event_latency_seconds_bucket{le=\"+Inf\"} 2\n"
+		"sentinel_detector_event_latency_seconds_sum 0.5005\n"
+		"sentinel_detector_event_latency_seconds_count 2\n",
+		"# TYPE process_open_fds gauge\n",
+	};
+	struct server_stats st = {
+		.events = 5,
+		.anomalies = 3,
+		.reports = 7,
+		.decode_errors = 1,
+		.streams_opened = 4,
+		.streams_active = 2,
+		.n_codes = 2,
+		.codes = {{"sensitive_path_write", 2}, {"other", 1}},
+	};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(f);
+	histogram_init(&st.latency, bounds, 2);
+	histogram_observe(&st.latency, 0.0005);
+	histogram_observe(&st.latency, 0.5);
+	telemetry_render(f, &st);
+	assert_int_equal(fclose(f), 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(text, want[i]))
+			fail_msg("missing:\n%s\nin:\n%s", want[i], text);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +372,8 @@ int main(void)
 		cmocka_unit_test_setup(test_env_errors, clear_env),
 		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_json_escape),
+		cmocka_unit_test(test_reference_codes),
+		cmocka_unit_test(test_telemetry_render),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

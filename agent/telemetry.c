@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "telemetry.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+
+#define NS_PER_S 1000000000ull
+#define DROP_SAMPLES (TELEMETRY_DROP_WINDOW_S + 1) /* one a second, both ends */
+
+/* Everything a scrape shows, copied from the reader thread's counters. */
+struct snapshot {
+	uint64_t kernel[SE_CTR_MAX];
+	bool kernel_ok; /* the counters map could be read */
+	uint64_t perf_lost;
+	struct pipeline_stats pl;
+	unsigned rules_enabled;
+	uint64_t fd_entries;
+	struct histogram latency;
+	uint64_t sink_emitted, sink_errors;
+	struct sink_grpc_stats grpc;
+	bool grpc_ever_up;
+	uint64_t grpc_last_up_ns;  /* last publish that saw the stream up */
+	double drop_ratio;	   /* over the last TELEMETRY_DROP_WINDOW_S */
+	struct rule_total *totals; /* names borrowed from the pipeline */
+	size_t n_totals;
+};
+
+/* Kernel records lost vs handled, once a second, for the drop rate. */
+struct drop_sample {
+	uint64_t t_ns, lost, handled;
+};
+
+struct telemetry {
+	struct telemetry_opts o;
+	struct telemetry_sources src;
+	struct probe *probe; /* set once attached, before the reader starts */
+	bool perf;	     /* perf transport: perf_lost is meaningful */
+	uint64_t start_ns;
+	struct http_server *health, *metrics;
+	atomic_bool attached;
+	atomic_ullong heartbeat_ns;
+
+	/* reader thread only */
+	uint64_t last_publish_ns;
+	struct drop_sample drops[DROP_SAMPLES];
+	unsigned n_drops, drop_head;
+	bool grpc_ever_up;
+	uint64_t grpc_last_up_ns;
+
+	pthread_mutex_t lock; /* guards snap */
+	struct snapshot snap;
+	size_t totals_cap;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- reader thread: snapshots ---- */
+
+/* Lost = kernel buffer full + perf ring overwritten; handled = records read. */
+static double drop_ratio(struct telemetry *t, uint64_t now, const struct snapshot *s)
+{
+	uint64_t lost = s->kernel[SE_CTR_DROP_BUFFER] + s->perf_lost;
+	const struct drop_sample *oldest;
+	uint64_t dl, dh;
+	unsigned newest = (t->drop_head + DROP_SAMPLES - 1) % DROP_SAMPLES;
+
+	if (!t->n_drops || now - t->drops[newest].t_ns >= NS_PER_S) {
+		t->drops[t->drop_head] = (struct drop_sample){now, lost, s->pl.records};
+		t->drop_head = (t->drop_head + 1) % DROP_SAMPLES;
+		if (t->n_drops < DROP_SAMPLES)
+			t->n_drops++;
+	}
+	oldest = &t->drops[(t->drop_head + DROP_SAMPLES - t->n_drops) % DROP_SAMPLES];
+	dl = lost - oldest->lost;
+	dh = s->pl.records - oldest->handled;
+	return dl ? (double)dl / (double)(dl + dh) : 0.0;
+}
+
+static void fill(struct telemetry *t, struct snapshot *s, uint64_t now)
+{
+	struct pipeline *pl = t->src.pl;
+
+	memset(s->kernel, 0, sizeof(s->kernel));
+	s->kernel_ok = t->probe && probe_read_counters(t->probe, s->kernel) == 0;
+	s->perf_lost = t->probe ? probe_perf_lost(t->probe) : 0;
+	s->pl = pl->stats;
+	s->rules_enabled = pl->rules ? pl->rules->n_enabled : 0;
+	s->fd_entries = pl->fds.n_fds;
+	s->latency = pl->latency;
+	s->sink_emitted = t->src.sink->emitted;
+	s->sink_errors = t->src.sink->errors;
+	if (t->o.grpc) {
+		sink_grpc_get_stats(t->src.sink, &s->grpc);
+		if (s->grpc.connected) {
+			t->grpc_ever_up = true;
+			t->grpc_last_up_ns = now;
+		}
+	}
+	s->grpc_ever_up = t->grpc_ever_up;
+	s->grpc_last_up_ns = t->grpc_last_up_ns;
+	s->drop_ratio = drop_ratio(t, now, s);
+}
+
+void telemetry_tick(struct telemetry *t, bool force)
+{
+	struct pipeline *pl = t->src.pl;
+	uint64_t now = mono_ns();
+	struct snapshot s;
+
+	atomic_store_explicit(&t->heartbeat_ns, now, memory_order_relaxed);
+	if (!force && now - t->last_publish_ns < TELEMETRY_PUBLISH_MS * 1000000ull)
+		return;
+	t->last_publish_ns = now;
+	fill(t, &s, now);
+	pthread_mutex_lock(&t->lock);
+	if (pl->n_totals > t->totals_cap) {
+		struct rule_total *n = realloc(t->snap.totals, pl->n_totals * sizeof(*n));
+
+		if (n) {
+			t->snap.totals = n;
+			t->totals_cap = pl->n_totals;
+		}
+	}
+	s.totals = t->snap.totals;
+	s.n_totals = pl->n_totals <= t->totals_cap ? pl->n_totals : t->totals_cap;
+	memcpy(s.totals, pl->totals, s.n_totals * sizeof(*s.totals));
+	t->snap = s;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void telemetry_pipeline_tick(void *t)
+{
+	telemetry_tick(t, false);
+}
+
+/* ---- health ---- */
+
+int telemetry_alive(struct telemetry *t, uint64_t now_ns, char *why, size_t cap)
+{
+	uint64_t hb = atomic_load_explicit(&t->heartbeat_ns, memory_order_relaxed);
+
+	if (now_ns > hb && now_ns - hb > (uint64_t)t->o.stall_s * NS_PER_S) {
+		snprintf(why, cap, "reader thread stalled for %llus",
+			 (unsigned long long)((now_ns - hb) / NS_PER_S));
+		return 0;
+	}
+	snprintf(why, cap, "ok");
+	return 1;
+}
+
+static int detector_ready(struct telemetry *t, const struct snapshot *s, uint64_t now, char *why,
+			  size_t cap)
+{
+	uint64_t since = s->grpc_ever_up ? s->grpc_last_up_ns : t->start_ns;
+	unsigned long long down_s = now > since ? (now - since) / NS_PER_S : 0;
+
+	if (s->grpc.connected)
+		return 1;
+	if (!s->grpc_ever_up) {
+		snprintf(why, cap, "detector unreachable for %llus (never connected)", down_s);
+		return 0;
+	}
+	if (now - since > (uint64_t)t->o.detector_grace_s * NS_PER_S) {
+		snprintf(why, cap, "detector unreachable for %llus", down_s);
+		return 0;
+	}
+	return 1;
+}
+
+int telemetry_ready(struct telemetry *t, uint64_t now_ns, char *why, size_t cap)
+{
+	double ratio;
+	int ok = 1;
+
+	if (!atomic_load(&t->attached)) {
+		snprintf(why, cap, "probes not attached");
+		return 0;
+	}
+	if (!telemetry_alive(t, now_ns, why, cap))
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	if (t->o.grpc)
+		ok = detector_ready(t, &t->snap, now_ns, why, cap);
+	ratio = t->snap.drop_ratio;
+	pthread_mutex_unlock(&t->lock);
+	if (!ok)
+		return 0;
+	if (ratio > t->o.max_kernel_drop_ratio) {
+		snprintf(why, cap,
+			 "kernel drop rate %.2f%% above threshold %.2f%% over the last %ds",
+			 ratio * 100, t->o.max_kernel_drop_ratio * 100, TELEMETRY_DROP_WINDOW_S);
+		return 0;
+	}
+	snprintf(why, cap, "ok");
+	return 1;
+}
+
+static void on_healthz(void *ctx, struct http_reply *r)
+{
+	char why[128];
+
+	if (!telemetry_alive(ctx, mono_ns(), why, sizeof(why)))
+		r->status = 503;
+	fprintf(r->body, "%s\n", why);
+}
+
+static void on_readyz(void *ctx, struct http_reply *r)
+{
+	char why[128];
+
+	if (!telemetry_ready(ctx, mono_ns(), why, sizeof(why)))
+		r->status = 503;
+	fprintf(r->body, "%s\n", why);
+}
+
+/* ---- metrics ---- */
+
+static void counter(FILE *f, const char *name, const char *help, uint64_t v)
+{
+	metrics_family(f, name, "counter", help);
+	metrics_u64(f, name, METRICS_NO_LABELS, v);
+}
+
+static void gauge(FILE *f, const char *name, const char *help, uint64_t v)
+{
+	metrics_family(f, name, "gauge", help);
+	metrics_u64(f, name, METRICS_NO_LABELS, v);
+}
+
+static void one_label(FILE *f, const char *name, const char *label, const char *value, uint64_t v)
+{
+	struct metrics_labels l = {{{label, value}}};
+
+	metrics_u64(f, name, &l, v);
+}
+
+static void render_kernel(FILE *f, const struct telemetry *t, const struct snapshot *s)
+{
+	const char *n;
+
+	if (s->kernel_ok) {
+		counter(f, "sentinel_agent_kernel_seen_total",
+			"Read/write syscalls of traced processes the probe looked at.",
+			s->kernel[SE_CTR_SEEN]);
+		counter(f, "sentinel_agent_kernel_filtered_total",
+			"Read/write syscalls dropped in the kernel because no rule matches.",
+			s->kernel[SE_CTR_FILTERED]);
+		n = "sentinel_agent_kernel_dropped_total";
+		metrics_family(f, n, "counter",
+			       "Kernel-side losses: buffer_full = records lost because the ring or "
+			       "perf buffer was full; fd_map_full = fds the kernel could not track "
+			       "(their events are still reported, resolved through /proc).");
+		one_label(f, n, "reason", "buffer_full", s->kernel[SE_CTR_DROP_BUFFER]);
+		one_label(f, n, "reason", "fd_map_full", s->kernel[SE_CTR_DROP_FDMAP]);
+	}
+	if (t->perf)
+		counter(f, "sentinel_agent_perf_lost_total",
+			"Records the perf buffers overwrote before they were read.", s->perf_lost);
+	counter(f, "sentinel_agent_records_total", "Kernel records read by the agent.",
+		s->pl.records);
+}
+
+static void render_pipeline(FILE *f, const struct snapshot *s)
+{
+	const char *n = "sentinel_agent_events_total";
+
+	metrics_family(f, n, "counter", "Events that matched a rule and were handed to the sink.");
+	one_label(f, n, "event_type", "file_read", s->pl.forwarded[RULE_FILE_READ]);
+	one_label(f, n, "event_type", "file_write", s->pl.forwarded[RULE_FILE_WRITE]);
+	counter(f, "sentinel_agent_user_filtered_total",
+		"Events decided in user space (fd verdict pending) that matched no rule.",
+		s->pl.user_filtered);
+	counter(f, "sentinel_agent_unresolved_total",
+		"Events dropped because their fd's path could not be found.", s->pl.unresolved);
+	n = "sentinel_agent_rule_matches_total";
+	metrics_family(f, n, "counter", "Forwarded events by matching rule (by rule name).");
+	for (size_t i = 0; i < s->n_totals; i++)
+		one_label(f, n, "rule", s->totals[i].name, s->totals[i].matches);
+	gauge(f, "sentinel_agent_rules_enabled", "Enabled rules in force.", s->rules_enabled);
+	gauge(f, "sentinel_agent_fd_table_entries", "Open fds the agent tracks, all processes.",
+	      s->fd_entries);
+	n = "sentinel_agent_event_latency_seconds";
+	metrics_family(f, n, "histogram",
+		       "Kernel timestamp of the syscall to the event being handed to the sink.");
+	metrics_histogram(f, n, METRICS_NO_LABELS, &s->latency);
+}
+
+static void render_sink(FILE *f, const struct telemetry *t, const struct snapshot *s)
+{
+	counter(f, "sentinel_agent_sink_errors_total",
+		"Events the sink lost (stdout: write failed; grpc: could not be queued).",
+		s->sink_errors);
+	if (!t->o.grpc)
+		return;
+	gauge(f, "sentinel_agent_queue_depth", "Events queued for the detector, unsent or unacked.",
+	      s->grpc.queue_depth);
+	counter(f, "sentinel_agent_queue_dropped_total",
+		"Oldest queued events dropped because the queue was full.", s->grpc.dropped);
+	counter(f, "sentinel_agent_grpc_sent_total", "Events written to a detector stream.",
+		s->grpc.sent);
+	counter(f, "sentinel_agent_grpc_acked_total", "Events the detector answered.",
+		s->grpc.acked);
+	counter(f, "sentinel_agent_grpc_resent_total",
+		"Events sent again after a stream broke before they were answered.",
+		s->grpc.resent);
+	counter(f, "sentinel_agent_grpc_reconnects_total",
+		"Detector streams opened after the first.", s->grpc.reconnects);
+	gauge(f, "sentinel_agent_grpc_connected", "1 while a detector stream is up.",
+	      s->grpc.connected ? 1 : 0);
+	counter(f, "sentinel_agent_detector_anomalies_total",
+		"Events the detector answered as anomalies.", s->grpc.anomalies);
+}
+
+static void render_reloads(FILE *f, const struct telemetry *t)
+{
+	const char *n = "sentinel_agent_rules_reload_total";
+
+	if (!t->o.n_reload)
+		return;
+	metrics_family(f, n, "counter",
+		       "Rule reloads by result: success, invalid (file rejected), error (could "
+		       "not be applied; old rules kept).");
+	for (unsigned i = 0; i < t->o.n_reload; i++)
+		one_label(f, n, "result", t->o.reload_names[i], atomic_load(&t->o.reloads[i]));
+}
+
+static void on_metrics(void *ctx, struct http_reply *r)
+{
+	struct telemetry *t = ctx;
+	struct metrics_labels version = {{{"version", SENTINEL_VERSION}}};
+
+	r->content_type = METRICS_CONTENT_TYPE;
+	metrics_family(r->body, "sentinel_agent_build_info", "gauge", "Always 1; the version.");
+	metrics_u64(r->body, "sentinel_agent_build_info", &version, 1);
+	/* Rendering under the lock is cheap (the body is memory, no I/O) and
+	 * keeps the reader from replacing the snapshot halfway through. */
+	pthread_mutex_lock(&t->lock);
+	render_kernel(r->body, t, &t->snap);
+	render_pipeline(r->body, &t->snap);
+	render_sink(r->body, t, &t->snap);
+	pthread_mutex_unlock(&t->lock);
+	render_reloads(r->body, t);
+	metrics_process(r->body);
+}
+
+/* ---- lifecycle ---- */
+
+struct telemetry *telemetry_start(const struct telemetry_opts *o,
+				  const struct telemetry_sources *src, char *err, size_t errcap)
+{
+	struct telemetry *t = calloc(1, sizeof(*t));
+	const struct http_route health[] = {
+		{"/healthz", on_healthz, t},
+		{"/readyz", on_readyz, t},
+	};
+	const struct http_route metrics[] = {{"/metrics", on_metrics, t}};
+
+	if (!t) {
+		snprintf(err, errcap, "out of memory");
+		return NULL;
+	}
+	t->o = *o;
+	t->src = *src;
+	t->start_ns = mono_ns();
+	atomic_init(&t->heartbeat_ns, t->start_ns);
+	pthread_mutex_init(&t->lock, NULL);
+	histogram_init(&t->snap.latency, pipeline_latency_bounds, pipeline_latency_n_bounds);
+	t->health = http_start("health", o->health_bind, o->health_port, health, 2, 2, err, errcap);
+	if (!t->health)
+		goto fail;
+	if (o->metrics_enabled) {
+		t->metrics = http_start("metrics", o->metrics_bind, o->metrics_port, metrics, 1, 2,
+					err, errcap);
+		if (!t->metrics)
+			goto fail;
+	}
+	log_info("health and metrics listening", "health=%s:%u metrics=%s:%u", o->health_bind,
+		 http_port(t->health), o->metrics_enabled ? o->metrics_bind : "off",
+		 t->metrics ? http_port(t->metrics) : 0);
+	return t;
+fail:
+	telemetry_stop(t);
+	return NULL;
+}
+
+unsigned telemetry_health_port(const struct telemetry *t)
+{
+	return t->health ? http_port(t->health) : 0;
+}
+
+unsigned telemetry_metrics_port(const struct telemetry *t)
+{
+	return t->metrics ? http_port(t->metrics) : 0;
+}
+
+void telemetry_attached(struct telemetry *t, struct probe *probe)
+{
+	t->probe = probe;
+	t->perf = strcmp(probe_transport_name(probe), "perf") == 0;
+	atomic_store(&t->attached, true);
+}
+
+void telemetry_detached(struct telemetry *t)
+{
+	atomic_store(&t->attached, false);
+}
+
+void telemetry_stop(struct telemetry *t)
+{
+	if (!t)
+		return;
+	http_stop(t->health);
+	http_stop(t->metrics);
+	pthread_mutex_destroy(&t->lock);
+	free(t->snap.totals);
+	free(t);
+}
