@@ -15,5 +15,12 @@ if ! cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portabilit
 	echo "lint: cppcheck findings" >&2
 	status=1
 fi
+# Shell: warnings and errors. SC2034 is off because the integration tests
+# set variables (AGENT, WORKLOAD, AGENT_MODE) that the sourced lib.sh reads.
+mapfile -t scripts < <(git ls-files '*.sh' 2>/dev/null || true)
+if [ "${#scripts[@]}" -gt 0 ] && ! shellcheck -x -S warning -e SC2034 "${scripts[@]}"; then
+	echo "lint: shellcheck findings" >&2
+	status=1
+fi
 [ "$status" -eq 0 ] && echo "lint: clean"
 exit "$status"

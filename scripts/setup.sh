@@ -21,7 +21,7 @@ PACKAGES=(
 	# small well-kept helpers
 	uuid-dev uthash-dev
 	# tests and checks
-	libcmocka-dev jq clang-format cppcheck bpftool iproute2 curl valgrind bc openssl
+	libcmocka-dev jq clang-format cppcheck shellcheck bpftool iproute2 curl valgrind bc openssl
 	# a detector written for the original Python contract (compat test)
 	python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc
 	# a kernel headers tree libbcc can fall back on

@@ -32,7 +32,8 @@ for b in "$AGENT_BIN" "$LOADGEN_BIN"; do
 done
 
 WORK=$(mktemp -d /dev/shm/sentinel-hl.XXXXXX)
-AGENT_PID= LG_PID=
+AGENT_PID=""
+LG_PID=""
 cleanup() {
 	[ -n "$LG_PID" ] && kill "$LG_PID" 2>/dev/null
 	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null
