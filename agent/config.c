@@ -27,7 +27,10 @@ static const char *const stream_keys[] = {"mode", "batchSize", "queueLength", NU
 static const char *const grpc_keys[] = {"endpoint", "tls", NULL};
 static const char *const tls_keys[] = {"enabled", "caFile", "certFile", "keyFile", NULL};
 static const char *const probe_keys[] = {"transport",	"ringBufferKiB",   "perfBufferPagesPerCpu",
-					 "fdTableSize", "drainIntervalMs", NULL};
+					 "fdTableSize", "drainIntervalMs", "rateLimit",
+					 NULL};
+static const char *const rate_limit_keys[] = {"eventsPerSecond", "burst", "reportIntervalSeconds",
+					      NULL};
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -106,6 +109,9 @@ void config_defaults(struct agent_config *c)
 	c->probe.perf_pages_per_cpu = 256;
 	c->probe.fd_table_size = 262144;
 	c->probe.drain_interval_ms = 10;
+	c->probe.rate_limit.events_per_s = 0;
+	c->probe.rate_limit.burst = 0;
+	c->probe.rate_limit.report_s = 10;
 }
 
 void config_free(struct agent_config *c)
@@ -322,9 +328,10 @@ static int apply_grpc(struct ydoc *d, const yaml_node_t *root, struct agent_conf
 
 static int apply_probe(struct ydoc *d, const yaml_node_t *root, struct agent_config *c)
 {
-	yaml_node_t *m;
+	yaml_node_t *m, *rl;
 
-	if (section(d, root, "probe", "probe", probe_keys, &m))
+	if (section(d, root, "probe", "probe", probe_keys, &m) ||
+	    section(d, m, "rateLimit", "probe.rateLimit", rate_limit_keys, &rl))
 		return -1;
 	if (set_transport(d, m, &c->probe.transport) ||
 	    set_pow2(d, m, "ringBufferKiB", "probe.ringBufferKiB", 64, 1048576,
@@ -334,7 +341,13 @@ static int apply_probe(struct ydoc *d, const yaml_node_t *root, struct agent_con
 	    set_uint(d, m, "fdTableSize", "probe.fdTableSize", 1024, 16777216,
 		     &c->probe.fd_table_size) ||
 	    set_uint(d, m, "drainIntervalMs", "probe.drainIntervalMs", 1, 1000,
-		     &c->probe.drain_interval_ms))
+		     &c->probe.drain_interval_ms) ||
+	    set_uint(d, rl, "eventsPerSecond", "probe.rateLimit.eventsPerSecond", 0, 1000000,
+		     &c->probe.rate_limit.events_per_s) ||
+	    set_uint(d, rl, "burst", "probe.rateLimit.burst", 0, 100000000,
+		     &c->probe.rate_limit.burst) ||
+	    set_uint(d, rl, "reportIntervalSeconds", "probe.rateLimit.reportIntervalSeconds", 1,
+		     3600, &c->probe.rate_limit.report_s))
 		return -1;
 	return 0;
 }
@@ -421,4 +434,9 @@ void config_print(const struct agent_config *c, FILE *out)
 		"  fdTableSize: %u\n  drainIntervalMs: %u\n",
 		config_transport_name(c->probe.transport), c->probe.ringbuf_kib,
 		c->probe.perf_pages_per_cpu, c->probe.fd_table_size, c->probe.drain_interval_ms);
+	fprintf(out,
+		"  rateLimit:\n    eventsPerSecond: %u\n    burst: %u\n"
+		"    reportIntervalSeconds: %u\n",
+		c->probe.rate_limit.events_per_s, c->probe.rate_limit.burst,
+		c->probe.rate_limit.report_s);
 }

@@ -23,6 +23,10 @@
  *     perfBufferPagesPerCpu: 256       # power of two, 1..65536
  *     fdTableSize: 262144              # 1024..16777216
  *     drainIntervalMs: 10              # 1..1000
+ *     rateLimit:                       # per process, on events that passed the rules
+ *       eventsPerSecond: 0             # 0..1000000; 0 = off
+ *       burst: 0                       # 0..100000000; 0 = eventsPerSecond
+ *       reportIntervalSeconds: 10      # 1..3600: log/metrics of what was suppressed
  */
 #ifndef SENTINEL_CONFIG_H
 #define SENTINEL_CONFIG_H
@@ -78,6 +82,11 @@ struct agent_config {
 		unsigned perf_pages_per_cpu;
 		unsigned fd_table_size;
 		unsigned drain_interval_ms;
+		struct {
+			unsigned events_per_s; /* 0 = off */
+			unsigned burst;	       /* 0 = events_per_s */
+			unsigned report_s;
+		} rate_limit;
 	} probe;
 };
 

@@ -248,6 +248,7 @@ static void *reader_main(void *arg)
 			break;
 		}
 		sink_flush(a->sink);
+		pipeline_housekeep(&a->pl);
 		telemetry_tick(a->tel, false);
 	}
 	reload_box_close(&a->box);
@@ -264,6 +265,8 @@ static int start_probe(struct agent *a)
 		.perf_pages = a->cfg.probe.perf_pages_per_cpu,
 		.fd_entries = a->cfg.probe.fd_table_size,
 		.self_tgid = (uint32_t)getpid(),
+		.rate_limit = {a->cfg.probe.rate_limit.events_per_s, a->cfg.probe.rate_limit.burst,
+			       a->cfg.probe.rate_limit.report_s},
 	};
 	struct procscan_stats scan = {0};
 	struct timespec t0, t1;
@@ -274,6 +277,8 @@ static int start_probe(struct agent *a)
 	if (err)
 		return err;
 	pipeline_set_probe(&a->pl, a->probe);
+	/* The kernel tracks at most this many fds: so does user space. */
+	pipeline_set_table_limit(&a->pl, a->cfg.probe.fd_table_size);
 	err = pipeline_set_rules(&a->pl, a->rules);
 	if (err)
 		return err;
@@ -289,6 +294,11 @@ static int start_probe(struct agent *a)
 		 probe_transport_name(a->probe), probe_program_count(a->probe), a->rules->n_enabled,
 		 scan.procs, scan.fds,
 		 (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	if (po.rate_limit.events_per_s)
+		log_info("per-process rate limit on", "events_per_second=%u burst=%u report_s=%u",
+			 po.rate_limit.events_per_s,
+			 po.rate_limit.burst ? po.rate_limit.burst : po.rate_limit.events_per_s,
+			 po.rate_limit.report_s);
 	return 0;
 }
 
@@ -297,11 +307,14 @@ static void summary(struct agent *a)
 	uint64_t k[SE_CTR_MAX] = {0};
 	const struct pipeline_stats *s = &a->pl.stats;
 
+	/* What the last interval suppressed, per process, before the totals. */
+	telemetry_rate_limit_report(a->tel);
 	probe_read_counters(a->probe, k);
 	log_info("stopped",
 		 "seen=%llu forwarded=%llu filtered_kernel=%llu io_records=%llu "
 		 "pending=%llu filtered_user=%llu dropped_buffer=%llu dropped_perf=%llu "
-		 "untracked_fds=%llu unresolved=%llu sink_errors=%llu reloads_ok=%llu "
+		 "untracked_fds=%llu unresolved=%llu fd_table_full=%llu reclaimed_procs=%llu "
+		 "reclaimed_fds=%llu rate_limited=%llu sink_errors=%llu reloads_ok=%llu "
 		 "reloads_invalid=%llu reloads_error=%llu",
 		 (unsigned long long)k[SE_CTR_SEEN],
 		 (unsigned long long)(s->forwarded[0] + s->forwarded[1]),
@@ -310,6 +323,8 @@ static void summary(struct agent *a)
 		 (unsigned long long)k[SE_CTR_DROP_BUFFER],
 		 (unsigned long long)probe_perf_lost(a->probe),
 		 (unsigned long long)k[SE_CTR_DROP_FDMAP], (unsigned long long)s->unresolved,
+		 (unsigned long long)a->pl.fds.full, (unsigned long long)s->reclaimed_procs,
+		 (unsigned long long)s->reclaimed_fds, (unsigned long long)k[SE_CTR_RATE_LIMITED],
 		 (unsigned long long)a->sink->errors,
 		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_SUCCESS]),
 		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_INVALID]),

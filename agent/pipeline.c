@@ -28,6 +28,7 @@ void pipeline_init(struct pipeline *pl, struct sink *sink)
 	envelope_source_init(&pl->src);
 	histogram_init(&pl->latency, pipeline_latency_bounds, pipeline_latency_n_bounds);
 	pl->sink = sink;
+	pl->alive = fdtable_proc_alive;
 }
 
 void pipeline_free(struct pipeline *pl)
@@ -132,6 +133,17 @@ void pipeline_set_tick(struct pipeline *pl, pipeline_tick_fn fn, void *ctx)
 	pl->tick_ctx = ctx;
 }
 
+void pipeline_set_table_limit(struct pipeline *pl, size_t max)
+{
+	pl->fds.max_entries = max;
+}
+
+void pipeline_set_liveness(struct pipeline *pl, fdtable_alive_fn fn, void *ctx)
+{
+	pl->alive = fn;
+	pl->alive_ctx = ctx;
+}
+
 /* Point each rule bit of @rs at its by-name total, appending new names.
  * Two enabled rules may share a name; they then share the counter. */
 static int map_rule_totals(struct pipeline *pl, const struct ruleset *rs,
@@ -201,30 +213,45 @@ static uint64_t path_mask(struct pipeline *pl, struct fd_entry *e)
  * rules generation. After a reload the kernel asks again under the same seq
  * (its verdict is stale): posting anew is what moves the fd's filtering back
  * into the kernel, instead of every later event coming up pending.
+ * @e is NULL when the fd did not fit in the table: @path is its name then,
+ * and the verdict is posted without remembering it (the kernel stops asking
+ * once it has it).
  */
-static void post_verdict(struct pipeline *pl, struct fd_entry *e, uint64_t seq)
+static void post_verdict(struct pipeline *pl, struct fd_entry *e, const char *path, uint64_t seq)
 {
-	uint64_t mask = path_mask(pl, e);
+	uint64_t mask = e ? path_mask(pl, e) : rules_path_mask(pl->rules, path);
 
-	if (!pl->probe || (e->posted_seq == seq && e->posted_gen == pl->gen))
+	if (!pl->probe || (e && e->posted_seq == seq && e->posted_gen == pl->gen))
 		return;
 	if (probe_post_verdict(pl->probe, seq, mask, pl->gen) == 0) {
-		e->posted_seq = seq;
-		e->posted_gen = pl->gen;
+		if (e) {
+			e->posted_seq = seq;
+			e->posted_gen = pl->gen;
+		}
 		pl->stats.verdicts_posted++;
 	} else {
 		pl->stats.verdict_errors++;
 	}
 }
 
-/* An fd we never saw opened: ask /proc, once, and remember. */
-static struct fd_entry *resolve_unknown(struct pipeline *pl, uint32_t tgid, int32_t fd)
+/*
+ * An fd we never saw opened, or could not name: ask /proc and remember the
+ * answer in *@e. The kernel tracks this fd (the record was not untracked),
+ * so the entry is kept even when /proc has no answer - the process is
+ * usually gone already - with a NULL path, for its exit to forget the
+ * kernel's state; otherwise every short-lived process leaks an fds-map
+ * entry. Returns the name (in the entry, or in @buf when the table is
+ * full) or NULL.
+ */
+static const char *resolve_unknown(struct pipeline *pl, uint32_t tgid, int32_t fd, char *buf,
+				   size_t cap, struct fd_entry **e)
 {
-	char buf[PATH_MAX];
+	int n = path_proc_fd(tgid, fd, buf, cap);
 
-	if (path_proc_fd(tgid, fd, buf, sizeof(buf)) < 0)
+	*e = fdtable_set(&pl->fds, tgid, fd, n > 0 ? buf : NULL, FDE_FROM_PROC);
+	if (n <= 0)
 		return NULL;
-	return fdtable_set(&pl->fds, tgid, fd, buf, FDE_FROM_PROC);
+	return *e ? (*e)->path : buf;
 }
 
 static const char *dir_of(struct pipeline *pl, struct proc_entry *p, int32_t dirfd, char *buf,
@@ -235,7 +262,7 @@ static const char *dir_of(struct pipeline *pl, struct proc_entry *p, int32_t dir
 	if (dirfd == AT_FDCWD_)
 		return fdtable_cwd(p);
 	d = fdtable_get(&pl->fds, p->tgid, dirfd);
-	if (d)
+	if (d && d->path)
 		return d->path;
 	return path_proc_fd(p->tgid, dirfd, buf, cap) > 0 ? buf : NULL;
 }
@@ -279,15 +306,18 @@ static void on_open(struct pipeline *pl, const struct se_path_record *pr, size_t
 		return;
 	}
 	if (resolve_named(pl, pr, size, path, sizeof(path)) != 0) {
-		/* Leave it unknown: the first event on the fd resolves it. */
-		fdtable_del(&pl->fds, pr->r.tgid, pr->r.fd);
+		/* Name unknown: the first event on the fd asks /proc. The
+		 * kernel tracks the fd, so keep an entry for the exit to
+		 * forget (see resolve_unknown). */
+		fdtable_set(&pl->fds, pr->r.tgid, pr->r.fd, NULL,
+			    pr->r.flags & SE_F_CLOEXEC ? FDE_CLOEXEC : 0);
 		return;
 	}
 	e = fdtable_set(&pl->fds, pr->r.tgid, pr->r.fd, path,
 			pr->r.flags & SE_F_CLOEXEC ? FDE_CLOEXEC : 0);
 	/* Post the verdict now, before the first read or write asks. */
-	if (e && (pr->r.flags & SE_F_PENDING))
-		post_verdict(pl, e, pr->r.verdict);
+	if (pr->r.flags & SE_F_PENDING)
+		post_verdict(pl, e, path, pr->r.verdict);
 }
 
 /* bpf_ktime_get_ns() is CLOCK_MONOTONIC. One vDSO call per forwarded
@@ -360,6 +390,8 @@ static void on_untracked_io(struct pipeline *pl, const struct se_record *r)
 
 static void on_io(struct pipeline *pl, const struct se_record *r)
 {
+	char buf[PATH_MAX];
+	const char *path = NULL;
 	struct fd_entry *e;
 	uint64_t mask;
 
@@ -368,20 +400,22 @@ static void on_io(struct pipeline *pl, const struct se_record *r)
 		return;
 	}
 	e = fdtable_get(&pl->fds, r->tgid, r->fd);
-	if (!e)
-		e = resolve_unknown(pl, r->tgid, r->fd);
-	if (!e) {
+	if (e && e->path)
+		path = e->path;
+	else
+		path = resolve_unknown(pl, r->tgid, r->fd, buf, sizeof(buf), &e);
+	if (!path) {
 		/* The process or fd is gone before we could ask /proc. */
 		pl->stats.unresolved++;
 		return;
 	}
 	if (r->flags & SE_F_PENDING) {
-		post_verdict(pl, e, r->verdict);
+		post_verdict(pl, e, path, r->verdict);
 		mask = rules_match(pl->rules, (enum rule_event)(r->kind == SE_WRITE), r->comm,
-				   path_mask(pl, e));
+				   e ? path_mask(pl, e) : rules_path_mask(pl->rules, path));
 		log_debug("pending event decided in user space",
 			  "tgid=%u fd=%d seq=%llx path=%s mask=%llx", r->tgid, r->fd,
-			  (unsigned long long)r->verdict, e->path, (unsigned long long)mask);
+			  (unsigned long long)r->verdict, path, (unsigned long long)mask);
 		if (!mask) {
 			pl->stats.user_filtered++;
 			return;
@@ -389,7 +423,7 @@ static void on_io(struct pipeline *pl, const struct se_record *r)
 	} else {
 		mask = r->verdict;
 	}
-	forward(pl, r, fdtable_proc(&pl->fds, r->tgid, false), e->path, mask);
+	forward(pl, r, fdtable_proc(&pl->fds, r->tgid, false), path, mask);
 }
 
 static void forget(uint32_t tgid, int32_t fd, void *arg)
@@ -444,15 +478,25 @@ static void on_dup(struct pipeline *pl, const struct se_record *r)
 
 	if (r->fd == (int32_t)r->arg)
 		return;
-	if (!old || (r->flags & SE_F_UNTRACKED)) {
+	if (r->flags & SE_F_UNTRACKED) {
 		fdtable_del(&pl->fds, r->tgid, r->fd);
+		return;
+	}
+	if (!old || !old->path) {
+		/* Pending: the kernel copied the old fd's state, so keep an
+		 * entry for the exit to forget; else it dropped the new fd's. */
+		if (r->flags & SE_F_PENDING)
+			fdtable_set(&pl->fds, r->tgid, r->fd, NULL,
+				    r->flags & SE_F_CLOEXEC ? FDE_CLOEXEC : 0);
+		else
+			fdtable_del(&pl->fds, r->tgid, r->fd);
 		return;
 	}
 	/* fdtable_set copies the path; old stays valid (a different fd). */
 	e = fdtable_set(&pl->fds, r->tgid, r->fd, old->path,
 			r->flags & SE_F_CLOEXEC ? FDE_CLOEXEC : 0);
-	if (e && (r->flags & SE_F_PENDING))
-		post_verdict(pl, e, r->verdict);
+	if (r->flags & SE_F_PENDING)
+		post_verdict(pl, e, old->path, r->verdict);
 }
 
 static void on_chdir(struct pipeline *pl, const struct se_record *r, size_t size)
@@ -471,7 +515,7 @@ static void on_chdir(struct pipeline *pl, const struct se_record *r, size_t size
 	/* fchdir */
 	struct fd_entry *e = fdtable_get(&pl->fds, r->tgid, r->fd);
 
-	if (e)
+	if (e && e->path)
 		fdtable_set_cwd(p, e->path);
 	else if (path_proc_cwd(r->tgid, path, sizeof(path)) > 0)
 		fdtable_set_cwd(p, path);
@@ -520,4 +564,37 @@ void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
 		break;
 	default: break;
 	}
+}
+
+/* ---- reclaiming what lost exit records left ---- */
+
+void pipeline_sweep(struct pipeline *pl, uint64_t now_ns)
+{
+	struct fdtable_sweep_result res = {0};
+	size_t n;
+
+	if (!pl->sweep_left) {
+		if (pl->sweep_start_ns &&
+		    now_ns - pl->sweep_start_ns < PIPELINE_SWEEP_INTERVAL_MS * 1000000ull)
+			return;
+		pl->sweep_start_ns = now_ns;
+		pl->sweep_left = pl->fds.n_procs;
+	}
+	/* Exits during the pass shrink the table: never check one twice. */
+	n = pl->sweep_left < PIPELINE_SWEEP_BATCH ? pl->sweep_left : PIPELINE_SWEEP_BATCH;
+	fdtable_sweep(&pl->fds, n, pl->alive, pl->alive_ctx, forget, pl, &res);
+	pl->sweep_left = res.checked < n ? 0 : pl->sweep_left - n;
+	pl->stats.reclaimed_procs += res.procs;
+	pl->stats.reclaimed_fds += res.fds;
+	if (res.procs)
+		log_debug("reclaimed the fd-table entries of gone processes", "procs=%zu fds=%zu",
+			  res.procs, res.fds);
+}
+
+void pipeline_housekeep(struct pipeline *pl)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pipeline_sweep(pl, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
 }

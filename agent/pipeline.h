@@ -28,6 +28,11 @@ struct pipeline_stats {
 	uint64_t unresolved;	/* events whose fd path could not be found */
 	uint64_t verdicts_posted;
 	uint64_t verdict_errors;
+	/* Dropped by the sweep (pipeline_sweep): processes found gone whose
+	 * exit record never came (lost when the kernel's buffer was full, or
+	 * not read yet), or whose tgid was reused; and their fds. */
+	uint64_t reclaimed_procs;
+	uint64_t reclaimed_fds;
 	uint64_t rule_matches[SE_MAX_RULES]; /* by rule bit */
 };
 
@@ -46,6 +51,12 @@ struct rule_total {
 #define PIPELINE_TICK_RECORDS 4096
 typedef void (*pipeline_tick_fn)(void *ctx);
 
+/* The sweep checks every process in the fd table about this often, at most
+ * PIPELINE_SWEEP_BATCH per call (each check reads /proc/<tgid>/stat, ~5 us),
+ * so a call never holds up the reader for more than a millisecond or so. */
+#define PIPELINE_SWEEP_INTERVAL_MS 5000
+#define PIPELINE_SWEEP_BATCH 256
+
 struct pipeline {
 	struct fdtable fds;
 	const struct ruleset *rules;
@@ -61,6 +72,10 @@ struct pipeline {
 	uint32_t total_of_bit[SE_MAX_RULES]; /* current rules' bit -> totals index */
 	pipeline_tick_fn tick;
 	void *tick_ctx;
+	fdtable_alive_fn alive; /* the sweep's liveness check */
+	void *alive_ctx;
+	uint64_t sweep_start_ns; /* when the current (or last) pass started */
+	size_t sweep_left;	 /* processes the current pass has yet to check */
 };
 
 /* Upper bounds of the latency histogram, seconds. */
@@ -80,6 +95,24 @@ void pipeline_free(struct pipeline *pl);
 int pipeline_set_rules(struct pipeline *pl, const struct ruleset *rs);
 void pipeline_set_probe(struct pipeline *pl, struct probe *probe);
 void pipeline_set_tick(struct pipeline *pl, pipeline_tick_fn fn, void *ctx);
+/*
+ * Caps the fd table at @max fds and @max processes (0: no cap; the agent
+ * uses probe.fdTableSize, the kernel's own capacity). Inserts beyond it are
+ * counted in fds.full; the events of an fd that did not fit are still
+ * forwarded, its name looked up in /proc each time.
+ */
+void pipeline_set_table_limit(struct pipeline *pl, size_t max);
+/* The sweep's liveness check (default fdtable_proc_alive: /proc). */
+void pipeline_set_liveness(struct pipeline *pl, fdtable_alive_fn fn, void *ctx);
+/*
+ * Reader thread, between drains: reclaims the fd-table entries (and the
+ * kernel's fds-map entries) of processes that are gone although no exit
+ * record said so. Every PIPELINE_SWEEP_INTERVAL_MS a pass over all
+ * processes starts, done PIPELINE_SWEEP_BATCH at a time per call.
+ * pipeline_housekeep() reads CLOCK_MONOTONIC; pipeline_sweep() takes it.
+ */
+void pipeline_housekeep(struct pipeline *pl);
+void pipeline_sweep(struct pipeline *pl, uint64_t now_ns);
 /* probe_record_fn */
 void pipeline_on_record(void *ctx, const struct se_record *rec, size_t size);
 

@@ -55,7 +55,9 @@ struct probe {
 	int prog_fd[MAX_PROGS];
 	int link_fd[MAX_PROGS];
 	unsigned nprogs;
-	int config_fd, fds_fd, verdicts_fd, comms_fd, counters_fd;
+	int config_fd, fds_fd, verdicts_fd, comms_fd, counters_fd, rl_fd;
+	struct probe_rate_limit rl;
+	uint64_t rl_cost_ns, rl_tau_ns; /* se_config's, from rl */
 	int ncpus_possible;
 	probe_record_fn cb;
 	void *cb_ctx;
@@ -260,6 +262,22 @@ static int open_perf(struct probe *p, const struct probe_opts *o)
 	return 0;
 }
 
+/* The divisions the probe must not do, done once here. */
+static void set_rate_limit(struct probe *p, const struct probe_rate_limit *rl)
+{
+	uint64_t burst = rl->burst ? rl->burst : rl->events_per_s;
+
+	p->rl = *rl;
+	p->rl_cost_ns = p->rl_tau_ns = 0;
+	if (!rl->events_per_s)
+		return;
+	/* Rounded down: a rate that does not divide 1e9 gets slightly more
+	 * than asked (3/s: 3.000000003/s), never a zero cost. */
+	p->rl_cost_ns =
+		1000000000ull / (rl->events_per_s > 1000000000u ? 1000000000u : rl->events_per_s);
+	p->rl_tau_ns = (burst - 1) * p->rl_cost_ns;
+}
+
 int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn cb, void *ctx)
 {
 	struct probe *p = calloc(1, sizeof(*p));
@@ -269,6 +287,7 @@ int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn c
 		return -ENOMEM;
 	p->cb = cb;
 	p->cb_ctx = ctx;
+	set_rate_limit(p, &o->rate_limit);
 	for (unsigned i = 0; i < MAX_PROGS; i++)
 		p->prog_fd[i] = p->link_fd[i] = -1;
 	p->ncpus_possible = cpulist_read("/sys/devices/system/cpu/possible", NULL, 0);
@@ -303,8 +322,9 @@ int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn c
 	p->verdicts_fd = table_fd(p, "verdicts");
 	p->comms_fd = table_fd(p, "comm_masks");
 	p->counters_fd = table_fd(p, "counters");
+	p->rl_fd = table_fd(p, "rl_suppressed");
 	if (p->config_fd < 0 || p->fds_fd < 0 || p->verdicts_fd < 0 || p->comms_fd < 0 ||
-	    p->counters_fd < 0) {
+	    p->counters_fd < 0 || p->rl_fd < 0) {
 		err = -ENOENT;
 		goto fail;
 	}
@@ -321,6 +341,7 @@ fail:
 int probe_set_filter(struct probe *p, const struct se_config *cfg, const struct se_comm_key *comms,
 		     const uint64_t *comm_masks, size_t n_comms)
 {
+	struct se_config c = *cfg;
 	int zero = 0;
 	struct se_comm_key key, next;
 	int more;
@@ -346,7 +367,9 @@ int probe_set_filter(struct probe *p, const struct se_config *cfg, const struct 
 			bpf_delete_elem(p->comms_fd, &key);
 		key = next;
 	}
-	if (bpf_update_elem(p->config_fd, &zero, (void *)cfg, 0) != 0) {
+	c.rl_cost_ns = p->rl_cost_ns;
+	c.rl_tau_ns = p->rl_tau_ns;
+	if (bpf_update_elem(p->config_fd, &zero, &c, 0) != 0) {
 		log_error("updating probe config failed", "errno=%d", errno);
 		return -errno;
 	}
@@ -453,6 +476,55 @@ int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX])
 		for (int c = 0; c < p->ncpus_possible; c++)
 			out[i] += vals[c];
 	}
+	return 0;
+}
+
+const struct probe_rate_limit *probe_rate_limit(const struct probe *p)
+{
+	return &p->rl;
+}
+
+static void rl_entry(struct probe_rl_entry *e, uint32_t tgid, const struct se_rl_stat *v)
+{
+	e->tgid = tgid;
+	e->suppressed = v->suppressed;
+	memcpy(e->comm, v->comm, SE_COMM_LEN);
+	e->comm[SE_COMM_LEN] = '\0';
+}
+
+int probe_rate_limited_each(struct probe *p, probe_rl_fn fn, void *ctx)
+{
+	struct probe_rl_entry e;
+	struct se_rl_stat v;
+	uint32_t key, next = 0;
+	int n = 0, more;
+
+	more = bpf_get_first_key(p->rl_fd, &key, sizeof(key)) == 0;
+	while (more) {
+		/* The next key first: the callback may delete this one, and a
+		 * hash map's next key after a missing one is its first. The
+		 * kernel adds entries meanwhile: one may be missed this time
+		 * or seen twice, which the caller's deltas absorb. */
+		more = bpf_get_next_key(p->rl_fd, &key, &next) == 0;
+		if (bpf_lookup_elem(p->rl_fd, &key, &v) == 0) {
+			rl_entry(&e, key, &v);
+			fn(ctx, &e);
+			n++;
+		}
+		key = next;
+	}
+	return n;
+}
+
+int probe_rate_limited_take(struct probe *p, uint32_t tgid, struct probe_rl_entry *out)
+{
+	struct se_rl_stat v;
+
+	if (bpf_lookup_elem(p->rl_fd, &tgid, &v) != 0)
+		return -errno;
+	rl_entry(out, tgid, &v);
+	if (bpf_delete_elem(p->rl_fd, &tgid) != 0)
+		return -errno;
 	return 0;
 }
 

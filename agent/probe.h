@@ -19,13 +19,38 @@
 
 enum probe_transport_kind { PROBE_RINGBUF = 1, PROBE_PERF = 2 };
 
+/*
+ * Per-process (tgid) limit on the events the kernel emits, decided after the
+ * rules: what a process emits beyond it is counted, not copied out. Numbers
+ * only, kept in the config map: it changes without recompiling the probe.
+ */
+struct probe_rate_limit {
+	uint32_t events_per_s; /* 0 = no limit; at most 1e9 */
+	uint32_t burst;	       /* events a process may emit at once; 0 = events_per_s */
+	uint32_t report_s;     /* how often the agent reports what was suppressed */
+};
+
 struct probe_opts {
 	int transport;	      /* 0 = auto (ring buffer when the kernel has it), or PROBE_* */
 	unsigned ringbuf_kib; /* ring buffer size, power of two */
 	unsigned perf_pages;  /* per-CPU perf buffer pages, power of two */
 	unsigned fd_entries;  /* fds map capacity */
 	uint32_t self_tgid;   /* never traced */
+	struct probe_rate_limit rate_limit;
 };
+
+/* What the rate limit suppressed of one process, as the kernel counts it. */
+struct probe_rl_entry {
+	uint32_t tgid;
+	uint64_t suppressed;	    /* since the kernel made the entry */
+	char comm[SE_COMM_LEN + 1]; /* at the first suppressed event, NUL-terminated */
+};
+
+/*
+ * Called for each process with suppressed events. The callback may call
+ * probe_rate_limited_take() on the entry it was given (not on others).
+ */
+typedef void (*probe_rl_fn)(void *ctx, const struct probe_rl_entry *e);
 
 /*
  * Called for every record in kernel order (perf transport: merged by
@@ -37,7 +62,8 @@ typedef void (*probe_record_fn)(void *ctx, const struct se_record *rec, size_t s
 struct probe;
 
 int probe_open(struct probe **out, const struct probe_opts *opts, probe_record_fn cb, void *ctx);
-/* Kernel filter inputs; bump @gen whenever the verdicts change meaning. */
+/* Kernel filter inputs; bump @gen whenever the verdicts change meaning. The
+ * rate-limit fields of @cfg are the probe's own (from probe_opts): ignored. */
 int probe_set_filter(struct probe *p, const struct se_config *cfg, const struct se_comm_key *comms,
 		     const uint64_t *comm_masks, size_t n_comms);
 int probe_attach(struct probe *p);
@@ -50,6 +76,14 @@ int probe_post_verdict(struct probe *p, uint64_t seq, uint64_t mask, uint32_t ge
 int probe_forget_fd(struct probe *p, uint32_t tgid, int32_t fd);
 /* Kernel counters summed over CPUs, indexed by enum se_counter. */
 int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX]);
+/* The rate limit the probe was opened with. */
+const struct probe_rate_limit *probe_rate_limit(const struct probe *p);
+/* Every process the rate limit suppressed events of (in the kernel's map).
+ * Returns how many, or -errno. */
+int probe_rate_limited_each(struct probe *p, probe_rl_fn fn, void *ctx);
+/* Reads @tgid's entry once more into @out and deletes it: for a process that
+ * is gone, whose count can no longer change. 0, or -errno (-ENOENT). */
+int probe_rate_limited_take(struct probe *p, uint32_t tgid, struct probe_rl_entry *out);
 /* Records the perf transport lost before they were read (0 for ringbuf). */
 uint64_t probe_perf_lost(const struct probe *p);
 const char *probe_transport_name(const struct probe *p);

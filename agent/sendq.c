@@ -17,59 +17,83 @@ static uint64_t mono_ns(void)
 int sendq_init(struct sendq *q, size_t cap)
 {
 	memset(q, 0, sizeof(*q));
-	q->ring = calloc(cap, sizeof(*q->ring));
-	if (!q->ring)
+	q->fly.items = calloc(cap, sizeof(*q->fly.items));
+	q->unsent.items = calloc(cap, sizeof(*q->unsent.items));
+	if (!q->fly.items || !q->unsent.items) {
+		free(q->fly.items);
+		free(q->unsent.items);
+		q->fly.items = q->unsent.items = NULL;
 		return -ENOMEM;
+	}
 	q->cap = cap;
 	pthread_mutex_init(&q->lock, NULL);
 	return 0;
 }
 
-static struct sendq_item *at(struct sendq *q, uint64_t pos)
+static struct sendq_item *at(const struct sendq *q, const struct sendq_ring *r, size_t i)
 {
-	return &q->ring[pos % q->cap];
+	return &r->items[(r->start + i) % q->cap];
 }
 
-static void release(struct sendq *q, uint64_t pos)
+/* Takes the first item off @r; the caller frees or moves its data. */
+static struct sendq_item pop_front(struct sendq *q, struct sendq_ring *r)
 {
-	struct sendq_item *it = at(q, pos);
+	struct sendq_item it = *at(q, r, 0);
 
-	free(it->data);
-	it->data = NULL;
+	r->start = (r->start + 1) % q->cap;
+	r->len--;
+	return it;
+}
+
+static void push_back(struct sendq *q, struct sendq_ring *r, const struct sendq_item *it)
+{
+	*at(q, r, r->len) = *it;
+	r->len++;
+}
+
+static void release_front(struct sendq *q, struct sendq_ring *r)
+{
+	struct sendq_item it = pop_front(q, r);
+
+	free(it.data);
 }
 
 void sendq_free(struct sendq *q)
 {
-	if (!q->ring)
+	if (!q->fly.items)
 		return;
-	for (uint64_t p = q->head; p < q->tail; p++)
-		release(q, p);
-	free(q->ring);
-	q->ring = NULL;
+	while (q->fly.len)
+		release_front(q, &q->fly);
+	while (q->unsent.len)
+		release_front(q, &q->unsent);
+	free(q->fly.items);
+	free(q->unsent.items);
+	q->fly.items = q->unsent.items = NULL;
 	pthread_mutex_destroy(&q->lock);
 }
 
-void sendq_push(struct sendq *q, uint64_t seq, uint8_t *data, uint32_t len, const char *event_id)
+enum sendq_push_result sendq_push(struct sendq *q, uint64_t seq, uint8_t *data, uint32_t len,
+				  const char *event_id)
 {
-	struct sendq_item *it;
+	enum sendq_push_result r = SENDQ_KEPT;
+	struct sendq_item it = {.seq = seq, .enq_ns = mono_ns(), .data = data, .len = len};
 
+	memcpy(it.event_id, event_id, SENDQ_ID_LEN);
+	it.event_id[SENDQ_ID_LEN] = '\0';
 	pthread_mutex_lock(&q->lock);
-	if (q->tail - q->head == q->cap) {
-		/* Full: the oldest goes, sent or not. */
-		release(q, q->head);
-		q->head++;
-		if (q->sent < q->head)
-			q->sent = q->head;
+	if (q->fly.len + q->unsent.len == q->cap) {
+		/* Full: the oldest unsent goes; in flight only if all are. */
+		struct sendq_ring *from = q->unsent.len ? &q->unsent : &q->fly;
+
+		r = at(q, from, 0)->was_sent ? SENDQ_DROPPED_UNACKED : SENDQ_DROPPED_UNSENT;
+		release_front(q, from);
 		q->st.dropped++;
+		if (r == SENDQ_DROPPED_UNACKED)
+			q->st.dropped_unacked++;
 	}
-	it = at(q, q->tail++);
-	it->seq = seq;
-	it->enq_ns = mono_ns();
-	it->data = data;
-	it->len = len;
-	memcpy(it->event_id, event_id, SENDQ_ID_LEN);
-	it->event_id[SENDQ_ID_LEN] = '\0';
+	push_back(q, &q->unsent, &it);
 	pthread_mutex_unlock(&q->lock);
+	return r;
 }
 
 size_t sendq_unsent(struct sendq *q, uint64_t now_ns, uint64_t *oldest_age_ns)
@@ -77,8 +101,18 @@ size_t sendq_unsent(struct sendq *q, uint64_t now_ns, uint64_t *oldest_age_ns)
 	size_t n;
 
 	pthread_mutex_lock(&q->lock);
-	n = (size_t)(q->tail - q->sent);
-	*oldest_age_ns = n ? now_ns - at(q, q->sent)->enq_ns : 0;
+	n = q->unsent.len;
+	*oldest_age_ns = n ? now_ns - at(q, &q->unsent, 0)->enq_ns : 0;
+	pthread_mutex_unlock(&q->lock);
+	return n;
+}
+
+size_t sendq_in_flight(struct sendq *q)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->lock);
+	n = q->fly.len;
 	pthread_mutex_unlock(&q->lock);
 	return n;
 }
@@ -122,8 +156,8 @@ size_t sendq_take(struct sendq *q, size_t max, int batch, uint8_t **out, size_t 
 	pthread_mutex_lock(&q->lock);
 	/* Copy under the lock: a full queue may drop (free) these entries
 	 * the moment we let go. */
-	while (n < max && q->sent + n < q->tail) {
-		struct sendq_item *it = at(q, q->sent + n);
+	while (n < max && q->unsent.len) {
+		struct sendq_item *it = at(q, &q->unsent, 0), moved;
 		size_t need = len + it->len + (batch ? 11 : 0);
 
 		if (reserve(out, out_cap, need) != 0)
@@ -134,9 +168,11 @@ size_t sendq_take(struct sendq *q, size_t max, int batch, uint8_t **out, size_t 
 		}
 		memcpy(*out + len, it->data, it->len);
 		len += it->len;
+		moved = pop_front(q, &q->unsent);
+		moved.was_sent = 1;
+		push_back(q, &q->fly, &moved);
 		n++;
 	}
-	q->sent += n;
 	pthread_mutex_unlock(&q->lock);
 	*out_len = len;
 	return n;
@@ -145,8 +181,8 @@ size_t sendq_take(struct sendq *q, size_t max, int batch, uint8_t **out, size_t 
 void sendq_ack_seq(struct sendq *q, uint64_t seq)
 {
 	pthread_mutex_lock(&q->lock);
-	while (q->head < q->sent && at(q, q->head)->seq <= seq) {
-		release(q, q->head++);
+	while (q->fly.len && at(q, &q->fly, 0)->seq <= seq) {
+		release_front(q, &q->fly);
 		q->st.acked++;
 	}
 	pthread_mutex_unlock(&q->lock);
@@ -154,15 +190,15 @@ void sendq_ack_seq(struct sendq *q, uint64_t seq)
 
 void sendq_ack_event_id(struct sendq *q, const char *event_id)
 {
-	uint64_t p;
+	size_t i;
 
 	pthread_mutex_lock(&q->lock);
-	for (p = q->head; p < q->sent; p++)
-		if (strncmp(at(q, p)->event_id, event_id, SENDQ_ID_LEN) == 0)
+	for (i = 0; i < q->fly.len; i++)
+		if (strncmp(at(q, &q->fly, i)->event_id, event_id, SENDQ_ID_LEN) == 0)
 			break;
-	if (p < q->sent) {
-		while (q->head <= p) {
-			release(q, q->head++);
+	if (i < q->fly.len) {
+		for (size_t k = 0; k <= i; k++) {
+			release_front(q, &q->fly);
 			q->st.acked++;
 		}
 	}
@@ -174,8 +210,14 @@ size_t sendq_rewind(struct sendq *q)
 	size_t n;
 
 	pthread_mutex_lock(&q->lock);
-	n = (size_t)(q->sent - q->head);
-	q->sent = q->head;
+	n = q->fly.len;
+	/* In flight, in order, back in front of the unsent: newest first. */
+	while (q->fly.len) {
+		q->unsent.start = (q->unsent.start + q->cap - 1) % q->cap;
+		q->unsent.len++;
+		*at(q, &q->unsent, 0) = *at(q, &q->fly, q->fly.len - 1);
+		q->fly.len--;
+	}
 	q->st.resent += n;
 	pthread_mutex_unlock(&q->lock);
 	return n;
@@ -185,7 +227,7 @@ void sendq_get_stats(struct sendq *q, struct sendq_stats *out)
 {
 	pthread_mutex_lock(&q->lock);
 	*out = q->st;
-	out->depth = q->tail - q->head;
-	out->unsent = q->tail - q->sent;
+	out->depth = q->fly.len + q->unsent.len;
+	out->unsent = q->unsent.len;
 	pthread_mutex_unlock(&q->lock);
 }

@@ -2,16 +2,26 @@
 /*
  * sendq: the bounded, ordered buffer between the reader thread and the gRPC
  * sender. Envelopes enter packed (protobuf bytes) in sequence order and
- * leave only when the detector has answered them:
+ * leave only when the detector has answered them. Two rings, each in seq
+ * order, every seq in the first below those in the second:
  *
- *     head ........ sent ........ tail
- *     [ sent, not yet answered | not yet sent ]
+ *     fly:     sent, not yet answered   (the oldest)
+ *     unsent:  not yet sent             (the newest)
  *
  * A completed gRPC send only means the library took the bytes; the
  * detector's responses are the acknowledgements. After a reconnect,
  * sendq_rewind() makes everything unanswered "not yet sent" again
- * (at-least-once). When full, the oldest entry is dropped and counted: the
- * producer never waits.
+ * (at-least-once). When full (cap entries in both), the oldest *unsent*
+ * entry is dropped and counted - the producer never waits. Entries in flight
+ * are kept: they are the likeliest to be answered, and dropping them would
+ * count as lost what the detector then receives. Only when every entry is in
+ * flight does the oldest of those go.
+ *
+ * Every pushed entry leaves exactly once, acknowledged or dropped, so at any
+ * time pushed == acked + dropped + depth. Of the dropped, those that were
+ * sent at least once (dropped_unacked: in flight when all were, or sent on a
+ * stream that broke before the answer) may still have reached the detector;
+ * the others certainly never did.
  *
  * Thread-safe: one producer, one consumer, one mutex.
  */
@@ -30,32 +40,48 @@ struct sendq_item {
 	uint8_t *data;	 /* packed EventEnvelope, owned */
 	uint32_t len;
 	char event_id[SENDQ_ID_LEN + 1];
+	uint8_t was_sent; /* taken at least once (kept across rewinds) */
 };
 
 struct sendq_stats {
 	uint64_t depth; /* entries held (unanswered + unsent) */
 	uint64_t unsent;
-	uint64_t dropped; /* oldest entries dropped because full */
+	uint64_t dropped;	  /* oldest entries dropped because full, before an answer */
+	uint64_t dropped_unacked; /* of those, sent at least once: may have arrived */
 	uint64_t acked;
 	uint64_t resent; /* entries rewound for sending again */
 };
 
+/* A ring of cap items: @len of them from index @start. */
+struct sendq_ring {
+	struct sendq_item *items;
+	size_t start, len;
+};
+
 struct sendq {
 	pthread_mutex_t lock;
-	struct sendq_item *ring;
+	struct sendq_ring fly, unsent;
 	size_t cap;
-	uint64_t head, sent, tail; /* monotonically increasing positions */
 	struct sendq_stats st;
 };
 
 int sendq_init(struct sendq *q, size_t cap);
 void sendq_free(struct sendq *q);
 
+enum sendq_push_result {
+	SENDQ_KEPT = 0,		   /* nothing dropped */
+	SENDQ_DROPPED_UNSENT = 1,  /* full: an entry never sent went */
+	SENDQ_DROPPED_UNACKED = 2, /* full: an entry sent before, unanswered, went */
+};
+
 /* Producer. Takes ownership of @data (freed on drop or ack). */
-void sendq_push(struct sendq *q, uint64_t seq, uint8_t *data, uint32_t len, const char *event_id);
+enum sendq_push_result sendq_push(struct sendq *q, uint64_t seq, uint8_t *data, uint32_t len,
+				  const char *event_id);
 
 /* Consumer: how many unsent, and the age in ns of the oldest unsent. */
 size_t sendq_unsent(struct sendq *q, uint64_t now_ns, uint64_t *oldest_age_ns);
+/* Consumer: how many sent and not yet answered. */
+size_t sendq_in_flight(struct sendq *q);
 
 /*
  * Copies up to @max unsent entries into @out and marks them sent.
@@ -72,7 +98,8 @@ void sendq_ack_seq(struct sendq *q, uint64_t seq);
 /* An answer without seq (older detectors): answers come in order, so
  * everything up to the entry with @event_id is answered. */
 void sendq_ack_event_id(struct sendq *q, const char *event_id);
-/* The stream broke: send every unanswered entry again. Returns how many. */
+/* The stream broke: send every unanswered entry again, first. Returns how
+ * many. */
 size_t sendq_rewind(struct sendq *q);
 
 void sendq_get_stats(struct sendq *q, struct sendq_stats *out);

@@ -57,10 +57,11 @@ struct sink_grpc_opts {
 };
 
 struct sink_grpc_stats {
-	uint64_t sent;	  /* envelopes handed to gRPC (incl. re-sends) */
-	uint64_t acked;	  /* answered by the detector */
-	uint64_t resent;  /* rewound after a broken stream */
-	uint64_t dropped; /* oldest dropped because the queue was full */
+	uint64_t sent;		  /* envelopes handed to gRPC (incl. re-sends) */
+	uint64_t acked;		  /* answered by the detector */
+	uint64_t resent;	  /* rewound after a broken stream */
+	uint64_t dropped;	  /* dropped unanswered, the queue full (oldest unsent first) */
+	uint64_t dropped_unacked; /* of those, sent before: may have reached the detector */
 	uint64_t queue_depth;
 	uint64_t reconnects;
 	uint64_t connected; /* 0/1: a stream is up */

@@ -16,6 +16,16 @@
  * envelopes (by seq, or by event_id in order for detectors that predate
  * seq); a broken stream rewinds the sendq so the unanswered are sent again
  * on the next call (at-least-once while the sendq holds them).
+ *
+ * At most INFLIGHT_BATCHES batches are sent and unanswered at a time: a
+ * slow detector's backlog then waits in the sendq, where it is bounded and
+ * counted, instead of in gRPC's and the kernel's buffers (which flow control
+ * lets grow to megabytes), and what a full sendq drops was never sent. At
+ * 10 ms per answer that still allows 400k events/s with batches of 128.
+ *
+ * A full sendq drops its oldest unsent entry (the reader never waits): said at
+ * once, then at most once a second while it lasts, each line with the
+ * count since the previous one, so the lines add up to the counter.
  */
 #include <errno.h>
 #include <grpc/byte_buffer.h>
@@ -42,6 +52,8 @@
 #define POLL_MS 5
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+#define DROP_LOG_NS 1000000000ULL
+#define INFLIGHT_BATCHES 32
 
 enum tag_kind { TAG_START = 1, TAG_SEND, TAG_RECV, TAG_STATUS };
 
@@ -66,6 +78,8 @@ struct sink_grpc {
 	char *target;
 	char *agent_id;
 	struct sendq q;
+	/* reader thread only (and destroy, after it is joined) */
+	uint64_t drops_unlogged, drops_unlogged_unacked, drop_log_ns;
 	pthread_t sender;
 	atomic_int stop;
 	atomic_int connected;
@@ -95,6 +109,37 @@ static void *tag(enum tag_kind k)
 }
 
 /* ---- reader side ---- */
+
+static void log_drops(struct sink_grpc *s)
+{
+	struct sendq_stats qs;
+
+	sendq_get_stats(&s->q, &qs);
+	log_warn("grpc: queue full, dropped the oldest unsent events",
+		 "dropped=%llu sent_before=%llu total=%llu queue_length=%u connected=%d",
+		 (unsigned long long)s->drops_unlogged,
+		 (unsigned long long)s->drops_unlogged_unacked, (unsigned long long)qs.dropped,
+		 s->o.queue_length, atomic_load(&s->connected));
+	s->drops_unlogged = s->drops_unlogged_unacked = 0;
+}
+
+static void note_push(struct sink_grpc *s, enum sendq_push_result r)
+{
+	uint64_t now;
+
+	if (r != SENDQ_KEPT) {
+		s->drops_unlogged++;
+		if (r == SENDQ_DROPPED_UNACKED)
+			s->drops_unlogged_unacked++;
+	}
+	if (!s->drops_unlogged)
+		return;
+	now = mono_ns();
+	if (s->drop_log_ns && now - s->drop_log_ns < DROP_LOG_NS)
+		return;
+	s->drop_log_ns = now;
+	log_drops(s);
+}
 
 static int grpc_emit(struct sink *base, const struct envelope *e)
 {
@@ -135,7 +180,7 @@ static int grpc_emit(struct sink *base, const struct envelope *e)
 		return -ENOMEM;
 	}
 	sentinel__v1__event_envelope__pack(&env, buf);
-	sendq_push(&s->q, e->seq, buf, (uint32_t)len, e->event_id);
+	note_push(s, sendq_push(&s->q, e->seq, buf, (uint32_t)len, e->event_id));
 	base->emitted++;
 	return 0;
 }
@@ -219,7 +264,7 @@ static void maybe_send(struct sink_grpc *s, uint64_t now, int draining)
 	size_t unsent = sendq_unsent(&s->q, now, &age), n, len;
 	grpc_slice slice;
 
-	if (!unsent)
+	if (!unsent || sendq_in_flight(&s->q) >= INFLIGHT_BATCHES * (size_t)s->o.batch_size)
 		return;
 	/* Wait a little for a batch to fill, but not past flush_ms. */
 	if (s->batch_mode && unsent < s->o.batch_size && age < s->o.flush_ms * 1000000ULL &&
@@ -542,18 +587,20 @@ static void grpc_destroy(struct sink *base)
 
 	atomic_store(&s->stop, 1);
 	pthread_join(s->sender, NULL);
+	if (s->drops_unlogged)
+		log_drops(s);
 	sendq_get_stats(&s->q, &qs);
 	if (qs.depth)
 		log_warn("grpc: events not acknowledged by the detector at shutdown",
 			 "count=%llu unsent=%llu", (unsigned long long)qs.depth,
 			 (unsigned long long)qs.unsent);
 	log_info("grpc sink stopped",
-		 "emitted=%llu sent=%llu acked=%llu resent=%llu dropped=%llu unacked=%llu "
-		 "reconnects=%llu anomalies=%llu",
+		 "emitted=%llu sent=%llu acked=%llu resent=%llu dropped=%llu "
+		 "dropped_sent_before=%llu unacked=%llu reconnects=%llu anomalies=%llu",
 		 (unsigned long long)base->emitted, (unsigned long long)atomic_load(&s->sent),
 		 (unsigned long long)qs.acked, (unsigned long long)qs.resent,
-		 (unsigned long long)qs.dropped, (unsigned long long)qs.depth,
-		 (unsigned long long)atomic_load(&s->reconnects),
+		 (unsigned long long)qs.dropped, (unsigned long long)qs.dropped_unacked,
+		 (unsigned long long)qs.depth, (unsigned long long)atomic_load(&s->reconnects),
 		 (unsigned long long)atomic_load(&s->anomalies));
 	base->errors += qs.depth;
 	sendq_free(&s->q);
@@ -630,6 +677,7 @@ void sink_grpc_get_stats(struct sink *base, struct sink_grpc_stats *out)
 	out->acked = qs.acked;
 	out->resent = qs.resent;
 	out->dropped = qs.dropped;
+	out->dropped_unacked = qs.dropped_unacked;
 	out->queue_depth = qs.depth;
 	out->reconnects = atomic_load(&s->reconnects);
 	out->connected = atomic_load(&s->connected);

@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uthash.h>
 
 #include "http.h"
 #include "log.h"
@@ -15,6 +17,21 @@
 #define NS_PER_S 1000000000ull
 #define DROP_SAMPLES (TELEMETRY_DROP_WINDOW_S + 1) /* one a second, both ends */
 
+/* A process in the rate limit report's top list. */
+struct rl_top {
+	uint32_t tgid;
+	uint64_t total;
+	char comm[SE_COMM_LEN + 1];
+};
+
+/* Reader thread: a process's suppressed count as last reported. */
+struct rl_seen {
+	uint32_t tgid;
+	uint64_t reported;
+	bool touched; /* seen in the current pass */
+	UT_hash_handle hh;
+};
+
 /* Everything a scrape shows, copied from the reader thread's counters. */
 struct snapshot {
 	uint64_t kernel[SE_CTR_MAX];
@@ -22,7 +39,7 @@ struct snapshot {
 	uint64_t perf_lost;
 	struct pipeline_stats pl;
 	unsigned rules_enabled;
-	uint64_t fd_entries;
+	uint64_t fd_entries, fd_procs, fd_full;
 	struct histogram latency;
 	uint64_t sink_emitted, sink_errors;
 	struct sink_grpc_stats grpc;
@@ -31,6 +48,10 @@ struct snapshot {
 	double drop_ratio;	   /* over the last TELEMETRY_DROP_WINDOW_S */
 	struct rule_total *totals; /* names borrowed from the pipeline */
 	size_t n_totals;
+	bool rl_on; /* the probe has a rate limit */
+	uint64_t rl_procs;
+	struct rl_top rl_top[TELEMETRY_RL_TOP];
+	unsigned n_rl_top;
 };
 
 /* Kernel records lost vs handled, once a second, for the drop rate. */
@@ -54,6 +75,12 @@ struct telemetry {
 	unsigned n_drops, drop_head;
 	bool grpc_ever_up;
 	uint64_t grpc_last_up_ns;
+	uint64_t rl_every_ns; /* rate limit report interval; 0: no limit, no report */
+	uint64_t rl_last_ns;
+	struct rl_seen *rl_seen;
+	uint64_t rl_procs; /* processes in the kernel's map at the last report */
+	struct rl_top rl_top[TELEMETRY_RL_TOP];
+	unsigned n_rl_top;
 
 	pthread_mutex_t lock; /* guards snap */
 	struct snapshot snap;
@@ -100,6 +127,8 @@ static void fill(struct telemetry *t, struct snapshot *s, uint64_t now)
 	s->pl = pl->stats;
 	s->rules_enabled = pl->rules ? pl->rules->n_enabled : 0;
 	s->fd_entries = pl->fds.n_fds;
+	s->fd_procs = pl->fds.n_procs;
+	s->fd_full = pl->fds.full;
 	s->latency = pl->latency;
 	s->sink_emitted = t->src.sink->emitted;
 	s->sink_errors = t->src.sink->errors;
@@ -113,6 +142,131 @@ static void fill(struct telemetry *t, struct snapshot *s, uint64_t now)
 	s->grpc_ever_up = t->grpc_ever_up;
 	s->grpc_last_up_ns = t->grpc_last_up_ns;
 	s->drop_ratio = drop_ratio(t, now, s);
+	s->rl_on = t->rl_every_ns != 0;
+	s->rl_procs = t->rl_procs;
+	memcpy(s->rl_top, t->rl_top, sizeof(s->rl_top));
+	s->n_rl_top = t->n_rl_top;
+}
+
+/* ---- reader thread: rate limit report ---- */
+
+struct rl_pass {
+	struct telemetry *t;
+	struct rl_top top[TELEMETRY_RL_TOP]; /* by total, descending */
+	unsigned n_top;
+	uint64_t procs;
+	unsigned logged, more_procs;
+	uint64_t more_suppressed;
+};
+
+/* kill(0) is one syscall and needs no /proc; the agent runs in the host's
+ * PID namespace (hostPID), where the kernel's tgids are these pids. A zombie
+ * still counts as alive: its count is final only once it has been reaped. */
+static bool pid_alive(uint32_t tgid)
+{
+	return kill((pid_t)tgid, 0) == 0 || errno == EPERM;
+}
+
+static void top_insert(struct rl_pass *ps, const struct probe_rl_entry *e)
+{
+	unsigned i;
+
+	/* The kernel's map may hand out an entry twice in one pass. */
+	for (i = 0; i < ps->n_top && ps->top[i].tgid != e->tgid; i++)
+		;
+	if (i == ps->n_top) {
+		if (ps->n_top < TELEMETRY_RL_TOP)
+			ps->n_top++;
+		else if (e->suppressed <= ps->top[--i].total)
+			return;
+	}
+	ps->top[i].tgid = e->tgid;
+	ps->top[i].total = e->suppressed;
+	memcpy(ps->top[i].comm, e->comm, sizeof(ps->top[i].comm));
+	for (; i > 0 && ps->top[i].total > ps->top[i - 1].total; i--) {
+		struct rl_top x = ps->top[i];
+
+		ps->top[i] = ps->top[i - 1];
+		ps->top[i - 1] = x;
+	}
+}
+
+static void rl_visit(void *ctx, const struct probe_rl_entry *e)
+{
+	struct rl_pass *ps = ctx;
+	struct telemetry *t = ps->t;
+	struct probe_rl_entry fin = *e;
+	struct rl_seen *u, none = {.tgid = e->tgid};
+	bool gone = !pid_alive(e->tgid);
+	uint64_t delta;
+	char q[80];
+
+	/* Gone before this second read: nothing can add to the count after
+	 * it, so it is final, and the entry can go. */
+	if (gone && probe_rate_limited_take(t->probe, e->tgid, &fin) != 0)
+		fin = *e;
+	HASH_FIND(hh, t->rl_seen, &e->tgid, sizeof(e->tgid), u);
+	if (!u && !gone) {
+		u = calloc(1, sizeof(*u));
+		if (u) {
+			u->tgid = e->tgid;
+			HASH_ADD(hh, t->rl_seen, tgid, sizeof(u->tgid), u);
+		}
+	}
+	if (!u)
+		u = &none; /* reported in full, and not remembered */
+	/* Lower than reported: the kernel's LRU dropped the entry and a new
+	 * one started from 0. */
+	if (fin.suppressed < u->reported)
+		u->reported = 0;
+	delta = fin.suppressed - u->reported;
+	if (delta && ps->logged < TELEMETRY_RL_LOG_MAX) {
+		log_warn("events suppressed by rate limit",
+			 "pid=%u comm=%s suppressed=%llu total=%llu", fin.tgid,
+			 log_quote(q, sizeof(q), fin.comm), (unsigned long long)delta,
+			 (unsigned long long)fin.suppressed);
+		ps->logged++;
+	} else if (delta) {
+		ps->more_procs++;
+		ps->more_suppressed += delta;
+	}
+	u->reported = fin.suppressed;
+	u->touched = true;
+	top_insert(ps, &fin);
+	ps->procs++;
+	if (gone && u != &none) {
+		HASH_DEL(t->rl_seen, u);
+		free(u);
+	}
+}
+
+void telemetry_rate_limit_report(struct telemetry *t)
+{
+	struct rl_pass ps = {.t = t};
+	struct rl_seen *u = NULL, *tmp = NULL;
+	int err;
+
+	if (!t->rl_every_ns || !t->probe)
+		return;
+	err = probe_rate_limited_each(t->probe, rl_visit, &ps);
+	if (err < 0)
+		log_warn("reading the rate limit's per-process counts failed", "errno=%d", -err);
+	if (ps.more_procs)
+		log_warn("events suppressed by rate limit in more processes",
+			 "processes=%u suppressed=%llu", ps.more_procs,
+			 (unsigned long long)ps.more_suppressed);
+	/* Not in the kernel's map any more (LRU): forget them too. */
+	HASH_ITER (hh, t->rl_seen, u, tmp) {
+		if (!u->touched) {
+			HASH_DEL(t->rl_seen, u);
+			free(u);
+		} else {
+			u->touched = false;
+		}
+	}
+	t->rl_procs = ps.procs;
+	memcpy(t->rl_top, ps.top, sizeof(t->rl_top));
+	t->n_rl_top = ps.n_top;
 }
 
 void telemetry_tick(struct telemetry *t, bool force)
@@ -122,6 +276,11 @@ void telemetry_tick(struct telemetry *t, bool force)
 	struct snapshot s;
 
 	atomic_store_explicit(&t->heartbeat_ns, now, memory_order_relaxed);
+	if (t->rl_every_ns && now - t->rl_last_ns >= t->rl_every_ns) {
+		t->rl_last_ns = now;
+		telemetry_rate_limit_report(t);
+		force = true;
+	}
 	if (!force && now - t->last_publish_ns < TELEMETRY_PUBLISH_MS * 1000000ull)
 		return;
 	t->last_publish_ns = now;
@@ -266,12 +425,56 @@ static void render_kernel(FILE *f, const struct telemetry *t, const struct snaps
 			       "(their events are still reported, resolved through /proc).");
 		one_label(f, n, "reason", "buffer_full", s->kernel[SE_CTR_DROP_BUFFER]);
 		one_label(f, n, "reason", "fd_map_full", s->kernel[SE_CTR_DROP_FDMAP]);
+		counter(f, "sentinel_agent_rate_limited_total",
+			"Events that matched the rules but were suppressed in the kernel by the "
+			"per-process rate limit.",
+			s->kernel[SE_CTR_RATE_LIMITED]);
 	}
 	if (t->perf)
 		counter(f, "sentinel_agent_perf_lost_total",
 			"Records the perf buffers overwrote before they were read.", s->perf_lost);
 	counter(f, "sentinel_agent_records_total", "Kernel records read by the agent.",
 		s->pl.records);
+}
+
+/* comm is whatever the process set (prctl): bytes that are not printable
+ * ASCII become \xNN, so the label is valid UTF-8 (the format's escaping
+ * then doubles the backslash). */
+static const char *label_comm(char *buf, size_t cap, const char *comm)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)comm; *p && o + 5 < cap; p++) {
+		if (*p >= ' ' && *p < 0x7f)
+			buf[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", *p);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void render_rate_limit(FILE *f, const struct snapshot *s)
+{
+	const char *n = "sentinel_agent_rate_limited_process_total";
+	char pid[16], comm[4 * SE_COMM_LEN + 1];
+
+	if (!s->rl_on)
+		return;
+	gauge(f, "sentinel_agent_rate_limited_processes",
+	      "Processes with events suppressed by the rate limit, at the last report.",
+	      s->rl_procs);
+	metrics_family(f, n, "counter",
+		       "Events suppressed by the rate limit, per process, for the top processes "
+		       "at the last report (a bounded set; a process's series ends when it has "
+		       "exited).");
+	for (unsigned i = 0; i < s->n_rl_top; i++) {
+		snprintf(pid, sizeof(pid), "%u", s->rl_top[i].tgid);
+		metrics_u64(f, n,
+			    METRICS_LABELS({"pid", pid}, {"comm", label_comm(comm, sizeof(comm),
+									     s->rl_top[i].comm)}),
+			    s->rl_top[i].total);
+	}
 }
 
 static void render_pipeline(FILE *f, const struct snapshot *s)
@@ -293,6 +496,17 @@ static void render_pipeline(FILE *f, const struct snapshot *s)
 	gauge(f, "sentinel_agent_rules_enabled", "Enabled rules in force.", s->rules_enabled);
 	gauge(f, "sentinel_agent_fd_table_entries", "Open fds the agent tracks, all processes.",
 	      s->fd_entries);
+	gauge(f, "sentinel_agent_fd_table_processes", "Processes the agent tracks fds of.",
+	      s->fd_procs);
+	counter(f, "sentinel_agent_fd_table_full_total",
+		"Fds or processes not tracked because the table held probe.fdTableSize.",
+		s->fd_full);
+	counter(f, "sentinel_agent_reclaimed_processes_total",
+		"Dead processes whose entries the sweep removed (their exit record was lost).",
+		s->pl.reclaimed_procs);
+	counter(f, "sentinel_agent_reclaimed_fds_total",
+		"Fd entries removed with reclaimed processes or found closed by the sweep.",
+		s->pl.reclaimed_fds);
 	n = "sentinel_agent_event_latency_seconds";
 	metrics_family(f, n, "histogram",
 		       "Kernel timestamp of the syscall to the event being handed to the sink.");
@@ -309,7 +523,12 @@ static void render_sink(FILE *f, const struct telemetry *t, const struct snapsho
 	gauge(f, "sentinel_agent_queue_depth", "Events queued for the detector, unsent or unacked.",
 	      s->grpc.queue_depth);
 	counter(f, "sentinel_agent_queue_dropped_total",
-		"Oldest queued events dropped because the queue was full.", s->grpc.dropped);
+		"Queued events dropped because the queue was full, the oldest not yet sent first.",
+		s->grpc.dropped);
+	counter(f, "sentinel_agent_queue_dropped_sent_total",
+		"Of the dropped, events already sent but unanswered (may have reached the "
+		"detector).",
+		s->grpc.dropped_unacked);
 	counter(f, "sentinel_agent_grpc_sent_total", "Events written to a detector stream.",
 		s->grpc.sent);
 	counter(f, "sentinel_agent_grpc_acked_total", "Events the detector answered.",
@@ -350,6 +569,7 @@ static void on_metrics(void *ctx, struct http_reply *r)
 	 * keeps the reader from replacing the snapshot halfway through. */
 	pthread_mutex_lock(&t->lock);
 	render_kernel(r->body, t, &t->snap);
+	render_rate_limit(r->body, &t->snap);
 	render_pipeline(r->body, &t->snap);
 	render_sink(r->body, t, &t->snap);
 	pthread_mutex_unlock(&t->lock);
@@ -411,6 +631,10 @@ void telemetry_attached(struct telemetry *t, struct probe *probe)
 {
 	t->probe = probe;
 	t->perf = strcmp(probe_transport_name(probe), "perf") == 0;
+	if (probe_rate_limit(probe)->events_per_s) {
+		t->rl_every_ns = (uint64_t)probe_rate_limit(probe)->report_s * NS_PER_S;
+		t->rl_last_ns = mono_ns();
+	}
 	atomic_store(&t->attached, true);
 }
 
@@ -421,8 +645,14 @@ void telemetry_detached(struct telemetry *t)
 
 void telemetry_stop(struct telemetry *t)
 {
+	struct rl_seen *u, *tmp;
+
 	if (!t)
 		return;
+	HASH_ITER (hh, t->rl_seen, u, tmp) {
+		HASH_DEL(t->rl_seen, u);
+		free(u);
+	}
 	http_stop(t->health);
 	http_stop(t->metrics);
 	pthread_mutex_destroy(&t->lock);

@@ -30,6 +30,11 @@
 
 #define TELEMETRY_PUBLISH_MS 100
 #define TELEMETRY_DROP_WINDOW_S 10 /* the kernel drop rate is over this long */
+/* Rate limit report: the processes with the most suppressed events exposed
+ * as labelled series (a bounded label set, whatever a fork flood does), and
+ * the most log lines one report writes before it sums up the rest. */
+#define TELEMETRY_RL_TOP 10
+#define TELEMETRY_RL_LOG_MAX 20
 
 struct telemetry_opts {
 	const char *health_bind;
@@ -72,6 +77,15 @@ void telemetry_detached(struct telemetry *t);
 void telemetry_tick(struct telemetry *t, bool force);
 /* pipeline_tick_fn */
 void telemetry_pipeline_tick(void *t);
+/*
+ * The rate limit report (when the probe has a limit), on the reader thread
+ * every probe_rate_limit()->report_s from telemetry_tick(): one warn line per
+ * process whose suppressed count grew since the last report, and the top
+ * TELEMETRY_RL_TOP for /metrics. Processes found gone are reported a last
+ * time and forgotten, here and in the kernel's map. Call it once more after
+ * the reader thread stopped, for what the last interval suppressed.
+ */
+void telemetry_rate_limit_report(struct telemetry *t);
 /* Stops the servers and frees. Call before the sources are freed. */
 void telemetry_stop(struct telemetry *t);
 

@@ -191,14 +191,48 @@ static const char *quote(char *buf, size_t cap, const char *s, size_t len, size_
 	return buf;
 }
 
+/*
+ * Characters a YAML reader refuses raw (C1 controls, U+FFFE, U+FFFF) or
+ * reads as a line break, folding it to a space (NEL, U+2028, U+2029), at
+ * the UTF-8 sequence @s: writes their escape to @tmp and returns the
+ * sequence's length, else 0. As escapes they read back as themselves.
+ */
+static size_t escape_seq(const unsigned char *s, char tmp[8])
+{
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+		if (s[1] == 0x85)
+			memcpy(tmp, "\\N", 3);
+		else
+			snprintf(tmp, 8, "\\x%02x", s[1]);
+		return 2;
+	}
+	if (s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)) {
+		memcpy(tmp, s[2] == 0xa8 ? "\\L" : "\\P", 3);
+		return 3;
+	}
+	if (s[0] == 0xef && s[1] == 0xbf && (s[2] == 0xbe || s[2] == 0xbf)) {
+		snprintf(tmp, 8, "\\uff%02x", s[2] - 0x80 + 0xc0);
+		return 3;
+	}
+	return 0;
+}
+
 void ydoc_print_str(FILE *out, const char *s)
 {
 	char tmp[8];
+	size_t n;
 
-	/* Bytes >= 0x80 pass through: YAML's \xNN is a code point, not a byte. */
+	/*
+	 * Other bytes >= 0x80 pass through: YAML's \xNN is a code point, not a
+	 * byte, so a string that is not UTF-8 (a comm cut at 15 bytes) has no
+	 * YAML spelling at all.
+	 */
 	fputc('"', out);
-	for (; *s; s++)
-		fputs(escape_char((unsigned char)*s, tmp), out);
+	while (*s) {
+		n = escape_seq((const unsigned char *)s, tmp);
+		fputs(n ? tmp : escape_char((unsigned char)*s, tmp), out);
+		s += n ? n : 1;
+	}
 	fputc('"', out);
 }
 

@@ -6,8 +6,8 @@
  *
  * Strings come from the network (filenames, comms, labels), so every one is
  * escaped: quotes, backslashes and control characters, and bytes that are
- * not valid UTF-8 become U+FFFD, so a hostile filename can neither end the
- * line early nor make it unparsable. The buffer grows as needed and is
+ * not valid UTF-8 become \udcXX (lossless, see common/json.h), so a hostile
+ * filename can neither end the line early nor make it unparsable. The buffer grows as needed and is
  * reused; on allocation failure the writer stops and jw_ok() says so.
  */
 #ifndef SENTINEL_DETECTOR_JSONW_H

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "log.h"
@@ -74,6 +75,11 @@ static void usage(FILE *out)
 		"      --max-message-bytes N    larger requests fail RESOURCE_EXHAUSTED\n"
 		"                               (default 4194304)\n"
 		"      --max-streams N          concurrent streams per connection (default 1024)\n"
+		"      --max-memory-mb N        gRPC's memory for all connections, MiB (env\n"
+		"                               DETECTOR_MAX_MEMORY_MB, default 128, 0: no\n"
+		"                               limit); past it streams are reset and\n"
+		"                               connections closed. Keep it well under the\n"
+		"                               container's memory limit\n"
 		"      --max-connection-age-s S close connections after S s (+-10%%, then a\n"
 		"                               grace) so clients re-resolve and spread over\n"
 		"                               replicas (default 300, 0: never)\n"
@@ -124,6 +130,7 @@ enum {
 	OPT_SUMMARY,
 	OPT_MAX_MSG,
 	OPT_MAX_STREAMS,
+	OPT_MAX_MEMORY,
 	OPT_MAX_AGE,
 	OPT_MAX_AGE_GRACE,
 	OPT_TLS_CERT,
@@ -143,6 +150,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"summary-interval", required_argument, NULL, OPT_SUMMARY},
 		{"max-message-bytes", required_argument, NULL, OPT_MAX_MSG},
 		{"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
+		{"max-memory-mb", required_argument, NULL, OPT_MAX_MEMORY},
 		{"max-connection-age-s", required_argument, NULL, OPT_MAX_AGE},
 		{"max-connection-age-grace-s", required_argument, NULL, OPT_MAX_AGE_GRACE},
 		{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
@@ -157,6 +165,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	const char *port = getenv("DETECTOR_PORT"), *level = getenv("DETECTOR_LOG_LEVEL");
 	const char *mport = getenv("DETECTOR_METRICS_PORT");
+	const char *mem = getenv("DETECTOR_MAX_MEMORY_MB");
 	struct server_opts *s = &o->srv;
 	enum log_level lv;
 	int c, rc = 0;
@@ -165,6 +174,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	s->port = 50051;
 	s->max_message_bytes = 4 << 20;
 	s->max_streams = 1024;
+	s->max_memory_mb = 128;
 	s->max_connection_age_s = 300;
 	s->max_connection_age_grace_s = 10;
 	s->tls_cert = env_or("DETECTOR_TLS_CERT", NULL);
@@ -178,6 +188,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return -1;
 	if (mport && *mport &&
 	    parse_int("DETECTOR_METRICS_PORT", mport, 0, 65535, &o->metrics_port) != 0)
+		return -1;
+	if (mem && *mem &&
+	    parse_int("DETECTOR_MAX_MEMORY_MB", mem, 0, 1 << 20, &s->max_memory_mb) != 0)
 		return -1;
 	while ((c = getopt_long(argc, argv, "p:b:Vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -194,6 +207,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_MAX_STREAMS:
 			rc = parse_int("--max-streams", optarg, 1, 1 << 20, &s->max_streams);
+			break;
+		case OPT_MAX_MEMORY:
+			rc = parse_int("--max-memory-mb", optarg, 0, 1 << 20, &s->max_memory_mb);
 			break;
 		case OPT_MAX_AGE:
 			rc = parse_int("--max-connection-age-s", optarg, 0, 86400 * 30,
@@ -294,6 +310,30 @@ static void summary(struct server *srv, int final)
 	last.t = now;
 }
 
+/*
+ * Each connection is a file descriptor, and gRPC stops accepting for good
+ * at the first EMFILE (see server_listener_failed()): take all the hard
+ * limit allows, so idle or hostile connections run into the memory budget
+ * and gRPC's timeouts first. Returns the limit in force.
+ */
+static unsigned long long raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("cannot raise the open files limit", "to=%llu error=\"%s\"",
+				 (unsigned long long)want, strerror(errno));
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return (unsigned long long)rl.rlim_cur;
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -312,6 +352,7 @@ int main(int argc, char **argv)
 	struct server_stats st;
 	char err[512] = "";
 	double next_summary;
+	unsigned long long nofile;
 	int ret = 1;
 
 	register_scorers();
@@ -322,6 +363,7 @@ int main(int argc, char **argv)
 	/* Anomaly lines reach a pipe or file as they happen, whole. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	install_signals();
+	nofile = raise_fd_limit();
 	srv = server_start(&o.srv, err, sizeof(err));
 	if (!srv) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -329,13 +371,13 @@ int main(int argc, char **argv)
 	}
 	log_info("detector listening",
 		 "bind=%s port=%d tls=%s scorer=%s max_message_bytes=%d max_streams=%d "
-		 "max_connection_age_s=%d",
+		 "max_memory_mb=%d max_open_files=%llu max_connection_age_s=%d",
 		 o.srv.bind, server_port(srv),
 		 o.srv.tls_client_ca ? "mtls"
 		 : o.srv.tls_cert    ? "on"
 				     : "off",
 		 o.srv.scorer->name, o.srv.max_message_bytes, o.srv.max_streams,
-		 o.srv.max_connection_age_s);
+		 o.srv.max_memory_mb, nofile, o.srv.max_connection_age_s);
 	if (o.metrics_port) {
 		server_get_stats(srv, &st);
 		tel = telemetry_start(o.metrics_bind, (unsigned)o.metrics_port, &st, err,
@@ -351,6 +393,13 @@ int main(int argc, char **argv)
 	next_summary = last.t + o.summary_interval_s;
 	while (!stop_signal) {
 		server_poll(srv, POLL_MS);
+		if (server_listener_failed()) {
+			/* Alive but unreachable is the worst state: exit, and let the
+			 * supervisor start a detector that accepts again. */
+			log_error("gRPC stopped accepting connections: exiting",
+				  "open_files_limit=%llu", nofile);
+			break;
+		}
 		if (tel) {
 			server_get_stats(srv, &st);
 			telemetry_publish(tel, &st);
@@ -360,12 +409,13 @@ int main(int argc, char **argv)
 			next_summary += o.summary_interval_s;
 		}
 	}
-	log_info("stopping", "signal=%s", strsignal(stop_signal));
+	if (stop_signal)
+		log_info("stopping", "signal=%s", strsignal(stop_signal));
 	telemetry_stop(tel);
 	tel = NULL;
 	server_stop(srv);
 	summary(srv, 1);
-	ret = 0;
+	ret = stop_signal ? 0 : 1;
 cleanup:
 	telemetry_stop(tel);
 	server_free(srv);

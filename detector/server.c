@@ -39,8 +39,10 @@
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,13 +206,14 @@ static void json_emit(struct jw *j)
 		log_error("out of memory writing a JSON record");
 }
 
-/* data["pid"] as a JSON number, null when it is not one. */
+/* data["pid"] as a JSON number, null when it is not one (JSON numbers have
+ * no leading zeros: "0123" would make the whole line unparsable). */
 static void json_pid(struct jw *j, const char *pid)
 {
 	size_t n = pid ? strspn(pid, "0123456789") : 0;
 
 	jw_key(j, "pid");
-	if (n && n <= 10 && !pid[n])
+	if (n && n <= 10 && !pid[n] && (pid[0] != '0' || n == 1))
 		jw_raw(j, pid, n);
 	else
 		jw_raw(j, "null", 4);
@@ -723,6 +726,42 @@ void server_poll(struct server *s, int timeout_ms)
 	}
 }
 
+/* ---- gRPC's own log ---- */
+
+static atomic_int listener_failed;
+
+/*
+ * gRPC logs from its own threads too: log_emit() writes whole lines, so
+ * this is safe. Its lines join ours in logfmt; one of them is the only
+ * sign that its accept loop is gone (see server_listener_failed()).
+ */
+static void grpc_log(gpr_log_func_args *a)
+{
+	static const enum log_level levels[] = {
+		[GPR_LOG_SEVERITY_DEBUG] = LOG_DEBUG,
+		[GPR_LOG_SEVERITY_INFO] = LOG_INFO,
+		[GPR_LOG_SEVERITY_ERROR] = LOG_ERROR,
+	};
+	const char *file = a->file ? strrchr(a->file, '/') : NULL;
+	const char *text = a->message ? a->message : "";
+	enum log_level lv = LOG_ERROR;
+	char q[1024];
+
+	file = file ? file + 1 : a->file ? a->file : "";
+	/* tcp_server_posix.cc, on any accept4() error but EAGAIN/ECONNABORTED:
+	 * the listener is deactivated and never polled again. */
+	if (strstr(file, "tcp_server_posix") && strncmp(text, "Failed accept4", 14) == 0)
+		atomic_store(&listener_failed, 1);
+	if ((unsigned)a->severity < sizeof(levels) / sizeof(levels[0]))
+		lv = levels[a->severity];
+	log_emit(lv, "grpc", "source=%s:%d text=%s", file, a->line, log_quote(q, sizeof(q), text));
+}
+
+int server_listener_failed(void)
+{
+	return atomic_load(&listener_failed);
+}
+
 /* ---- setup and teardown ---- */
 
 static char *read_file(const char *path, char *err, size_t errcap)
@@ -781,50 +820,57 @@ cleanup:
 	return creds;
 }
 
+static grpc_arg int_arg(const char *key, int value)
+{
+	grpc_arg a = {.type = GRPC_ARG_INTEGER, .key = (char *)key, .value.integer = value};
+
+	return a;
+}
+
 static grpc_server *create_server(const struct server_opts *o)
 {
-	int age_ms = o->max_connection_age_s > 0 ? o->max_connection_age_s * 1000 : -1;
-	grpc_arg args[] = {
-		{.type = GRPC_ARG_INTEGER,
-		 .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-		 .value.integer = o->max_message_bytes},
-		{.type = GRPC_ARG_INTEGER,
-		 .key = GRPC_ARG_MAX_CONCURRENT_STREAMS,
-		 .value.integer = o->max_streams},
-		/* A second detector on the same port must fail, not share it. */
-		{.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0},
-		/* Agents ping every 30 s even when idle; the default policy (one
-		 * ping per 5 min without data) would GOAWAY them as abusive. */
-		{.type = GRPC_ARG_INTEGER,
-		 .key = GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-		 .value.integer = 10000},
-		{.type = GRPC_ARG_INTEGER,
-		 .key = GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
-		 .value.integer = 1},
-		/* Our own pings find dead agents, so their streams do not linger. */
-		{.type = GRPC_ARG_INTEGER,
-		 .key = GRPC_ARG_KEEPALIVE_TIME_MS,
-		 .value.integer = 60000},
-		{.type = GRPC_ARG_INTEGER,
-		 .key = GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-		 .value.integer = 20000},
-		{.type = GRPC_ARG_INTEGER,
-		 .key = GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA,
-		 .value.integer = 0},
-		/* Connections end after an age (+-10% jitter, then a grace for
-		 * the streams on them): clients reconnect and re-resolve, so new
-		 * replicas get their share. Last: left out when off. */
-		{.type = GRPC_ARG_INTEGER,
-		 .key = GRPC_ARG_MAX_CONNECTION_AGE_MS,
-		 .value.integer = age_ms},
-		{.type = GRPC_ARG_INTEGER,
-		 .key = GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-		 .value.integer = o->max_connection_age_grace_s * 1000},
-	};
-	size_t n = sizeof(args) / sizeof(args[0]);
-	grpc_channel_args ca = {.num_args = age_ms > 0 ? n : n - 2, .args = args};
+	grpc_arg args[16];
+	grpc_channel_args ca = {.args = args};
+	grpc_resource_quota *quota = NULL;
+	grpc_server *srv;
+	size_t n = 0;
 
-	return grpc_server_create(&ca, NULL);
+	args[n++] = int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, o->max_message_bytes);
+	args[n++] = int_arg(GRPC_ARG_MAX_CONCURRENT_STREAMS, o->max_streams);
+	/* A second detector on the same port must fail, not share it. */
+	args[n++] = int_arg(GRPC_ARG_ALLOW_REUSEPORT, 0);
+	/* Agents ping every 30 s even when idle; the default policy (one ping
+	 * per 5 min without data) would GOAWAY them as abusive. */
+	args[n++] = int_arg(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+	args[n++] = int_arg(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+	/* Our own pings find dead agents, so their streams do not linger. */
+	args[n++] = int_arg(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
+	args[n++] = int_arg(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
+	args[n++] = int_arg(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+	/* Connections end after an age (+-10% jitter, then a grace for the
+	 * streams on them): clients reconnect and re-resolve, so new replicas
+	 * get their share. */
+	if (o->max_connection_age_s > 0) {
+		args[n++] = int_arg(GRPC_ARG_MAX_CONNECTION_AGE_MS, o->max_connection_age_s * 1000);
+		args[n++] = int_arg(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+				    o->max_connection_age_grace_s * 1000);
+	}
+	/* One budget for gRPC's memory over all connections: past it gRPC
+	 * resets streams and closes connections instead of growing (it reads a
+	 * whole message before checking it against max_message_bytes). */
+	if (o->max_memory_mb > 0) {
+		quota = grpc_resource_quota_create("sentinel-detector");
+		grpc_resource_quota_resize(quota, (size_t)o->max_memory_mb << 20);
+		args[n].type = GRPC_ARG_POINTER;
+		args[n].key = GRPC_ARG_RESOURCE_QUOTA;
+		args[n].value.pointer.p = quota;
+		args[n++].value.pointer.vtable = grpc_resource_quota_arg_vtable();
+	}
+	ca.num_args = n;
+	srv = grpc_server_create(&ca, NULL);
+	if (quota)
+		grpc_resource_quota_unref(quota); /* the server holds its own ref */
+	return srv;
 }
 
 static void format_addr(char *buf, size_t cap, const char *bind, int port)
@@ -847,6 +893,7 @@ struct server *server_start(const struct server_opts *o, char *err, size_t errca
 		snprintf(err, errcap, "out of memory");
 		return NULL;
 	}
+	gpr_set_log_function(grpc_log);
 	grpc_init();
 	s->o = *o;
 	s->shutdown_tag.ctx = NULL;

@@ -19,8 +19,13 @@
 struct server_opts {
 	const char *bind; /* "0.0.0.0", "[::]", "::1", "127.0.0.1", ... */
 	int port;
-	int max_message_bytes;	  /* larger requests: RESOURCE_EXHAUSTED (by gRPC) */
-	int max_streams;	  /* concurrent streams per connection */
+	int max_message_bytes; /* larger requests: RESOURCE_EXHAUSTED (by gRPC) */
+	int max_streams;       /* concurrent streams per connection */
+	/* gRPC's memory (transport buffers, messages being received), MiB;
+	 * 0: unlimited. gRPC buffers a whole message before it checks its
+	 * size, so without this N clients sending huge messages cost N times
+	 * their size; over it, gRPC resets streams and closes connections. */
+	int max_memory_mb;
 	int max_connection_age_s; /* 0: connections live forever */
 	int max_connection_age_grace_s;
 	const char *tls_cert, *tls_key; /* both or neither */
@@ -65,6 +70,14 @@ void server_get_stats(const struct server *s, struct server_stats *out);
 void server_latency_ms(struct server *s, int whole_run, double *p50, double *p99);
 /* The port listened on (the one gRPC chose when opts.port was 0). */
 int server_port(const struct server *s);
+/*
+ * Non-zero once gRPC's listener gave up accepting connections. gRPC 1.51
+ * stops its accept loop for good on an accept4() error other than
+ * EAGAIN/ECONNABORTED (EMFILE: out of file descriptors), while the process
+ * and its open streams carry on; the caller should exit so that it is
+ * restarted. Seen in gRPC's own log (the only sign it gives).
+ */
+int server_listener_failed(void);
 /* Stops the server if still running, frees it. */
 void server_free(struct server *s);
 

@@ -18,6 +18,8 @@
 #define SE_PATH_MAX 4096 /* PATH_MAX with the NUL: longer names fail to open */
 #define SE_MAX_RULES 64  /* one bit per enabled rule in the verdict masks */
 #define SE_MAX_COMMS 1024 /* distinct comms named by the rules (comm_masks map: 2 slots) */
+#define SE_RL_ENTRIES 16384 /* rate-limit buckets: processes that emitted events lately */
+#define SE_RL_SUPPRESSED_ENTRIES 4096 /* processes with suppressed events, until reported */
 
 enum se_kind {
 	SE_READ = 1,	/* fd, arg = bytes read */
@@ -90,6 +92,21 @@ struct se_config {
 	__u64 type_mask[2];	/* [0] read, [1] write: enabled rules of that event type */
 	__u64 anycomm_mask;	/* rules with no comm list */
 	__u64 comm_rules;	/* rules with a comm list (looked up in comm_masks) */
+	/*
+	 * Per-process rate limit on the events the kernel decided match,
+	 * as a GCRA token bucket in nanoseconds, so the probe never divides:
+	 * an event costs rl_cost_ns (1e9 / events per second) and a process
+	 * may run up to rl_tau_ns ((burst - 1) * cost) ahead of its rate.
+	 * rl_cost_ns 0: no limit. Filled in by the probe from its options.
+	 */
+	__u64 rl_cost_ns;
+	__u64 rl_tau_ns;
+};
+
+/* rl_suppressed map: tgid -> what the rate limit held back from that process */
+struct se_rl_stat {
+	__u64 suppressed;	/* events, since the entry was made */
+	char comm[SE_COMM_LEN];	/* the process's comm at its first suppressed event */
 };
 
 /*
@@ -111,6 +128,7 @@ enum se_counter {
 	SE_CTR_PENDING,		/* forwarded while the fd's verdict was pending */
 	SE_CTR_DROP_BUFFER,	/* records lost: transport buffer full */
 	SE_CTR_DROP_FDMAP,	/* fds not tracked: fds map full */
+	SE_CTR_RATE_LIMITED,	/* events suppressed by the per-process rate limit */
 	SE_CTR_MAX
 };
 

@@ -22,6 +22,7 @@ PACKAGES=(
 	uuid-dev uthash-dev
 	# tests and checks
 	libcmocka-dev jq clang-format cppcheck shellcheck bpftool iproute2 curl valgrind bc openssl
+	clang libclang-rt-dev # libFuzzer (test/fuzz): its runtime is only recommended by clang
 	# a detector written for the original Python contract (compat test)
 	python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc
 	# a kernel headers tree libbcc can fall back on

@@ -396,7 +396,7 @@ expect_lib full "Service names fit 63 characters" '[obj("Service")[].metadata.na
 expect_lib full "detector with TLS: probes use /healthz on the metrics port (kubelet gRPC probes are plaintext)" \
 	'detc.livenessProbe.httpGet == {path: "/healthz", port: "metrics"} and detc.readinessProbe.httpGet == {path: "/healthz", port: "metrics"} and env(detc; "DETECTOR_TLS_CLIENT_CA").value == "/etc/sentinel-detector-tls/ca.crt"'
 expect_lib full "large integers are rendered as integers" \
-	'cm.data["agent-config.yaml"] | test("fdTableSize: 16777216\n") and test("ringBufferKiB: 1048576\n") and (test("e\\+0") | not)'
+	'cm.data["agent-config.yaml"] | test("fdTableSize: 16777216\n") and test("ringBufferKiB: 1048576\n") and test("burst: 100000000\n") and (test("e\\+0") | not)'
 expect_lib full "extra args, env, volumes; commonLabels everywhere" \
 	'detc.args == ["--max-connection-age-s", "120"] and env(agent; "EXTRA").value == "1" and mount("kheaders").readOnly == true and ([.[].metadata.labels.team] | all(. == "security"))'
 expect_lib full "ServiceMonitors and dashboard in the monitoring namespace, selecting the release namespace" \
@@ -442,6 +442,9 @@ refuse "agent.stream.mode=kafka" "mode" --set agent.stream.mode=kafka
 refuse "config.logLevel=verbose" "logLevel" --set config.logLevel=verbose
 refuse "agent.image.pullPolicy=Sometimes" "pullPolicy" --set agent.image.pullPolicy=Sometimes
 refuse "agent.probe.ringBufferKiB not a power of two" "ringBufferKiB" --set agent.probe.ringBufferKiB=1000
+refuse "agent.probe.rateLimit.eventsPerSecond above 1000000" "eventsPerSecond" \
+	--set agent.probe.rateLimit.eventsPerSecond=2000000
+refuse "a misspelt agent.probe.rateLimit key" "eventsPerSec" --set agent.probe.rateLimit.eventsPerSec=10
 refuse "a rule with an unknown event" "event" --set-json 'rules=[{"name":"x","event":"file_wrte"}]'
 refuse "a rule with a misspelt key" "pathPrefix" --set-json 'rules=[{"name":"x","event":"file_read","match":{"pathPrefix":["/etc"]}}]'
 refuse "a relative path prefix" "pathPrefixes" --set-json 'rules=[{"name":"x","event":"file_read","match":{"pathPrefixes":["etc/"]}}]'

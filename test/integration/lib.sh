@@ -79,6 +79,17 @@ stop_agent() {
 	}
 }
 
+# stop_detector: SIGTERM to DET_PID (resumed first, in case a test stopped
+# it); returns the detector's exit status.
+stop_detector() {
+	local rc=0
+	kill -CONT "$DET_PID" 2>/dev/null
+	kill -TERM "$DET_PID" 2>/dev/null
+	wait "$DET_PID" || rc=$?
+	DET_PID=
+	return "$rc"
+}
+
 # summary_field OUTDIR KEY: a counter from the agent's summary line
 summary_field() {
 	grep 'msg=stopped' "$1/agent.err" | tr ' ' '\n' | sed -n "s/^$2=//p"

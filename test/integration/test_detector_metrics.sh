@@ -8,6 +8,8 @@ DETECTOR=$(readlink -f "$1")
 LEGACY=$(readlink -f "$2")
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=metrics.sh
+. "$(dirname "$0")/metrics.sh"
 
 command -v curl >/dev/null || { echo "detector metrics tests need curl"; exit 1; }
 command -v python3 >/dev/null || { echo "detector metrics tests need python3"; exit 1; }
@@ -22,12 +24,6 @@ cleanup_det_metrics() {
 	cleanup_all
 }
 trap cleanup_det_metrics EXIT
-
-# free_port: a TCP port nobody listens on now (the kernel's pick)
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # start_detector DIR METRICS_PORT [args...]: gRPC on a free port (GPORT),
 # waits for both listening lines.
@@ -58,39 +54,6 @@ wait_log() {
 		sleep 0.05
 	done
 	return 1
-}
-
-stop_detector() {
-	local rc=0
-	kill -TERM "$DET_PID"
-	wait "$DET_PID" || rc=$?
-	DET_PID=
-	return "$rc"
-}
-
-scrape() {
-	curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics"
-}
-
-# mval SERIES: its value in the exposition on stdin ("" when absent)
-mval() {
-	awk -v s="$1 " 'index($0, s) == 1 { print $NF }'
-}
-
-metric() {
-	scrape | mval "$1"
-}
-
-# settle SERIES WANT: waits up to 10 s for SERIES to reach WANT (the main
-# loop publishes a snapshot at least every 200 ms); prints the last value.
-settle() {
-	local v
-	for _ in $(seq 1 100); do
-		v=$(metric "$1")
-		[ "$v" = "$2" ] && break
-		sleep 0.1
-	done
-	echo "$v"
 }
 
 # http PATH [curl args...]: "CODE BODY"

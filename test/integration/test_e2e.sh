@@ -50,14 +50,6 @@ start_detector() {
 	return 1
 }
 
-stop_detector() {
-	local rc=0
-	kill -TERM "$DET_PID"
-	wait "$DET_PID" || rc=$?
-	DET_PID=
-	return "$rc"
-}
-
 agent_config() {
 	printf 'stream:\n  mode: grpc\ngrpc:\n  endpoint: localhost:%s\n' "$PORT" >"$1"
 }

@@ -9,6 +9,8 @@ DETECTOR=$(readlink -f "$2")
 LOADGEN=$(readlink -f "$3")
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=metrics.sh
+. "$(dirname "$0")/metrics.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "telemetry tests need root (BPF)"; exit 1; }
 command -v curl >/dev/null || { echo "telemetry tests need curl"; exit 1; }
@@ -33,42 +35,6 @@ start_detector() {
 		sleep 0.05
 	done
 	return 1
-}
-
-# ports OUTDIR: sets HPORT and MPORT from the agent's "listening" log line
-ports() {
-	local line
-	line=$(grep 'msg="health and metrics listening"' "$1/agent.err")
-	HPORT=$(sed -n 's/.* health=[^ ]*:\([0-9]*\).*/\1/p' <<<"$line")
-	MPORT=$(sed -n 's/.* metrics=[^ ]*:\([0-9]*\).*/\1/p' <<<"$line")
-}
-
-scrape() {
-	curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics"
-}
-
-# mval SERIES: its value in the exposition on stdin ("" when absent); the
-# series is compared whole, labels included (their values may hold spaces).
-mval() {
-	# ENVIRON, not -v: awk would undo the backslash escapes of label values.
-	S="$1 " awk 'index($0, ENVIRON["S"]) == 1 { print $NF }'
-}
-
-# metric SERIES: its value in a fresh scrape
-metric() {
-	scrape | mval "$1"
-}
-
-# settle SERIES WANT: waits up to 10 s for SERIES to reach WANT; prints the
-# last value seen (the caller compares, so a wrong value still fails).
-settle() {
-	local v
-	for _ in $(seq 1 100); do
-		v=$(metric "$1")
-		[ "$v" = "$2" ] && break
-		sleep 0.1
-	done
-	echo "$v"
 }
 
 # probe_status PATH: "CODE BODY" of a health endpoint
@@ -120,7 +86,7 @@ test_deltas() {
 		fail "deltas: agent starts"
 		return
 	}
-	ports "$D"
+	agent_ports "$D"
 	[ -n "$HPORT" ] && [ -n "$MPORT" ] && ok "deltas: ports logged ($HPORT, $MPORT)" ||
 		fail "deltas: ports logged" "$(grep listening "$D/agent.err")"
 	scrape >"$D/m0"
@@ -221,7 +187,7 @@ EOF
 		fail "ready: agent starts"
 		return
 	}
-	ports "$D"
+	agent_ports "$D"
 	local s
 	s=$(probe_status /readyz)
 	[[ "$s" =~ ^503\ detector\ unreachable\ for\ [0-9]+s\ \(never\ connected\)$ ]] &&
@@ -281,7 +247,7 @@ EOF
 		fail "drops: agent starts"
 		return
 	}
-	ports "$D"
+	agent_ports "$D"
 	check "drops: ready before the flood" "200 ok" "$(probe_status /readyz)"
 	local e0 d0
 	e0=$(metric 'sentinel_agent_events_total{event_type="file_write"}')

@@ -70,6 +70,9 @@ static void assert_defaults(const struct agent_config *c)
 	assert_int_equal(c->probe.perf_pages_per_cpu, 256);
 	assert_int_equal(c->probe.fd_table_size, 262144);
 	assert_int_equal(c->probe.drain_interval_ms, 10);
+	assert_int_equal(c->probe.rate_limit.events_per_s, 0);
+	assert_int_equal(c->probe.rate_limit.burst, 0);
+	assert_int_equal(c->probe.rate_limit.report_s, 10);
 }
 
 /* Loads @text expecting failure with exactly @want; checks c is the defaults. */
@@ -155,7 +158,11 @@ static const char full_config[] = "logLevel: debug\n"
 				  "  ringBufferKiB: 1048576\n"
 				  "  perfBufferPagesPerCpu: 1\n"
 				  "  fdTableSize: 1024\n"
-				  "  drainIntervalMs: 1000\n";
+				  "  drainIntervalMs: 1000\n"
+				  "  rateLimit:\n"
+				  "    eventsPerSecond: 1000000\n"
+				  "    burst: 100000000\n"
+				  "    reportIntervalSeconds: 3600\n";
 
 static void assert_full(const struct agent_config *c)
 {
@@ -182,6 +189,9 @@ static void assert_full(const struct agent_config *c)
 	assert_int_equal(c->probe.perf_pages_per_cpu, 1);
 	assert_int_equal(c->probe.fd_table_size, 1024);
 	assert_int_equal(c->probe.drain_interval_ms, 1000);
+	assert_int_equal(c->probe.rate_limit.events_per_s, 1000000);
+	assert_int_equal(c->probe.rate_limit.burst, 100000000);
+	assert_int_equal(c->probe.rate_limit.report_s, 3600);
 }
 
 static void test_every_key(void **state)
@@ -255,7 +265,11 @@ static void test_unknown_keys(void **state)
 		     "certFile, keyFile)");
 	expect_error("probe: {transport: auto, ringBufferKib: 64}\n",
 		     "t.yaml:1:26: probe: unknown key \"ringBufferKib\" (allowed: transport, "
-		     "ringBufferKiB, perfBufferPagesPerCpu, fdTableSize, drainIntervalMs)");
+		     "ringBufferKiB, perfBufferPagesPerCpu, fdTableSize, drainIntervalMs, "
+		     "rateLimit)");
+	expect_error("probe:\n  rateLimit:\n    eventsPerSec: 10\n",
+		     "t.yaml:3:5: probe.rateLimit: unknown key \"eventsPerSec\" (allowed: "
+		     "eventsPerSecond, burst, reportIntervalSeconds)");
 	/* keys are case-sensitive: only the documented camelCase */
 	expect_error("LogLevel: info\n",
 		     "t.yaml:1:1: unknown key \"LogLevel\" (allowed: logLevel, health, metrics, "
@@ -343,6 +357,44 @@ static void test_wrong_types(void **state)
 	expect_error(
 		"probe:\n  drainIntervalMs: 1001\n",
 		"t.yaml:2:20: probe.drainIntervalMs: expected an integer in 1..1000, got 1001");
+	expect_error("probe:\n  rateLimit: 1000\n",
+		     "t.yaml:2:14: probe.rateLimit: expected a mapping, got 1000");
+	expect_error("probe:\n  rateLimit:\n    eventsPerSecond: 1000001\n",
+		     "t.yaml:3:22: probe.rateLimit.eventsPerSecond: expected an integer in "
+		     "0..1000000, got 1000001");
+	expect_error("probe:\n  rateLimit:\n    eventsPerSecond: -1\n",
+		     "t.yaml:3:22: probe.rateLimit.eventsPerSecond: expected an integer in "
+		     "0..1000000, got -1");
+	expect_error("probe: {rateLimit: {eventsPerSecond: 100, burst: 100000001}}\n",
+		     "t.yaml:1:50: probe.rateLimit.burst: expected an integer in 0..100000000, "
+		     "got 100000001");
+	expect_error("probe:\n  rateLimit:\n    burst: \"10\"\n",
+		     "t.yaml:3:12: probe.rateLimit.burst: expected an integer in 0..100000000, "
+		     "got string \"10\"");
+	expect_error("probe:\n  rateLimit:\n    reportIntervalSeconds: 0\n",
+		     "t.yaml:3:28: probe.rateLimit.reportIntervalSeconds: expected an integer in "
+		     "1..3600, got 0");
+}
+
+/* Only the keys given change; an empty rateLimit section is the defaults. */
+static void test_rate_limit(void **state)
+{
+	struct agent_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(
+		config_load_string(&c, "probe:\n  rateLimit:\n", "t.yaml", err, sizeof(err)), 0);
+	assert_defaults(&c);
+	config_free(&c);
+	assert_int_equal(config_load_string(&c, "probe: {rateLimit: {eventsPerSecond: 5000}}\n",
+					    "t.yaml", err, sizeof(err)),
+			 0);
+	assert_int_equal(c.probe.rate_limit.events_per_s, 5000);
+	assert_int_equal(c.probe.rate_limit.burst, 0);
+	assert_int_equal(c.probe.rate_limit.report_s, 10);
+	assert_int_equal(c.probe.drain_interval_ms, 10);
+	config_free(&c);
 }
 
 static void test_integer_forms(void **state)
@@ -469,7 +521,11 @@ static void test_print_roundtrip(void **state)
 				 "  ringBufferKiB: 16384\n"
 				 "  perfBufferPagesPerCpu: 256\n"
 				 "  fdTableSize: 262144\n"
-				 "  drainIntervalMs: 10\n");
+				 "  drainIntervalMs: 10\n"
+				 "  rateLimit:\n"
+				 "    eventsPerSecond: 0\n"
+				 "    burst: 0\n"
+				 "    reportIntervalSeconds: 10\n");
 	free(buf);
 	config_free(&c);
 
@@ -542,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_wrong_types),
+		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_integer_forms),
 		cmocka_unit_test(test_error_is_not_half_applied),
 		cmocka_unit_test(test_unreadable_file),

@@ -10,25 +10,9 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "json_check.h"
 
-/*
- * An independent, strict decoder for one JSON string token, with Python's
- * surrogateescape inverse: \udc80..\udcff becomes the byte 0x80..0xff. It
- * rejects anything jbuf_str() must never produce: raw control bytes or DEL,
- * ill-formed raw UTF-8, high or other lone surrogates, trailing bytes.
- * Returns the decoded length, or -1.
- */
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* Code point @cp as UTF-8 at @o; returns its length. */
 static size_t put_utf8(unsigned char *o, uint32_t cp)
 {
 	if (cp < 0x80) {
@@ -51,106 +35,6 @@ static size_t put_utf8(unsigned char *o, uint32_t cp)
 	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
 	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
 	return 4;
-}
-
-/* Decodes a raw UTF-8 sequence by arithmetic (not ranges, unlike json.c). */
-static int raw_utf8(const unsigned char *p, size_t avail)
-{
-	static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-	uint32_t cp;
-	int len, i;
-
-	if (p[0] >= 0xf0 && p[0] < 0xf8) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else if (p[0] >= 0xe0 && p[0] < 0xf0) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xc0 && p[0] < 0xe0) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else {
-		return -1;
-	}
-	if ((size_t)len > avail)
-		return -1;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return -1;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	return len;
-}
-
-static long jdecode(const char *s, size_t n, unsigned char *out)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	unsigned char *o = out;
-
-	if (n < 2 || p[0] != '"' || end[-1] != '"')
-		return -1;
-	p++;
-	end--;
-	while (p < end) {
-		unsigned char c = *p;
-
-		if (c < 0x20 || c == 0x7f || c == '"')
-			return -1;
-		if (c >= 0x80) {
-			int len = raw_utf8(p, (size_t)(end - p));
-
-			if (len < 0)
-				return -1;
-			memcpy(o, p, (size_t)len);
-			o += len;
-			p += len;
-			continue;
-		}
-		if (c != '\\') {
-			*o++ = c;
-			p++;
-			continue;
-		}
-		if (end - p < 2)
-			return -1;
-		switch (p[1]) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '/': *o++ = '/'; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
-		case 'u': {
-			uint32_t cp = 0;
-			int i;
-
-			if (end - p < 6)
-				return -1;
-			for (i = 2; i < 6; i++) {
-				int h = hexval((char)p[i]);
-
-				if (h < 0)
-					return -1;
-				cp = cp << 4 | (uint32_t)h;
-			}
-			if (cp >= 0xdc80 && cp <= 0xdcff)
-				*o++ = (unsigned char)(cp & 0xff);
-			else if (cp >= 0xd800 && cp <= 0xdfff)
-				return -1; /* jbuf_str() emits no other surrogate */
-			else
-				o += put_utf8(o, cp);
-			p += 6;
-			continue;
-		}
-		default: return -1;
-		}
-		p += 2;
-	}
-	return o - out;
 }
 
 static struct jbuf jb;
@@ -180,7 +64,7 @@ static void check_str(const void *in, size_t n, const char *want)
 	assert_false(jb.oom);
 	if (jb.len != strlen(want) || memcmp(jb.buf, want, jb.len))
 		fail_msg("got %.*s want %s", (int)jb.len, jb.buf, want);
-	assert_int_equal(jdecode(jb.buf, jb.len, dec), n);
+	assert_int_equal(jcheck_str_decode(jb.buf, jb.len, dec), n);
 	assert_memory_equal(dec, in, n);
 	free(dec);
 }
@@ -306,7 +190,7 @@ static void roundtrip(const unsigned char *in, size_t n)
 	jbuf_reset(&jb);
 	jbuf_str(&jb, (const char *)in, n);
 	assert_false(jb.oom);
-	assert_int_equal(jdecode(jb.buf, jb.len, dec), n);
+	assert_int_equal(jcheck_str_decode(jb.buf, jb.len, dec), n);
 	assert_memory_equal(dec, in, n);
 	free(dec);
 }
@@ -378,7 +262,7 @@ static void test_chunk_boundaries(void **state)
 		unsigned char *dec = malloc(N);
 
 		assert_non_null(dec);
-		assert_int_equal(jdecode(jb.buf + 8, jb.len - 9, dec), N);
+		assert_int_equal(jcheck_str_decode(jb.buf + 8, jb.len - 9, dec), N);
 		assert_memory_equal(dec, buf, N);
 		free(dec);
 	}

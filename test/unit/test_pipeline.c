@@ -393,7 +393,8 @@ static void test_dup(void **state)
 	open_abs(f, FAKE, 4, "/other");
 	fd_rec(f, FAKE, SE_DUP, 4, 10, 0);
 	expect_path(f, FAKE, 4, "/data/f");
-	assert_int_equal(f->pl.fds.n_fds, 2);
+	/* 10, 4, and the nameless entry the unresolved write on 3 left */
+	assert_int_equal(f->pl.fds.n_fds, 3);
 }
 
 static void test_dup_unknown_old(void **state)
@@ -409,7 +410,8 @@ static void test_dup_unknown_old(void **state)
 	/* dup2(6, 6) changes nothing */
 	fd_rec(f, FAKE, SE_DUP, 6, 6, 0);
 	expect_path(f, FAKE, 6, "/b");
-	assert_int_equal(f->pl.fds.n_fds, 1);
+	/* 6, and 5 without a name (the unresolved write: the kernel tracks it) */
+	assert_int_equal(f->pl.fds.n_fds, 2);
 }
 
 static void test_close(void **state)
@@ -457,13 +459,14 @@ static void test_close_range(void **state)
 	expect_unresolved(f, FAKE, 6);
 	expect_path(f, FAKE, 7, "/f7");
 	expect_path(f, FAKE, 8, "/f8");
-	assert_int_equal(f->pl.fds.n_fds, 3 + 6);
+	/* 3, 7, 8; 4-6 without names after their unresolved writes; FAKE2's 6 */
+	assert_int_equal(f->pl.fds.n_fds, 3 + 3 + 6);
 	/* close_range(7, ~0U, 0) */
 	fd_rec(f, FAKE, SE_CLOSE_RANGE, 7, 0xffffffffULL, 0);
 	expect_path(f, FAKE, 3, "/f3");
 	expect_unresolved(f, FAKE, 7);
 	expect_unresolved(f, FAKE, 8);
-	assert_int_equal(f->pl.fds.n_fds, 1 + 6);
+	assert_int_equal(f->pl.fds.n_fds, 1 + 5 + 6);
 	/* the other process is untouched */
 	expect_path(f, FAKE2, 5, "/f5");
 }
@@ -555,7 +558,7 @@ static void test_setfd(void **state)
 	expect_path(f, FAKE, 3, "/was-cloexec");
 	expect_unresolved(f, FAKE, 4);
 	expect_unresolved(f, FAKE, 5);
-	assert_int_equal(f->pl.fds.n_fds, 1);
+	assert_int_equal(f->pl.fds.n_fds, 1 + 2); /* 4 and 5 now without names */
 }
 
 static void test_rules_prefix(void **state)
@@ -1029,6 +1032,207 @@ static void test_proc_cwd_and_dirfd(void **state)
 	remove_file(&rf);
 }
 
+/* ---- what the kernel tracks, user space must be able to forget ---- */
+
+/* An fd the kernel tracks but /proc cannot name (the process is gone) keeps
+ * a nameless entry, so the exit that follows forgets the kernel's state:
+ * without it every short-lived process leaked an fds-map entry. */
+static void test_nameless_until_exit(void **state)
+{
+	struct fx *f = *state;
+	struct fd_entry *e;
+
+	expect_unresolved(f, FAKE, 1); /* a write to an inherited stdout */
+	e = fdtable_get(&f->pl.fds, FAKE, 1);
+	assert_non_null(e);
+	assert_null(e->path);
+	assert_int_equal(e->flags, FDE_FROM_PROC);
+	/* asked again on the next event, still unresolved, still one entry */
+	expect_unresolved(f, FAKE, 1);
+	assert_int_equal(f->pl.fds.n_fds, 1);
+	/* an untracked event (no kernel state) keeps nothing */
+	send_rec(f, FAKE, SE_WRITE, 2, 1, SE_F_UNTRACKED, 0, "proc", 1);
+	assert_null(fdtable_get(&f->pl.fds, FAKE, 2));
+	/* an open whose name cannot be resolved: same */
+	open_at(f, FAKE, 3, AT_FDCWD_, "relative/no/cwd", SE_F_CLOEXEC);
+	e = fdtable_get(&f->pl.fds, FAKE, 3);
+	assert_non_null(e);
+	assert_null(e->path);
+	assert_int_equal(e->flags, FDE_CLOEXEC);
+	/* a nameless dirfd or fchdir target resolves nothing */
+	open_at(f, FAKE, 4, 3, "x", 0);
+	assert_null(fd_path(f, FAKE, 4));
+	fd_rec(f, FAKE, SE_FCHDIR, 3, 0, 0);
+	assert_null(fdtable_proc(&f->pl.fds, FAKE, false)->cwd);
+	/* dup of a nameless fd: pending means the kernel copied its state */
+	fd_rec(f, FAKE, SE_DUP, 5, 3, SE_F_PENDING);
+	assert_non_null(fdtable_get(&f->pl.fds, FAKE, 5));
+	assert_null(fd_path(f, FAKE, 5));
+	fd_rec(f, FAKE, SE_DUP, 6, 3, 0);
+	assert_null(fdtable_get(&f->pl.fds, FAKE, 6));
+	assert_int_equal(f->pl.fds.n_fds, 4); /* 1, 3, 4, 5 */
+	assert_int_equal(f->ts.n, 0);
+	fd_rec(f, FAKE, SE_EXIT, -1, 0, 0);
+	assert_null(fdtable_proc(&f->pl.fds, FAKE, false));
+	assert_int_equal(f->pl.fds.n_fds, 0);
+	assert_int_equal(f->pl.fds.n_procs, 0);
+}
+
+/* A nameless entry of a live process is named from /proc at its next event. */
+static void test_nameless_named_later(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid();
+	struct realfile rf = {.fd = -1};
+
+	make_file(&rf);
+	assert_non_null(fdtable_set(&f->pl.fds, self, rf.fd, NULL, 0));
+	expect_path(f, self, rf.fd, rf.path);
+	assert_string_equal(fd_path(f, self, rf.fd), rf.path);
+	assert_int_equal(f->pl.stats.unresolved, 0);
+	remove_file(&rf);
+}
+
+/* A full table is counted, never fatal: events of fds that did not fit are
+ * named from /proc each time; ones /proc cannot name are unresolved. */
+static void test_table_limit(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid();
+	struct realfile rf = {.fd = -1};
+
+	pipeline_set_table_limit(&f->pl, 3);
+	open_range(f, FAKE, 3, 7, 0);
+	assert_int_equal(f->pl.fds.n_fds, 3);
+	assert_int_equal(f->pl.fds.full, 2);
+	expect_path(f, FAKE, 3, "/f3");
+	expect_unresolved(f, FAKE, 7);
+	assert_int_equal(f->pl.fds.full, 3);
+	/* replacing an entry needs no room */
+	open_abs(f, FAKE, 4, "/g4");
+	expect_path(f, FAKE, 4, "/g4");
+	/* a live process's fd is still forwarded, named from /proc each time */
+	make_file(&rf);
+	expect_path(f, self, rf.fd, rf.path);
+	expect_path(f, self, rf.fd, rf.path);
+	assert_null(fdtable_get(&f->pl.fds, self, rf.fd));
+	/* processes are capped too (FAKE, self) */
+	assert_int_equal(f->pl.fds.n_procs, 2);
+	pipeline_set_table_limit(&f->pl, 2);
+	open_abs(f, FAKE2, 3, "/h");
+	assert_null(fdtable_proc(&f->pl.fds, FAKE2, false));
+	assert_int_equal(f->pl.fds.n_procs, 2);
+	/* room again once a process exits */
+	fd_rec(f, FAKE, SE_EXIT, -1, 0, 0);
+	open_abs(f, FAKE2, 3, "/h");
+	expect_path(f, FAKE2, 3, "/h");
+	remove_file(&rf);
+}
+
+/* ---- the sweep, with a liveness check the test controls ---- */
+
+#define NFAKE 700
+
+struct liveness {
+	int state[NFAKE]; /* by tgid - FAKE: 0 gone, 1 alive, -1 cannot tell */
+	uint64_t start[NFAKE];
+	unsigned calls;
+};
+
+static int fake_alive(uint32_t tgid, uint64_t *start_time, void *ctx)
+{
+	struct liveness *l = ctx;
+	uint32_t i = tgid - FAKE;
+
+	assert_true(i < NFAKE);
+	l->calls++;
+	*start_time = l->start[i];
+	return l->state[i] < 0 ? -EACCES : l->state[i];
+}
+
+#define SEC 1000000000ull
+
+static void test_sweep(void **state)
+{
+	struct fx *f = *state;
+	struct liveness *l = calloc(1, sizeof(*l));
+	uint64_t t = 100 * SEC;
+
+	assert_non_null(l);
+	pipeline_set_liveness(&f->pl, fake_alive, l);
+	open_range(f, FAKE, 3, 5, 0);	  /* exits, but its record was lost */
+	open_range(f, FAKE + 1, 3, 4, 0); /* alive */
+	open_range(f, FAKE + 2, 3, 3, 0); /* /proc cannot say: kept */
+	l->state[1] = 1;
+	l->start[1] = 42;
+	l->state[2] = -1;
+	pipeline_sweep(&f->pl, t);
+	assert_int_equal(l->calls, 3);
+	assert_int_equal(f->pl.stats.reclaimed_procs, 1);
+	assert_int_equal(f->pl.stats.reclaimed_fds, 3);
+	assert_null(fdtable_proc(&f->pl.fds, FAKE, false));
+	assert_int_equal(f->pl.fds.n_fds, 3);
+	assert_int_equal(fdtable_proc(&f->pl.fds, FAKE + 1, false)->start_time, 42);
+	expect_path(f, FAKE + 1, 4, "/f4");
+	/* not again before the interval */
+	pipeline_sweep(&f->pl, t + (PIPELINE_SWEEP_INTERVAL_MS - 1) * 1000000ull);
+	assert_int_equal(l->calls, 3);
+	/* the tgid was reused (another start time): its entries are stale */
+	l->start[1] = 43;
+	t += PIPELINE_SWEEP_INTERVAL_MS * 1000000ull;
+	pipeline_sweep(&f->pl, t);
+	assert_int_equal(l->calls, 5);
+	assert_null(fdtable_proc(&f->pl.fds, FAKE + 1, false));
+	assert_int_equal(f->pl.stats.reclaimed_procs, 2);
+	assert_int_equal(f->pl.stats.reclaimed_fds, 5);
+	assert_non_null(fdtable_proc(&f->pl.fds, FAKE + 2, false));
+	free(l);
+}
+
+/* A pass is done PIPELINE_SWEEP_BATCH processes per call, each process
+ * checked once per pass, the least recently checked first. */
+static void test_sweep_batches(void **state)
+{
+	struct fx *f = *state;
+	struct liveness *l = calloc(1, sizeof(*l));
+	uint64_t t = 100 * SEC;
+	size_t left = NFAKE - 1;
+	unsigned calls = 0;
+
+	assert_non_null(l);
+	assert_true(NFAKE - 1 > 2 * PIPELINE_SWEEP_BATCH);
+	pipeline_set_liveness(&f->pl, fake_alive, l);
+	for (uint32_t i = 0; i < NFAKE - 1; i++) {
+		l->state[i] = 1;
+		open_range(f, FAKE + i, 3, 3, 0);
+	}
+	l->state[0] = 0; /* the first one is gone */
+	while (left) {
+		size_t n = left < PIPELINE_SWEEP_BATCH ? left : PIPELINE_SWEEP_BATCH;
+
+		pipeline_sweep(&f->pl, t + calls * 10000000ull);
+		calls++;
+		left -= n;
+		assert_int_equal(l->calls, NFAKE - 1 - left);
+	}
+	assert_int_equal(calls, (NFAKE - 1 + PIPELINE_SWEEP_BATCH - 1) / PIPELINE_SWEEP_BATCH);
+	assert_int_equal(f->pl.stats.reclaimed_procs, 1);
+	assert_int_equal(f->pl.fds.n_procs, NFAKE - 2);
+	/* the pass is over: nothing until the interval has passed */
+	pipeline_sweep(&f->pl, t + calls * 10000000ull);
+	assert_int_equal(l->calls, NFAKE - 1);
+	/* a process that exits (with its record) mid-pass is just not checked */
+	pipeline_sweep(&f->pl, t + PIPELINE_SWEEP_INTERVAL_MS * 1000000ull);
+	assert_int_equal(l->calls, NFAKE - 1 + PIPELINE_SWEEP_BATCH);
+	for (uint32_t i = 1; i < NFAKE - 1; i++)
+		fd_rec(f, FAKE + i, SE_EXIT, -1, 0, 0);
+	assert_int_equal(f->pl.fds.n_procs, 0);
+	pipeline_sweep(&f->pl, t + PIPELINE_SWEEP_INTERVAL_MS * 1000000ull + 1);
+	assert_int_equal(l->calls, NFAKE - 1 + PIPELINE_SWEEP_BATCH);
+	assert_int_equal(f->pl.sweep_left, 0);
+	free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1060,6 +1264,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_proc_path_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proc_cwd_and_dirfd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rule_totals_survive_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nameless_until_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nameless_named_later, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_batches, setup, teardown),
 	};
 
 	setenv("NODE_NAME", NODE, 1);

@@ -12,7 +12,7 @@
 
 #include "sendq.h"
 
-static void push(struct sendq *q, uint64_t seq, size_t len)
+static enum sendq_push_result push(struct sendq *q, uint64_t seq, size_t len)
 {
 	uint8_t *d = malloc(len);
 	char id[SENDQ_ID_LEN + 1];
@@ -20,7 +20,7 @@ static void push(struct sendq *q, uint64_t seq, size_t len)
 	assert_non_null(d);
 	memset(d, (int)('a' + seq % 26), len);
 	snprintf(id, sizeof(id), "%036llu", (unsigned long long)seq);
-	sendq_push(q, seq, d, (uint32_t)len, id);
+	return sendq_push(q, seq, d, (uint32_t)len, id);
 }
 
 static void test_batch_encoding(void **state)
@@ -127,14 +127,69 @@ static void test_full_drops_oldest(void **state)
 	push(&q, 2, 1);
 	assert_int_equal(sendq_take(&q, 2, 0, &out, &cap, &len), 1); /* 1 sent */
 	push(&q, 3, 1);
-	push(&q, 4, 1); /* drops 1 (sent, unanswered) */
-	push(&q, 5, 1); /* drops 2 (unsent) */
+	/* the oldest unsent goes, not 1, which is in flight */
+	assert_int_equal(push(&q, 4, 1), SENDQ_DROPPED_UNSENT); /* 2 */
+	assert_int_equal(push(&q, 5, 1), SENDQ_DROPPED_UNSENT); /* 3 */
 	sendq_get_stats(&q, &st);
 	assert_int_equal(st.dropped, 2);
+	assert_int_equal(st.dropped_unacked, 0);
 	assert_int_equal(st.depth, 3);
-	assert_int_equal(st.unsent, 3);
+	assert_int_equal(st.unsent, 2);
 	assert_int_equal(sendq_take(&q, 1, 0, &out, &cap, &len), 1);
-	assert_int_equal(out[0], 'd'); /* seq 3 */
+	assert_int_equal(out[0], 'e'); /* seq 4 */
+	sendq_ack_seq(&q, 4);
+	sendq_get_stats(&q, &st);
+	assert_int_equal(st.acked, 2); /* 1 and 4 */
+	assert_int_equal(st.depth, 1);
+	/* all in flight: then the oldest of those goes */
+	push(&q, 6, 1);
+	push(&q, 7, 1);
+	assert_int_equal(sendq_take(&q, 3, 1, &out, &cap, &len), 3);
+	assert_int_equal(push(&q, 8, 1), SENDQ_DROPPED_UNACKED); /* 5 */
+	sendq_get_stats(&q, &st);
+	assert_int_equal(st.dropped_unacked, 1);
+	/* rewind puts 6, 7 back first, in order, before 8 */
+	assert_int_equal(sendq_rewind(&q), 2);
+	assert_int_equal(sendq_take(&q, 3, 0, &out, &cap, &len), 1);
+	assert_int_equal(out[0], 'g'); /* seq 6 */
+	assert_int_equal(sendq_take(&q, 3, 1, &out, &cap, &len), 2);
+	assert_int_equal(out[2], 'h'); /* 0x0a, length 1, seq 7 */
+	assert_int_equal(out[5], 'i'); /* seq 8 */
+	sendq_ack_seq(&q, 8);
+	sendq_get_stats(&q, &st);
+	assert_int_equal(8, st.acked + st.dropped + st.depth);
+	assert_int_equal(st.depth, 0);
+	free(out);
+	sendq_free(&q);
+}
+
+/* Sent once, then rewound: still "maybe delivered" when dropped. Every
+ * entry leaves once: pushed == acked + dropped + depth. */
+static void test_drop_kinds(void **state)
+{
+	struct sendq q;
+	struct sendq_stats st;
+	uint8_t *out = NULL;
+	size_t cap = 0, len = 0;
+
+	(void)state;
+	assert_int_equal(sendq_init(&q, 2), 0);
+	assert_int_equal(push(&q, 1, 1), SENDQ_KEPT);
+	assert_int_equal(push(&q, 2, 1), SENDQ_KEPT);
+	assert_int_equal(sendq_take(&q, 2, 1, &out, &cap, &len), 2);
+	assert_int_equal(sendq_rewind(&q), 2);
+	assert_int_equal(push(&q, 3, 1), SENDQ_DROPPED_UNACKED);     /* 1 */
+	assert_int_equal(sendq_take(&q, 2, 1, &out, &cap, &len), 2); /* 2 again, 3 */
+	sendq_ack_seq(&q, 2);
+	assert_int_equal(push(&q, 4, 1), SENDQ_KEPT);
+	assert_int_equal(sendq_rewind(&q), 1);			 /* 3 */
+	assert_int_equal(push(&q, 5, 1), SENDQ_DROPPED_UNACKED); /* 3 */
+	assert_int_equal(push(&q, 6, 1), SENDQ_DROPPED_UNSENT);	 /* 4 */
+	sendq_get_stats(&q, &st);
+	assert_int_equal(st.dropped, 3);
+	assert_int_equal(st.dropped_unacked, 2);
+	assert_int_equal(st.acked, 1);
+	assert_int_equal(6, st.acked + st.dropped + st.depth);
 	free(out);
 	sendq_free(&q);
 }
@@ -142,10 +197,9 @@ static void test_full_drops_oldest(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_batch_encoding),
-		cmocka_unit_test(test_single_mode_takes_one),
-		cmocka_unit_test(test_ack_and_rewind),
-		cmocka_unit_test(test_full_drops_oldest),
+		cmocka_unit_test(test_batch_encoding), cmocka_unit_test(test_single_mode_takes_one),
+		cmocka_unit_test(test_ack_and_rewind), cmocka_unit_test(test_full_drops_oldest),
+		cmocka_unit_test(test_drop_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

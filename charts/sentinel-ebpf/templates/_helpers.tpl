@@ -145,6 +145,10 @@ probe:
   perfBufferPagesPerCpu: {{ $a.probe.perfBufferPagesPerCpu | int64 }}
   fdTableSize: {{ $a.probe.fdTableSize | int64 }}
   drainIntervalMs: {{ $a.probe.drainIntervalMs | int64 }}
+  rateLimit:
+    eventsPerSecond: {{ $a.probe.rateLimit.eventsPerSecond | int64 }}
+    burst: {{ $a.probe.rateLimit.burst | int64 }}
+    reportIntervalSeconds: {{ $a.probe.rateLimit.reportIntervalSeconds | int64 }}
 {{- end }}
 
 {{/* rules.yaml, exactly the values' rules list. */}}

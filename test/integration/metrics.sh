@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Helpers for tests that read /metrics; sourced after lib.sh. The caller
+# sets MPORT (agent_ports does it from the agent's log).
+
+# free_port: a TCP port nobody listens on now (the kernel's pick)
+free_port() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# agent_ports DIR: HPORT and MPORT from the agent's "listening" log line
+agent_ports() {
+	local line
+	line=$(grep 'msg="health and metrics listening"' "$1/agent.err")
+	HPORT=$(sed -n 's/.* health=[^ ]*:\([0-9]*\).*/\1/p' <<<"$line")
+	MPORT=$(sed -n 's/.* metrics=[^ ]*:\([0-9]*\).*/\1/p' <<<"$line")
+}
+
+scrape() {
+	curl -sf --max-time 5 "http://127.0.0.1:$MPORT/metrics"
+}
+
+# mval SERIES: its value in the exposition on stdin ("" when absent); the
+# series is compared whole, labels included (their values may hold spaces).
+mval() {
+	# ENVIRON, not -v: awk would undo the backslash escapes of label values.
+	S="$1 " awk 'index($0, ENVIRON["S"]) == 1 { print $NF }'
+}
+
+# metric SERIES: its value in a fresh scrape
+metric() {
+	scrape | mval "$1"
+}
+
+# settle SERIES WANT [TRIES]: waits (0.1 s a try, default 100) for SERIES to
+# be WANT; prints the last value seen (the caller compares, so a wrong
+# value still fails).
+settle() {
+	local v
+	for _ in $(seq 1 "${3:-100}"); do
+		v=$(metric "$1")
+		[ "$v" = "$2" ] && break
+		sleep 0.1
+	done
+	echo "$v"
+}

@@ -1,0 +1,662 @@
+#!/usr/bin/env bash
+# Faults and load, with real BPF: process churn (the fd table and the
+# kernel's fds map come back to their baseline, also when exit records are
+# lost), the detector killed and restarted under load (nothing lost), a full
+# queue (every drop counted, exactly), a stalled detector (the reader keeps
+# up, the agent buffers then drops), SIGTERM and SIGKILL under load (exit
+# bounded, flushed, no BPF program or map left), and start-up failures: no
+# detector, no tracefs, no BPF permission.
+# Run as root: test_faults.sh AGENT DETECTOR LOADGEN
+set -uo pipefail
+AGENT=$(readlink -f "$1")
+DETECTOR=$(readlink -f "$2")
+LOADGEN=$(readlink -f "$3")
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=metrics.sh
+. "$(dirname "$0")/metrics.sh"
+
+[ "$(id -u)" -eq 0 ] || { echo "fault tests need root (BPF)"; exit 1; }
+for c in curl jq bpftool unshare setpriv; do
+	command -v "$c" >/dev/null || { echo "fault tests need $c"; exit 1; }
+done
+DET_PORT=50075
+DET_PID=
+LG_PID=
+COMM=wl-faults
+RATE=20000
+T_XFAIL=0
+
+cleanup_faults() {
+	local p
+	for p in "$LG_PID" "$DET_PID"; do
+		if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+			kill -CONT "$p" 2>/dev/null
+			kill -KILL "$p" 2>/dev/null || true
+		fi
+	done
+	cleanup_all
+}
+trap cleanup_faults EXIT
+
+# xfail NAME COND-STATUS DETAIL...: a known gap owned elsewhere; reported,
+# not counted, and says so when it starts passing.
+xfail() {
+	local name=$1 st=$2
+	shift 2
+	if [ "$st" -eq 0 ]; then
+		printf 'XPASS %s (fixed: make it a check)\n' "$name"
+	else
+		T_XFAIL=$((T_XFAIL + 1))
+		printf 'xfail %s\n' "$name"
+		[ $# -gt 0 ] && printf '      %s\n' "$@"
+	fi
+}
+
+# ---- helpers ----
+
+# start_detector DIR [VAR=value...]: appends to DIR/det.out, DIR/det.err
+start_detector() {
+	local dir=$1
+	shift
+	env "$@" "$DETECTOR" --port "$DET_PORT" --bind 127.0.0.1 --metrics-port 0 \
+		--summary-interval 0 >>"$dir/det.out" 2>>"$dir/det.err" &
+	DET_PID=$!
+	for _ in $(seq 1 200); do
+		ss -ltn "sport = :$DET_PORT" | grep -q LISTEN && return 0
+		kill -0 "$DET_PID" 2>/dev/null || { cat "$dir/det.err" >&2; return 1; }
+		sleep 0.05
+	done
+	return 1
+}
+
+kill_detector() {
+	kill -KILL "$DET_PID" 2>/dev/null
+	wait "$DET_PID" 2>/dev/null
+	DET_PID=
+}
+
+# agent_config DIR QUEUE_LENGTH [extra YAML line...]: grpc to the test detector
+agent_config() {
+	local dir=$1 q=$2
+	shift 2
+	{
+		printf 'health: {port: 0, bindAddress: 127.0.0.1}\n'
+		printf 'metrics: {port: 0, bindAddress: 127.0.0.1}\n'
+		printf 'stream: {mode: grpc, queueLength: %s}\n' "$q"
+		printf 'grpc: {endpoint: "127.0.0.1:%s"}\n' "$DET_PORT"
+		for l in "$@"; do printf '%s\n' "$l"; done
+	} >"$dir/agent.yaml"
+}
+
+# load_rules DIR: the load generator's writes under DIR/load only
+load_rules() {
+	mkdir -p "$1/load"
+	cat >"$1/rules.yaml" <<-YAML
+	rules:
+	  - name: load
+	    event: file_write
+	    match: {pathPrefixes: ["$1/load/"], comms: ["$COMM"]}
+	YAML
+}
+
+# loadgen DIR SECONDS: paced writes in the background, JSON to DIR/loadgen.json
+loadgen() {
+	"$LOADGEN" --mode write --bytes 1 --dir "$1/load" --rate "$RATE" --duration "$2" \
+		--comm "$COMM" >"$1/loadgen.json" &
+	LG_PID=$!
+}
+
+loadgen_wait() {
+	wait "$LG_PID"
+	LG_PID=
+}
+
+# sink_field DIR KEY: from the agent's "grpc sink stopped" line
+sink_field() {
+	grep 'msg="grpc sink stopped"' "$1/agent.err" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# drop_lines_sum DIR: the dropped= of every "queue full" log line, added up
+drop_lines_sum() {
+	grep 'msg="grpc: queue full, dropped the oldest unsent events"' "$1/agent.err" |
+		tr ' ' '\n' | sed -n 's/^dropped=//p' | awk '{s += $1} END {print s + 0}'
+}
+
+# seqs DIR: the distinct seqs in the detector's anomaly lines, sorted
+seqs() {
+	grep -o '"seq":[0-9]*' "$1/det.out" | cut -d: -f2 | sort -nu
+}
+
+# bpf_ids PID: "prog:ID" and "map:ID" for every BPF object the process holds
+bpf_ids() {
+	grep -h -E '^(prog|map)_id:' /proc/"$1"/fdinfo/* 2>/dev/null |
+		sed -E 's/^(prog|map)_id:[[:space:]]*/\1:/' | sort -u
+}
+
+# bpf_alive IDS...: those of IDS the kernel still has
+bpf_alive() {
+	local live
+	live=$({
+		bpftool prog list -j | jq -r '.[] | "prog:\(.id)"'
+		bpftool map list -j | jq -r '.[] | "map:\(.id)"'
+	} | sort -u)
+	comm -12 <(printf '%s\n' "$@" | sort -u) <(printf '%s\n' "$live")
+}
+
+# fds_map_id PID: the agent's fds map
+fds_map_id() {
+	local id
+	for id in $(bpf_ids "$1" | sed -n 's/^map://p'); do
+		[ "$(bpftool map show id "$id" -j 2>/dev/null | jq -r .name)" = fds ] && echo "$id"
+	done
+}
+
+# fds_map_entries ID
+fds_map_entries() {
+	bpftool map dump id "$1" -j | jq length
+}
+
+# ---- 1. process churn ----
+
+# churn DIR N: N short-lived shells, each opening five files by absolute
+# name, writing to one and to its inherited stdout, and exiting.
+churn() {
+	local d=$1/w
+	for _ in $(seq 1 "$2"); do
+		sh -c "exec 3>$d/a 4>$d/b 5>$d/c 6>$d/d 7>$d/e; echo y >&3; echo z" >"$1/churn.out"
+	done
+}
+
+churn_rules() {
+	mkdir -p "$1/w"
+	# A path rule, any comm: every process's opens are tracked.
+	printf 'rules:\n  - {name: w, event: file_write, match: {pathPrefixes: ["%s/w/"]}}\n' \
+		"$1" >"$1/rules.yaml"
+}
+
+t_churn() {
+	new_case churn
+	local f0 k0 f1 k1 map
+	churn_rules "$D"
+	printf 'health: {port: 0, bindAddress: 127.0.0.1}\nmetrics: {port: 0, bindAddress: 127.0.0.1}\n' \
+		>"$D/agent.yaml"
+	start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
+		{ fail "churn: agent starts"; return; }
+	agent_ports "$D"
+	map=$(fds_map_id "$AGENT_PID")
+	[ -n "$map" ] || { fail "churn: the agent's fds map is found"; return; }
+	sleep 0.5
+	f0=$(metric sentinel_agent_fd_table_entries)
+	k0=$(fds_map_entries "$map")
+	churn "$D" 2000
+	sleep 1
+	f1=$(metric sentinel_agent_fd_table_entries)
+	k1=$(fds_map_entries "$map")
+	# Other processes on the node open and close files meanwhile: +50.
+	if [ "$f1" -le $((f0 + 50)) ]; then
+		ok "churn: 2000 processes later the fd table is at its baseline ($f0 -> $f1)"
+	else
+		fail "churn: the fd table returns to its baseline" "before=$f0 after=$f1"
+	fi
+	# Each shell's write to its inherited stdout is tracked by the kernel
+	# and unresolvable once it exited: its fds-map entry leaked before.
+	if [ "$k1" -le $((k0 + 50)) ]; then
+		ok "churn: the kernel's fds map is at its baseline ($k0 -> $k1)"
+	else
+		fail "churn: the kernel's fds map returns to its baseline" "before=$k0 after=$k1"
+	fi
+	check "churn: nothing lost in the kernel" 0 \
+		"$(metric 'sentinel_agent_kernel_dropped_total{reason="buffer_full"}')"
+	stop_agent "$D" || return
+	check "churn: the table never filled" 0 "$(summary_field "$D" fd_table_full)"
+}
+
+# The same churn while a flood overflows a small ring buffer: exit records
+# are lost, and the sweep (every 5 s) must reclaim what they left.
+t_churn_lost_exits() {
+	new_case lost
+	local f0 k0 f map lost v
+	churn_rules "$D"
+	printf '%s\n' 'health: {port: 0, bindAddress: 127.0.0.1}' \
+		'metrics: {port: 0, bindAddress: 127.0.0.1}' \
+		'probe: {transport: ringbuf, ringBufferKiB: 64, drainIntervalMs: 200}' >"$D/agent.yaml"
+	start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
+		{ fail "lost exits: agent starts"; return; }
+	agent_ports "$D"
+	map=$(fds_map_id "$AGENT_PID")
+	sleep 0.5
+	f0=$(metric sentinel_agent_fd_table_entries)
+	k0=$(fds_map_entries "$map")
+	lost=$(metric 'sentinel_agent_kernel_dropped_total{reason="buffer_full"}')
+	"$LOADGEN" --mode write --bytes 1 --dir "$D/w" --duration 600 >/dev/null &
+	LG_PID=$!
+	churn "$D" 1000
+	kill -TERM "$LG_PID"
+	loadgen_wait
+	lost=$(($(metric 'sentinel_agent_kernel_dropped_total{reason="buffer_full"}') - lost))
+	if [ "$lost" -gt 0 ]; then
+		ok "lost exits: the flood overflowed the ring buffer ($lost records lost)"
+	else
+		fail "lost exits: the flood overflowed the ring buffer (no loss: nothing tested)"
+	fi
+	# Two sweep intervals at most.
+	for _ in $(seq 1 120); do
+		f=$(metric sentinel_agent_fd_table_entries)
+		[ "$f" -le $((f0 + 30)) ] && break
+		sleep 0.1
+	done
+	if [ "$f" -le $((f0 + 30)) ]; then
+		ok "lost exits: the fd table is back at its baseline ($f0 -> $f)"
+	else
+		fail "lost exits: the fd table returns to its baseline within 12 s" "before=$f0 after=$f"
+	fi
+	v=$(fds_map_entries "$map")
+	[ "$v" -le $((k0 + 50)) ]
+	xfail "lost exits: the kernel's fds map is back at its baseline ($k0 -> $v)" $? \
+		"fds entries whose open record was lost are unknown to user space: a sweep of" \
+		"the kernel map itself (a probe.c iterator) is needed"
+	stop_agent "$D" || return
+	v=$(summary_field "$D" reclaimed_procs)
+	if [ "${v:-0}" -gt 0 ]; then
+		ok "lost exits: the sweep reclaimed $v processes ($(summary_field "$D" reclaimed_fds) fds)"
+	else
+		fail "lost exits: the sweep reclaimed processes" "reclaimed_procs=${v:-missing}"
+	fi
+}
+
+# A table that fills is counted, never a crash: a process holding 1500 files
+# when the agent starts, with probe.fdTableSize at its minimum (1024) - the
+# start-up scan fills the table, and that process's writes still come out
+# (named from /proc each time).
+t_table_full() {
+	new_case full
+	local holder e w
+	mkdir -p "$D/h"
+	printf 'rules:\n  - {name: h, event: file_write, match: {pathPrefixes: ["%s/h/"]}}\n' \
+		"$D" >"$D/rules.yaml"
+	printf '%s\n' 'health: {port: 0, bindAddress: 127.0.0.1}' \
+		'metrics: {port: 0, bindAddress: 127.0.0.1}' 'probe: {fdTableSize: 1024}' >"$D/agent.yaml"
+	(
+		ulimit -n 4096
+		exec python3 -c '
+import os, sys, time
+d = sys.argv[1]
+fds = [os.open("%s/f%d" % (d, i), os.O_WRONLY | os.O_CREAT, 0o644) for i in range(1500)]
+open(d + "/ready", "w").close()
+while not os.path.exists(d + "/go"):
+    time.sleep(0.05)
+for fd in fds:
+    os.write(fd, b"x")
+open(d + "/done", "w").close()
+time.sleep(60)' "$D/h"
+	) &
+	holder=$!
+	for _ in $(seq 1 100); do [ -e "$D/h/ready" ] && break; sleep 0.05; done
+	start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
+		{ kill "$holder"; fail "full: agent starts with a full table"; return; }
+	agent_ports "$D"
+	e=$(metric sentinel_agent_fd_table_entries)
+	if [ "$e" -le 1024 ]; then
+		ok "full: the table holds at most fdTableSize ($e)"
+	else
+		fail "full: the table holds at most fdTableSize" "$e"
+	fi
+	: >"$D/h/go"
+	for _ in $(seq 1 100); do [ -e "$D/h/done" ] && break; sleep 0.05; done
+	w=$(settle 'sentinel_agent_events_total{event_type="file_write"}' 1500 100)
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+	check "full: every write of the holder still forwarded" 1500 "$w"
+	stop_agent "$D" || return
+	if [ "$(summary_field "$D" fd_table_full)" -gt 0 ]; then
+		ok "full: refusals counted (fd_table_full=$(summary_field "$D" fd_table_full))"
+	else
+		fail "full: refusals counted" "fd_table_full=$(summary_field "$D" fd_table_full)"
+	fi
+}
+
+# ---- 2. the detector killed and restarted, under load ----
+
+t_detector_kills() {
+	new_case kills
+	local n emitted distinct maxseq
+	load_rules "$D"
+	start_detector "$D" DETECTOR_SENSITIVE_PREFIXES="$D/load" ||
+		{ fail "kills: detector starts"; return; }
+	agent_config "$D" 500000
+	AGENT_MODE=grpc start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
+		{ fail "kills: agent starts"; return; }
+	loadgen "$D" 8
+	for _ in 1 2 3; do
+		sleep 1.5
+		kill_detector
+		sleep 0.7
+		start_detector "$D" DETECTOR_SENSITIVE_PREFIXES="$D/load" ||
+			{ fail "kills: detector restarts"; return; }
+	done
+	loadgen_wait
+	agent_ports "$D"
+	settle sentinel_agent_queue_depth 0 300 >/dev/null
+	stop_agent "$D" || return
+	stop_detector
+	n=$(jq -r .syscalls "$D/loadgen.json")
+	emitted=$(sink_field "$D" emitted)
+	read -r distinct maxseq < <(seqs "$D" | awk '{c++; m=$1} END {print c+0, m+0}')
+	check "kills: the agent forwarded every write ($n)" "$n" "$emitted"
+	check "kills: every seq 1..N reached the detector across 3 kill -9s" \
+		"$emitted $emitted" "$distinct $maxseq"
+	check "kills: acked == emitted, nothing dropped or left" "$emitted 0 0" \
+		"$(sink_field "$D" acked) $(sink_field "$D" dropped) $(sink_field "$D" unacked)"
+	if [ "$(sink_field "$D" reconnects)" -ge 3 ] && [ "$(sink_field "$D" resent)" -gt 0 ]; then
+		ok "kills: $(sink_field "$D" reconnects) reconnects, $(sink_field "$D" resent) re-sent"
+	else
+		fail "kills: >= 3 reconnects and re-sends" \
+			"reconnects=$(sink_field "$D" reconnects) resent=$(sink_field "$D" resent)"
+	fi
+}
+
+# ---- 3. a full queue: every drop counted ----
+
+# drop_accounting NAME DIR METRIC_DROPPED: the checks after a run that dropped.
+# Every entry leaves the queue once: emitted == acked + dropped + unacked.
+# A dropped entry that had been sent may still have reached the detector
+# (dropped_sent_before); the others certainly did not.
+drop_accounting() {
+	local name=$1 dir=$2 mdrop=$3 n emitted acked dropped sentb unacked distinct missing
+	n=$(jq -r .syscalls "$dir/loadgen.json")
+	emitted=$(sink_field "$dir" emitted)
+	acked=$(sink_field "$dir" acked)
+	dropped=$(sink_field "$dir" dropped)
+	sentb=$(sink_field "$dir" dropped_sent_before)
+	unacked=$(sink_field "$dir" unacked)
+	distinct=$(seqs "$dir" | wc -l)
+	missing=$((n - distinct))
+	check "$name: the agent forwarded every write" "$n" "$emitted"
+	if [ "$dropped" -gt 0 ]; then
+		ok "$name: the full queue dropped $dropped (written $n)"
+	else
+		fail "$name: the full queue dropped events" "dropped=$dropped"
+	fi
+	check "$name: written == acked + dropped + unacked ($acked + $dropped + $unacked)" \
+		"$n" "$((acked + dropped + unacked))"
+	check "$name: nothing left unacknowledged" 0 "$unacked"
+	check "$name: queue_dropped_total is the summary's count" "$dropped" "$mdrop"
+	check "$name: the log lines add up to it" "$dropped" "$(drop_lines_sum "$dir")"
+	# missing == dropped - (dropped but had arrived), those <= sent_before
+	if [ "$missing" -le "$dropped" ] && [ "$missing" -ge $((dropped - sentb)) ]; then
+		ok "$name: the detector lacks $missing = dropped $dropped - $((dropped - missing)) that had arrived (<= $sentb sent before)"
+	else
+		fail "$name: missing at the detector == dropped - (sent before and arrived)" \
+			"written=$n unique=$distinct missing=$missing dropped=$dropped sent_before=$sentb"
+	fi
+}
+
+t_queue_full_kill() {
+	new_case qkill
+	local mdrop
+	load_rules "$D"
+	start_detector "$D" DETECTOR_SENSITIVE_PREFIXES="$D/load" ||
+		{ fail "qkill: detector starts"; return; }
+	agent_config "$D" 1000
+	AGENT_MODE=grpc start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
+		{ fail "qkill: agent starts"; return; }
+	agent_ports "$D"
+	loadgen "$D" 7
+	sleep 1.5
+	kill_detector
+	sleep 2
+	start_detector "$D" DETECTOR_SENSITIVE_PREFIXES="$D/load" ||
+		{ fail "qkill: detector restarts"; return; }
+	loadgen_wait
+	check "qkill: everything queued is answered" 0 "$(settle sentinel_agent_queue_depth 0 300)"
+	mdrop=$(metric sentinel_agent_queue_dropped_total)
+	stop_agent "$D" || return
+	stop_detector
+	drop_accounting qkill "$D" "$mdrop"
+	# The channel reconnects with backoff (up to ~1.6 s after 2 s down);
+	# from then on, 2 s of load at least get through.
+	if [ "$(sink_field "$D" acked)" -ge $((2 * RATE)) ]; then
+		ok "qkill: delivery resumed ($(sink_field "$D" acked) acknowledged)"
+	else
+		fail "qkill: delivery resumed" "acked=$(sink_field "$D" acked)"
+	fi
+}
+
+# Detector unreachable at start: the agent starts anyway, says why it is not
+# ready, buffers (dropping the oldest), and delivers once it comes.
+t_queue_full_start() {
+	new_case qstart
+	local mdrop s sentb
+	load_rules "$D"
+	agent_config "$D" 1000
+	AGENT_MODE=grpc start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
+		{ fail "qstart: the agent starts without a detector"; return; }
+	agent_ports "$D"
+	s=$(curl -s --max-time 5 "http://127.0.0.1:$HPORT/readyz")
+	if [[ "$s" =~ ^detector\ unreachable\ for\ [0-9]+s\ \(never\ connected\)$ ]]; then
+		ok "qstart: /readyz says why ($s)"
+	else
+		fail "qstart: /readyz says why" "$s"
+	fi
+	loadgen "$D" 4
+	sleep 2
+	start_detector "$D" DETECTOR_SENSITIVE_PREFIXES="$D/load" ||
+		{ fail "qstart: detector starts"; return; }
+	loadgen_wait
+	check "qstart: everything queued is answered" 0 "$(settle sentinel_agent_queue_depth 0 300)"
+	mdrop=$(metric sentinel_agent_queue_dropped_total)
+	stop_agent "$D" || return
+	stop_detector
+	drop_accounting qstart "$D" "$mdrop"
+	# Nothing ever left before the detector came, but the one batch the
+	# sender took while waiting for the connection.
+	sentb=$(sink_field "$D" dropped_sent_before)
+	if [ "$sentb" -le 128 ]; then
+		ok "qstart: dropped after being sent: $sentb (<= one batch)"
+	else
+		fail "qstart: dropped after being sent <= one batch" "dropped_sent_before=$sentb"
+	fi
+}
+
+# ---- 4. a stalled detector ----
+
+t_stall() {
+	new_case stall
+	local e0 e1 t0 t1 b0 rate qd mdrop
+	load_rules "$D"
+	start_detector "$D" || { fail "stall: detector starts"; return; }
+	agent_config "$D" 40000
+	AGENT_MODE=grpc start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
+		{ fail "stall: agent starts"; return; }
+	agent_ports "$D"
+	b0=$(metric 'sentinel_agent_kernel_dropped_total{reason="buffer_full"}')
+	loadgen "$D" 9
+	sleep 2
+	kill -STOP "$DET_PID"
+	sleep 0.3
+	e0=$(metric 'sentinel_agent_events_total{event_type="file_write"}')
+	t0=$(date +%s.%N)
+	sleep 3.5
+	e1=$(metric 'sentinel_agent_events_total{event_type="file_write"}')
+	t1=$(date +%s.%N)
+	qd=$(metric sentinel_agent_queue_depth)
+	kill -CONT "$DET_PID"
+	loadgen_wait
+	rate=$(jq -r '.rate | floor' "$D/loadgen.json")
+	if [ "$rate" -ge $((RATE * 9 / 10)) ]; then
+		ok "stall: the workload kept its rate ($rate/s of $RATE)"
+	else
+		fail "stall: the workload kept its rate" "$rate/s of $RATE"
+	fi
+	rate=$(echo "($e1 - $e0) / ($t1 - $t0)" | bc)
+	if [ "$rate" -ge $((RATE * 9 / 10)) ]; then
+		ok "stall: the reader forwarded $rate events/s while the detector was stopped"
+	else
+		fail "stall: the reader kept up while the detector was stopped" "$rate events/s"
+	fi
+	if [ "$qd" -ge 30000 ]; then
+		ok "stall: the queue filled up meanwhile (depth $qd)"
+	else
+		fail "stall: the queue filled up meanwhile" "depth $qd"
+	fi
+	check "stall: no kernel record lost" "$b0" \
+		"$(metric 'sentinel_agent_kernel_dropped_total{reason="buffer_full"}')"
+	check "stall: after SIGCONT everything queued is answered" 0 \
+		"$(settle sentinel_agent_queue_depth 0 300)"
+	mdrop=$(metric sentinel_agent_queue_dropped_total)
+	stop_agent "$D" || return
+	stop_detector
+	local n acked dropped
+	n=$(jq -r .syscalls "$D/loadgen.json")
+	acked=$(sink_field "$D" acked)
+	dropped=$(sink_field "$D" dropped)
+	check "stall: written == acked + dropped ($acked + $dropped)" "$n" "$((acked + dropped))"
+	if [ "$dropped" -gt 0 ] && [ "$dropped" = "$mdrop" ] &&
+		[ "$(drop_lines_sum "$D")" = "$dropped" ]; then
+		ok "stall: $dropped dropped, in the metric and the log"
+	else
+		fail "stall: drops counted in the summary, the metric and the log" \
+			"summary=$dropped metric=$mdrop log=$(drop_lines_sum "$D")"
+	fi
+}
+
+# ---- 5. stopping under load ----
+
+t_sigterm() {
+	new_case sigterm
+	local ids t0 t1 rc=0 left
+	load_rules "$D"
+	start_detector "$D" || { fail "sigterm: detector starts"; return; }
+	agent_config "$D" 500000
+	AGENT_MODE=grpc start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
+		{ fail "sigterm: agent starts"; return; }
+	mapfile -t ids < <(bpf_ids "$AGENT_PID")
+	if [ "$(printf '%s\n' "${ids[@]}" | grep -c '^prog:')" -ge 3 ]; then
+		ok "sigterm: the agent holds its programs (${#ids[@]} BPF objects)"
+	else
+		fail "sigterm: the agent's programs are found" "${ids[*]}"
+	fi
+	loadgen "$D" 6
+	sleep 2.5
+	t0=$(date +%s%N)
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID" || rc=$?
+	t1=$(date +%s%N)
+	AGENT_PID=
+	loadgen_wait
+	check "sigterm: exit 0 under load" 0 "$rc"
+	# The sink flushes for at most 5 s (shutdown_grace_ms).
+	if [ $(((t1 - t0) / 1000000)) -le 7000 ]; then
+		ok "sigterm: exited in $(((t1 - t0) / 1000000)) ms (grace 5000)"
+	else
+		fail "sigterm: exits within the grace" "$(((t1 - t0) / 1000000)) ms"
+	fi
+	if [ "$(sink_field "$D" emitted)" -gt "$RATE" ]; then
+		ok "sigterm: it was forwarding ($(sink_field "$D" emitted) events)"
+	else
+		fail "sigterm: it was forwarding" "emitted=$(sink_field "$D" emitted)"
+	fi
+	check "sigterm: flushed: every event it forwarded was acknowledged" \
+		"$(sink_field "$D" emitted) 0 0" \
+		"$(sink_field "$D" acked) $(sink_field "$D" unacked) $(sink_field "$D" dropped)"
+	for _ in $(seq 1 30); do
+		left=$(bpf_alive "${ids[@]}")
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	check "sigterm: no program or map of the agent is left" "" "$left"
+	stop_detector
+}
+
+t_sigkill() {
+	new_case sigkill
+	local ids left
+	load_rules "$D"
+	start_detector "$D" || { fail "sigkill: detector starts"; return; }
+	agent_config "$D" 65536
+	AGENT_MODE=grpc start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
+		{ fail "sigkill: agent starts"; return; }
+	mapfile -t ids < <(bpf_ids "$AGENT_PID")
+	[ "${#ids[@]}" -ge 4 ] || { fail "sigkill: the agent's BPF objects are found"; return; }
+	loadgen "$D" 3
+	sleep 1
+	kill -KILL "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null
+	AGENT_PID=
+	# The kernel frees maps after the programs, deferred: a second at most.
+	for _ in $(seq 1 30); do
+		left=$(bpf_alive "${ids[@]}")
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	check "sigkill: none of its ${#ids[@]} programs and maps is left" "" "$left"
+	loadgen_wait
+	stop_detector
+}
+
+# ---- 6. start-up failures ----
+
+t_no_tracefs() {
+	new_case notracefs
+	local rc=0
+	load_rules "$D"
+	printf 'health: {port: 0, bindAddress: 127.0.0.1}\nmetrics: {enabled: false}\n' >"$D/agent.yaml"
+	# A private mount namespace where both tracefs mounts are empty tmpfs.
+	timeout 60 unshare -m --propagation private sh -c '
+		mount -t tmpfs none /sys/kernel/tracing && mount -t tmpfs none /sys/kernel/debug &&
+		exec "$@"' sh "$AGENT" --mode stdout --config "$D/agent.yaml" \
+		--rules "$D/rules.yaml" >/dev/null 2>"$D/agent.err" || rc=$?
+	check "no tracefs: exit 1" 1 "$rc"
+	# The raw tracepoint (sys_exit) attaches without tracefs; the sched
+	# ones need their ids from it.
+	if grep -q 'level=error msg="attaching to tracepoint failed" tracepoint=sched:sched_process_exec .*tracefs' \
+		"$D/agent.err"; then
+		ok "no tracefs: the error names the tracepoint and tracefs"
+	else
+		fail "no tracefs: the error names the tracepoint and tracefs" \
+			"$(grep level=error "$D/agent.err")"
+	fi
+	check "no tracefs: the raw syscall tracepoint is not what failed" 0 \
+		"$(grep -c 'tracepoint=raw_syscalls' "$D/agent.err")"
+}
+
+t_no_bpf_permission() {
+	new_case noperm
+	local rc=0 dir
+	# nobody must reach the binary, config and rules: a world-readable copy.
+	dir=$(mktemp -d /tmp/sentinel-noperm.XXXXXX)
+	chmod 755 "$dir"
+	cp "$AGENT" "$dir/sentinel-agent"
+	load_rules "$dir"
+	printf 'health: {port: 0, bindAddress: 127.0.0.1}\nmetrics: {enabled: false}\n' >"$dir/agent.yaml"
+	chmod -R a+rX "$dir"
+	(cd "$dir" && timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$dir/sentinel-agent" --mode stdout --config "$dir/agent.yaml" \
+		--rules "$dir/rules.yaml" >/dev/null 2>"$D/agent.err") || rc=$?
+	rm -rf "$dir"
+	check "no BPF permission: exit 1" 1 "$rc"
+	check "no BPF permission: never ready" 0 "$(grep -c 'msg="agent ready"' "$D/agent.err")"
+	if grep -qi 'not permitted' "$D/agent.err"; then
+		ok "no BPF permission: the output says 'not permitted'"
+	else
+		fail "no BPF permission: the output says 'not permitted'" "$(tail -n 3 "$D/agent.err")"
+	fi
+	grep -qiE 'level=error .*(permission|CAP_BPF)' "$D/agent.err"
+	xfail "no BPF permission: the agent's own error names the permission" $? \
+		"$(grep level=error "$D/agent.err" | head -n 2)"
+}
+
+t_churn
+t_churn_lost_exits
+t_table_full
+t_detector_kills
+t_queue_full_kill
+t_queue_full_start
+t_stall
+t_sigterm
+t_sigkill
+t_no_tracefs
+t_no_bpf_permission
+[ "$T_XFAIL" -gt 0 ] && printf '\n%d known gaps (xfail)\n' "$T_XFAIL"
+finish
