@@ -402,6 +402,20 @@ int config_load_string(struct agent_config *c, const char *text, const char *nam
 	return ret;
 }
 
+/* The shortest decimal that reads back as @v: what was configured, not
+ * %g's six digits (0.0123456789 must not print as 0.0123457). */
+static void print_double(FILE *out, double v)
+{
+	char buf[32];
+
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	fputs(buf, out);
+}
+
 static void print_str(FILE *out, const char *indent, const char *key, const char *v)
 {
 	fprintf(out, "%s%s: ", indent, key);
@@ -414,8 +428,10 @@ void config_print(const struct agent_config *c, FILE *out)
 	fprintf(out, "logLevel: %s\n", log_level_name(c->log_level));
 	fprintf(out, "health:\n  port: %u\n", c->health.port);
 	print_str(out, "  ", "bindAddress", c->health.bind_address);
-	fprintf(out, "  detectorGraceSeconds: %u\n  maxKernelDropRatio: %g\n  stallSeconds: %u\n",
-		c->health.detector_grace_s, c->health.max_kernel_drop_ratio, c->health.stall_s);
+	fprintf(out,
+		"  detectorGraceSeconds: %u\n  maxKernelDropRatio: ", c->health.detector_grace_s);
+	print_double(out, c->health.max_kernel_drop_ratio);
+	fprintf(out, "\n  stallSeconds: %u\n", c->health.stall_s);
 	fprintf(out, "metrics:\n  enabled: %s\n  port: %u\n", c->metrics.enabled ? "true" : "false",
 		c->metrics.port);
 	print_str(out, "  ", "bindAddress", c->metrics.bind_address);

@@ -8,6 +8,7 @@
 #ifndef SENTINEL_ENVELOPE_H
 #define SENTINEL_ENVELOPE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -23,6 +24,7 @@ struct envelope {
 	const char *namespace_;
 	const char *container_id;
 	const char *filename;
+	bool filename_truncated; /* only its leading components: the name is > PATH_MAX */
 	uint64_t bytes;
 	char comm[SE_COMM_LEN + 1];
 	uint32_t pid; /* tgid, as ps shows it */

@@ -119,6 +119,7 @@ struct fd_entry *fdtable_set(struct fdtable *t, uint32_t tgid, int32_t fd, const
 	e->mask_gen = 0;
 	e->posted_seq = 0;
 	e->posted_gen = 0;
+	e->path_over = 0;
 	return e;
 }
 
@@ -232,7 +233,7 @@ void fdtable_sweep(struct fdtable *t, size_t max, fdtable_alive_fn alive, void *
 	}
 }
 
-void fdtable_set_cwd(struct proc_entry *p, const char *cwd)
+void fdtable_set_cwd(struct proc_entry *p, const char *cwd, uint32_t over)
 {
 	char *copy = strdup(cwd);
 
@@ -240,6 +241,14 @@ void fdtable_set_cwd(struct proc_entry *p, const char *cwd)
 		return;
 	free(p->cwd);
 	p->cwd = copy;
+	p->cwd_over = over;
+}
+
+void fdtable_forget_cwd(struct proc_entry *p)
+{
+	free(p->cwd);
+	p->cwd = NULL;
+	p->cwd_over = 0;
 }
 
 const char *fdtable_cwd(struct proc_entry *p)
@@ -247,7 +256,7 @@ const char *fdtable_cwd(struct proc_entry *p)
 	char buf[PATH_MAX];
 
 	if (!p->cwd && path_proc_cwd(p->tgid, buf, sizeof(buf)) > 0)
-		fdtable_set_cwd(p, buf);
+		fdtable_set_cwd(p, buf, 0);
 	return p->cwd;
 }
 

@@ -35,6 +35,9 @@ struct fd_entry {
 	uint32_t mask_gen;   /* rules generation of path_mask; 0 = not computed */
 	uint64_t posted_seq; /* last verdict seq posted to the kernel */
 	uint32_t posted_gen; /* rules generation of that verdict */
+	/* Components of the name beyond what @path holds (PATH_MAX): 0 when
+	 * @path is the whole name, else @path is its leading part. */
+	uint32_t path_over;
 	/*
 	 * NULL: the kernel tracks this fd but its name could not be found
 	 * (the process was gone before /proc was asked). Kept so that the
@@ -49,7 +52,8 @@ enum container_state { CONTAINER_UNKNOWN = 0, CONTAINER_NONE, CONTAINER_KNOWN };
 
 struct proc_entry {
 	uint32_t tgid;
-	char *cwd; /* NULL until needed; then tracked through chdir */
+	char *cwd;	   /* NULL until needed; then tracked through chdir */
+	uint32_t cwd_over; /* components of the cwd beyond @cwd (see fd_entry.path_over) */
 	enum container_state container;
 	char container_id[65];
 	/* /proc/<tgid>/stat starttime when a sweep first saw the process
@@ -113,7 +117,9 @@ void fdtable_sweep(struct fdtable *t, size_t max, fdtable_alive_fn alive, void *
 
 /* The process's cwd, read from /proc on first use. NULL if unavailable. */
 const char *fdtable_cwd(struct proc_entry *p);
-void fdtable_set_cwd(struct proc_entry *p, const char *cwd);
+void fdtable_set_cwd(struct proc_entry *p, const char *cwd, uint32_t over);
+/* Unknown from now on: the next fdtable_cwd() asks /proc. */
+void fdtable_forget_cwd(struct proc_entry *p);
 
 /* Container id from /proc/<tgid>/cgroup, cached; "" when not in a container. */
 const char *fdtable_container_id(struct proc_entry *p);

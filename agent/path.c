@@ -63,10 +63,12 @@ static void norm_walk(struct norm *n, const char *s)
 	}
 }
 
-int path_resolve(const char *base, const char *rel, char *out, size_t cap)
+int path_resolve_over(const char *base, uint32_t base_over, const char *rel, char *out, size_t cap,
+		      uint32_t *over)
 {
 	struct norm n = {.out = out, .cap = cap, .len = 1};
 
+	*over = 0;
 	if (cap)
 		out[0] = '\0';
 	if (!rel)
@@ -74,19 +76,38 @@ int path_resolve(const char *base, const char *rel, char *out, size_t cap)
 	if (rel[0] != '/' && (!base || base[0] != '/'))
 		return -EINVAL;
 	if (cap < 2)
-		return -ENAMETOOLONG;
+		return -EINVAL;
 	if (n.cap > (size_t)INT_MAX + 1) /* so that the length fits an int */
 		n.cap = (size_t)INT_MAX + 1;
 	out[0] = '/';
-	if (rel[0] != '/')
+	if (rel[0] != '/') {
 		norm_walk(&n, base);
+		n.over += base_over;
+	}
 	norm_walk(&n, rel);
-	if (n.over) {
+	out[n.len] = '\0';
+	*over = n.over > UINT32_MAX ? UINT32_MAX : (uint32_t)n.over;
+	return (int)n.len;
+}
+
+int path_resolve(const char *base, const char *rel, char *out, size_t cap)
+{
+	uint32_t over;
+	int n;
+
+	if (cap < 2) { /* no room for "/": too long, if the arguments are valid */
+		if (cap)
+			out[0] = '\0';
+		return rel && (rel[0] == '/' || (base && base[0] == '/')) ? -ENAMETOOLONG : -EINVAL;
+	}
+	n = path_resolve_over(base, 0, rel, out, cap, &over);
+	if (n < 0)
+		return n;
+	if (over) {
 		out[0] = '\0';
 		return -ENAMETOOLONG;
 	}
-	out[n.len] = '\0';
-	return (int)n.len;
+	return n;
 }
 
 static char *put_u32(char *d, uint32_t v)

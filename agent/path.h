@@ -32,6 +32,20 @@
 int path_resolve(const char *base, const char *rel, char *out, size_t cap);
 
 /*
+ * path_resolve() for paths that may be longer than @cap (Linux allows any
+ * depth through relative names; only each name passed to a syscall is
+ * bounded). Writes the longest prefix of the normalised path that fits,
+ * ending at a component boundary, and sets *@over to the number of
+ * components left out (0: the whole path). @base_over says how many
+ * components of @base were already left out (a cwd kept this way): they are
+ * still on the logical stack, so ".." in @rel cancels them first, and the
+ * prefix stays exact. Returns the length written (>= 1), or -EINVAL as
+ * path_resolve() (@cap must be at least 2).
+ */
+int path_resolve_over(const char *base, uint32_t base_over, const char *rel, char *out, size_t cap,
+		      uint32_t *over);
+
+/*
  * readlink("/proc/<tgid>/fd/<fd>"), NUL-terminated; returns the length
  * (cap - 1 fits) or -errno: -ENOENT for a closed fd or a gone process,
  * -ENAMETOOLONG if the link text does not fit, -EBADF for fd < 0. Link texts

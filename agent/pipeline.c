@@ -254,37 +254,54 @@ static const char *resolve_unknown(struct pipeline *pl, uint32_t tgid, int32_t f
 	return *e ? (*e)->path : buf;
 }
 
+/* The directory a relative name starts from, and how many of its
+ * components did not fit (*over, see fd_entry.path_over). */
 static const char *dir_of(struct pipeline *pl, struct proc_entry *p, int32_t dirfd, char *buf,
-			  size_t cap)
+			  size_t cap, uint32_t *over)
 {
 	struct fd_entry *d;
+	const char *cwd;
 
-	if (dirfd == AT_FDCWD_)
-		return fdtable_cwd(p);
+	*over = 0;
+	if (dirfd == AT_FDCWD_) {
+		cwd = fdtable_cwd(p);
+		if (cwd)
+			*over = p->cwd_over;
+		return cwd;
+	}
 	d = fdtable_get(&pl->fds, p->tgid, dirfd);
-	if (d && d->path)
+	if (d && d->path) {
+		*over = d->path_over;
 		return d->path;
+	}
 	return path_proc_fd(p->tgid, dirfd, buf, cap) > 0 ? buf : NULL;
 }
 
-/* The absolute path an open or chdir named. Relative names are joined to
+/*
+ * The absolute path an open or chdir named. Relative names are joined to
  * the cwd or dirfd as we track them; failing that, the kernel's own link
- * for the new fd (which already reflects later renames). */
+ * for the new fd (which already reflects later renames). A path longer
+ * than @cap (only relative names reach there) is kept as its leading
+ * components, *@over counting the rest: reported flagged as truncated,
+ * and exact again if ".." climbs back.
+ */
 static int resolve_named(struct pipeline *pl, const struct se_path_record *pr, size_t size,
-			 char *out, size_t cap)
+			 char *out, size_t cap, uint32_t *over)
 {
 	struct proc_entry *p = fdtable_proc(&pl->fds, pr->r.tgid, true);
 	size_t maxlen = size > SE_PATH_RECORD_HDR ? size - SE_PATH_RECORD_HDR : 0;
 	char dirbuf[PATH_MAX];
 	const char *base = "/";
+	uint32_t base_over = 0;
 
+	*over = 0;
 	if (!p)
 		return -ENOMEM;
 	if (!(pr->r.flags & SE_F_PATH_FAULT) && maxlen > 0 && pr->path_len > 0 &&
 	    pr->path_len <= maxlen && pr->path[pr->path_len - 1] == '\0') {
 		if (pr->path[0] != '/')
-			base = dir_of(pl, p, pr->dirfd, dirbuf, sizeof(dirbuf));
-		if (base && path_resolve(base, pr->path, out, cap) > 0)
+			base = dir_of(pl, p, pr->dirfd, dirbuf, sizeof(dirbuf), &base_over);
+		if (base && path_resolve_over(base, base_over, pr->path, out, cap, over) > 0)
 			return 0;
 	}
 	if (pr->r.kind == SE_OPEN)
@@ -298,6 +315,7 @@ static void on_open(struct pipeline *pl, const struct se_path_record *pr, size_t
 {
 	char path[PATH_MAX];
 	struct fd_entry *e;
+	uint32_t over;
 
 	/* No kernel state (fds map full) means no close record will come:
 	 * keep nothing, events on this fd are looked up each time. */
@@ -305,7 +323,7 @@ static void on_open(struct pipeline *pl, const struct se_path_record *pr, size_t
 		fdtable_del(&pl->fds, pr->r.tgid, pr->r.fd);
 		return;
 	}
-	if (resolve_named(pl, pr, size, path, sizeof(path)) != 0) {
+	if (resolve_named(pl, pr, size, path, sizeof(path), &over) != 0) {
 		/* Name unknown: the first event on the fd asks /proc. The
 		 * kernel tracks the fd, so keep an entry for the exit to
 		 * forget (see resolve_unknown). */
@@ -315,6 +333,8 @@ static void on_open(struct pipeline *pl, const struct se_path_record *pr, size_t
 	}
 	e = fdtable_set(&pl->fds, pr->r.tgid, pr->r.fd, path,
 			pr->r.flags & SE_F_CLOEXEC ? FDE_CLOEXEC : 0);
+	if (e)
+		e->path_over = over;
 	/* Post the verdict now, before the first read or write asks. */
 	if (pr->r.flags & SE_F_PENDING)
 		post_verdict(pl, e, path, pr->r.verdict);
@@ -332,8 +352,9 @@ static void observe_latency(struct pipeline *pl, uint64_t ts_ns)
 	histogram_observe(&pl->latency, now_ns > ts_ns ? (double)(now_ns - ts_ns) / 1e9 : 0.0);
 }
 
+/* @truncated: @filename is only the leading part of the name (PATH_MAX). */
 static void forward(struct pipeline *pl, const struct se_record *r, struct proc_entry *p,
-		    const char *filename, uint64_t mask)
+		    const char *filename, bool truncated, uint64_t mask)
 {
 	struct envelope env;
 	int ev = r->kind == SE_WRITE;
@@ -346,6 +367,9 @@ static void forward(struct pipeline *pl, const struct se_record *r, struct proc_
 	env.namespace_ = pl->src.namespace_;
 	env.container_id = p ? fdtable_container_id(p) : "";
 	env.filename = filename;
+	env.filename_truncated = truncated;
+	if (truncated)
+		pl->stats.truncated++;
 	env.bytes = r->arg;
 	memcpy(env.comm, r->comm, SE_COMM_LEN);
 	env.comm[SE_COMM_LEN] = '\0';
@@ -385,7 +409,7 @@ static void on_untracked_io(struct pipeline *pl, const struct se_record *r)
 		pl->stats.user_filtered++;
 		return;
 	}
-	forward(pl, r, fdtable_proc(&pl->fds, r->tgid, false), path, mask);
+	forward(pl, r, fdtable_proc(&pl->fds, r->tgid, false), path, false, mask);
 }
 
 static void on_io(struct pipeline *pl, const struct se_record *r)
@@ -423,7 +447,8 @@ static void on_io(struct pipeline *pl, const struct se_record *r)
 	} else {
 		mask = r->verdict;
 	}
-	forward(pl, r, fdtable_proc(&pl->fds, r->tgid, false), path, mask);
+	forward(pl, r, fdtable_proc(&pl->fds, r->tgid, false), path,
+		e && e->path == path && e->path_over, mask);
 }
 
 static void forget(uint32_t tgid, int32_t fd, void *arg)
@@ -495,6 +520,8 @@ static void on_dup(struct pipeline *pl, const struct se_record *r)
 	/* fdtable_set copies the path; old stays valid (a different fd). */
 	e = fdtable_set(&pl->fds, r->tgid, r->fd, old->path,
 			r->flags & SE_F_CLOEXEC ? FDE_CLOEXEC : 0);
+	if (e)
+		e->path_over = old->path_over;
 	if (r->flags & SE_F_PENDING)
 		post_verdict(pl, e, old->path, r->verdict);
 }
@@ -503,22 +530,27 @@ static void on_chdir(struct pipeline *pl, const struct se_record *r, size_t size
 {
 	struct proc_entry *p = fdtable_proc(&pl->fds, r->tgid, true);
 	char path[PATH_MAX];
+	struct fd_entry *e;
+	uint32_t over;
 
 	if (!p)
 		return;
 	if (r->kind == SE_CHDIR) {
-		if (resolve_named(pl, (const struct se_path_record *)r, size, path, sizeof(path)) ==
-		    0)
-			fdtable_set_cwd(p, path);
+		if (resolve_named(pl, (const struct se_path_record *)r, size, path, sizeof(path),
+				  &over) == 0)
+			fdtable_set_cwd(p, path, over);
+		else
+			fdtable_forget_cwd(p); /* never join to a stale one */
 		return;
 	}
 	/* fchdir */
-	struct fd_entry *e = fdtable_get(&pl->fds, r->tgid, r->fd);
-
+	e = fdtable_get(&pl->fds, r->tgid, r->fd);
 	if (e && e->path)
-		fdtable_set_cwd(p, e->path);
+		fdtable_set_cwd(p, e->path, e->path_over);
 	else if (path_proc_cwd(r->tgid, path, sizeof(path)) > 0)
-		fdtable_set_cwd(p, path);
+		fdtable_set_cwd(p, path, 0);
+	else
+		fdtable_forget_cwd(p);
 }
 
 void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
@@ -568,18 +600,44 @@ void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
 
 /* ---- reclaiming what lost exit records left ---- */
 
+/* Entries the kernel holds for fds user space never heard of. */
+static void sweep_kernel(struct pipeline *pl)
+{
+	struct timespec t0, t1;
+	bool wrapped;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = probe_sweep_fds(pl->probe, PIPELINE_SWEEP_KERNEL_KEYS, pl->alive, pl->alive_ctx,
+			    &wrapped);
+	if (n > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		pl->stats.reclaimed_kernel_fds += (uint64_t)n;
+		log_debug("reclaimed kernel fds-map entries of gone processes", "fds=%d us=%lld", n,
+			  (long long)((t1.tv_sec - t0.tv_sec) * 1000000LL +
+				      (t1.tv_nsec - t0.tv_nsec) / 1000));
+	}
+	if (wrapped || n < 0)
+		pl->sweep_kernel = false;
+}
+
 void pipeline_sweep(struct pipeline *pl, uint64_t now_ns)
 {
 	struct fdtable_sweep_result res = {0};
 	size_t n;
 
-	if (!pl->sweep_left) {
+	if (!pl->sweep_left && !pl->sweep_kernel) {
 		if (pl->sweep_start_ns &&
 		    now_ns - pl->sweep_start_ns < PIPELINE_SWEEP_INTERVAL_MS * 1000000ull)
 			return;
 		pl->sweep_start_ns = now_ns;
 		pl->sweep_left = pl->fds.n_procs;
+		pl->sweep_kernel = pl->probe != NULL;
 	}
+	if (pl->sweep_kernel)
+		sweep_kernel(pl);
+	if (!pl->sweep_left)
+		return;
 	/* Exits during the pass shrink the table: never check one twice. */
 	n = pl->sweep_left < PIPELINE_SWEEP_BATCH ? pl->sweep_left : PIPELINE_SWEEP_BATCH;
 	fdtable_sweep(&pl->fds, n, pl->alive, pl->alive_ctx, forget, pl, &res);

@@ -26,6 +26,7 @@ struct pipeline_stats {
 	uint64_t forwarded[2];	/* by enum rule_event */
 	uint64_t user_filtered; /* pending events no rule matched */
 	uint64_t unresolved;	/* events whose fd path could not be found */
+	uint64_t truncated;	/* forwarded with only the leading part of a name > PATH_MAX */
 	uint64_t verdicts_posted;
 	uint64_t verdict_errors;
 	/* Dropped by the sweep (pipeline_sweep): processes found gone whose
@@ -33,6 +34,9 @@ struct pipeline_stats {
 	 * not read yet), or whose tgid was reused; and their fds. */
 	uint64_t reclaimed_procs;
 	uint64_t reclaimed_fds;
+	/* Kernel fds-map entries of gone processes that user space never knew
+	 * (their open record lost too), found by walking the map. */
+	uint64_t reclaimed_kernel_fds;
 	uint64_t rule_matches[SE_MAX_RULES]; /* by rule bit */
 };
 
@@ -56,6 +60,9 @@ typedef void (*pipeline_tick_fn)(void *ctx);
  * so a call never holds up the reader for more than a millisecond or so. */
 #define PIPELINE_SWEEP_INTERVAL_MS 5000
 #define PIPELINE_SWEEP_BATCH 256
+/* Keys of the kernel's fds map walked per call (~0.5 us each, plus a /proc
+ * check per process among them). */
+#define PIPELINE_SWEEP_KERNEL_KEYS 1024
 
 struct pipeline {
 	struct fdtable fds;
@@ -76,6 +83,7 @@ struct pipeline {
 	void *alive_ctx;
 	uint64_t sweep_start_ns; /* when the current (or last) pass started */
 	size_t sweep_left;	 /* processes the current pass has yet to check */
+	bool sweep_kernel;	 /* the current pass still walks the kernel's fds map */
 };
 
 /* Upper bounds of the latency histogram, seconds. */

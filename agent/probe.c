@@ -56,6 +56,9 @@ struct probe {
 	int link_fd[MAX_PROGS];
 	unsigned nprogs;
 	int config_fd, fds_fd, verdicts_fd, comms_fd, counters_fd, rl_fd;
+	/* probe_sweep_fds(): where the walk of the fds map goes on */
+	struct se_fd_key sweep_key;
+	bool sweep_key_valid;
 	struct probe_rate_limit rl;
 	uint64_t rl_cost_ns, rl_tau_ns; /* se_config's, from rl */
 	int ncpus_possible;
@@ -70,14 +73,44 @@ struct probe {
 	struct perf_batch batch;
 };
 
-static int kernel_has_ringbuf(void)
+/* A throw-away map of @type: 0, or -errno. */
+static int try_map(enum bpf_map_type type, int key, int value, int entries)
 {
-	int fd = bcc_create_map(BPF_MAP_TYPE_RINGBUF, "se_probe_rb", 0, 0, 4096, 0);
+	int fd;
 
+	errno = 0;
+	fd = bcc_create_map(type, "se_probe_check", key, value, entries, 0);
 	if (fd < 0)
-		return 0;
+		return errno ? -errno : fd;
 	close(fd);
-	return 1;
+	return 0;
+}
+
+/*
+ * Before compiling: can this process use BPF at all, and does the kernel
+ * have a ring buffer? A plain array map is the cheapest question. Without
+ * it, an EPERM would surface later as "no ring buffer" and then as a map
+ * creation failure deep inside libbcc, which names neither the cause nor
+ * the fix. Returns 1 (ring buffer), 0 (perf buffers only) or -errno.
+ */
+static int bpf_access(void)
+{
+	int err = try_map(BPF_MAP_TYPE_ARRAY, 4, 4, 1);
+
+	if (err == -EPERM || err == -EACCES) {
+		log_error("BPF is not permitted to this process",
+			  "errno=%d error=\"%s\" "
+			  "hint=\"needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN): run as root, "
+			  "or in a container privileged or with those capabilities\"",
+			  -err, strerror(-err));
+		return err;
+	}
+	if (err) {
+		log_error("creating a BPF map failed", "errno=%d error=\"%s\"", -err,
+			  strerror(-err));
+		return err;
+	}
+	return try_map(BPF_MAP_TYPE_RINGBUF, 0, 0, 4096) == 0;
 }
 
 static int table_fd(struct probe *p, const char *name)
@@ -296,8 +329,10 @@ int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn c
 		goto fail;
 	}
 
-	p->transport =
-		o->transport ? o->transport : (kernel_has_ringbuf() ? PROBE_RINGBUF : PROBE_PERF);
+	err = bpf_access();
+	if (err < 0)
+		goto fail;
+	p->transport = o->transport ? o->transport : (err ? PROBE_RINGBUF : PROBE_PERF);
 	if (p->transport == PROBE_RINGBUF && !o->transport) {
 		log_debug("BPF ring buffer available");
 	} else if (p->transport == PROBE_PERF && !o->transport) {
@@ -462,6 +497,54 @@ int probe_forget_fd(struct probe *p, uint32_t tgid, int32_t fd)
 	if (bpf_delete_elem(p->fds_fd, &key) != 0)
 		return -errno;
 	return 0;
+}
+
+#define SWEEP_MAX_KEYS 1024
+
+int probe_sweep_fds(struct probe *p, size_t max,
+		    int (*alive)(uint32_t tgid, uint64_t *start_time, void *ctx), void *ctx,
+		    bool *wrapped)
+{
+	struct se_fd_key keys[SWEEP_MAX_KEYS], k = p->sweep_key;
+	bool valid = p->sweep_key_valid, last_alive = true;
+	uint32_t last_tgid = 0;
+	size_t n = 0;
+	int deleted = 0;
+
+	*wrapped = false;
+	if (max > SWEEP_MAX_KEYS)
+		max = SWEEP_MAX_KEYS;
+	/* Collect, then delete: get_next_key from a key that is gone restarts
+	 * a hash map from its first key. */
+	while (n < max) {
+		if (bpf_get_next_key(p->fds_fd, valid ? &k : NULL, &keys[n]) != 0) {
+			*wrapped = true;
+			break;
+		}
+		k = keys[n++];
+		valid = true;
+	}
+	/* Resume after the last key that stays; if none stays, the next walk
+	 * from the start finds what follows them anyway. */
+	p->sweep_key_valid = false;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t start;
+
+		/* A process's fds are usually adjacent: one /proc check each. */
+		if (i == 0 || keys[i].tgid != last_tgid) {
+			last_tgid = keys[i].tgid;
+			last_alive = alive(last_tgid, &start, ctx) != 0;
+		}
+		if (!last_alive && bpf_delete_elem(p->fds_fd, &keys[i]) == 0) {
+			deleted++;
+			continue;
+		}
+		p->sweep_key = keys[i];
+		p->sweep_key_valid = true;
+	}
+	if (*wrapped)
+		p->sweep_key_valid = false;
+	return deleted;
 }
 
 int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX])

@@ -12,6 +12,7 @@
 #ifndef SENTINEL_PROBE_H
 #define SENTINEL_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,6 +75,18 @@ int probe_drain(struct probe *p, int timeout_ms);
 int probe_post_verdict(struct probe *p, uint64_t seq, uint64_t mask, uint32_t gen);
 /* Forget the kernel's state for an fd (exit, exec, close_range). */
 int probe_forget_fd(struct probe *p, uint32_t tgid, int32_t fd);
+/*
+ * Walks up to @max keys (at most 1024) of the kernel's fds map from where
+ * the last call stopped, and deletes the entries of processes @alive says
+ * are gone (0; 1 alive, <0 unknown: kept). These are entries user space
+ * never heard of, their open record lost, and whose exit record was lost
+ * too: nothing else would ever remove them. Sets *@wrapped when the walk
+ * reached the end of the map (the next call starts over). Returns the
+ * number deleted, or -errno.
+ */
+int probe_sweep_fds(struct probe *p, size_t max,
+		    int (*alive)(uint32_t tgid, uint64_t *start_time, void *ctx), void *ctx,
+		    bool *wrapped);
 /* Kernel counters summed over CPUs, indexed by enum se_counter. */
 int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX]);
 /* The rate limit the probe was opened with. */

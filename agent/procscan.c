@@ -68,7 +68,7 @@ int procscan_run(struct fdtable *t, struct procscan_stats *st)
 		p = fdtable_proc(t, tgid, true);
 		if (!p)
 			break;
-		fdtable_set_cwd(p, cwd);
+		fdtable_set_cwd(p, cwd, 0);
 		st->procs++;
 		scan_fds(t, tgid, st);
 	}

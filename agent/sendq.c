@@ -223,6 +223,43 @@ size_t sendq_rewind(struct sendq *q)
 	return n;
 }
 
+/* The oldest unanswered entry that was sent: in flight, else (after a
+ * rewind) the first unsent. NULL when none; call with the lock held. */
+static struct sendq_item *oldest_sent(struct sendq *q)
+{
+	struct sendq_ring *r = q->fly.len ? &q->fly : &q->unsent;
+
+	return r->len && at(q, r, 0)->was_sent ? at(q, r, 0) : NULL;
+}
+
+int sendq_oldest_sent(struct sendq *q, uint64_t *seq)
+{
+	struct sendq_item *it;
+
+	pthread_mutex_lock(&q->lock);
+	it = oldest_sent(q);
+	if (it)
+		*seq = it->seq;
+	pthread_mutex_unlock(&q->lock);
+	return it != NULL;
+}
+
+int sendq_reject_oldest(struct sendq *q, uint64_t *seq, char event_id[SENDQ_ID_LEN + 1])
+{
+	struct sendq_item *it;
+
+	pthread_mutex_lock(&q->lock);
+	it = oldest_sent(q);
+	if (it) {
+		*seq = it->seq;
+		memcpy(event_id, it->event_id, SENDQ_ID_LEN + 1);
+		release_front(q, q->fly.len ? &q->fly : &q->unsent);
+		q->st.rejected++;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return it != NULL;
+}
+
 void sendq_get_stats(struct sendq *q, struct sendq_stats *out)
 {
 	pthread_mutex_lock(&q->lock);

@@ -17,8 +17,9 @@
  * count as lost what the detector then receives. Only when every entry is in
  * flight does the oldest of those go.
  *
- * Every pushed entry leaves exactly once, acknowledged or dropped, so at any
- * time pushed == acked + dropped + depth. Of the dropped, those that were
+ * Every pushed entry leaves exactly once, acknowledged, dropped or rejected
+ * (sendq_reject_oldest), so at any time pushed == acked + dropped + rejected
+ * + depth. Of the dropped, those that were
  * sent at least once (dropped_unacked: in flight when all were, or sent on a
  * stream that broke before the answer) may still have reached the detector;
  * the others certainly never did.
@@ -49,7 +50,8 @@ struct sendq_stats {
 	uint64_t dropped;	  /* oldest entries dropped because full, before an answer */
 	uint64_t dropped_unacked; /* of those, sent at least once: may have arrived */
 	uint64_t acked;
-	uint64_t resent; /* entries rewound for sending again */
+	uint64_t resent;   /* entries rewound for sending again */
+	uint64_t rejected; /* dropped because the detector refused them every time */
 };
 
 /* A ring of cap items: @len of them from index @start. */
@@ -101,6 +103,13 @@ void sendq_ack_event_id(struct sendq *q, const char *event_id);
 /* The stream broke: send every unanswered entry again, first. Returns how
  * many. */
 size_t sendq_rewind(struct sendq *q);
+/* The seq of the oldest unanswered entry that was sent. Returns 1, or 0
+ * when there is none. */
+int sendq_oldest_sent(struct sendq *q, uint64_t *seq);
+/* Drops the oldest unanswered entry (in flight, else the first unsent that
+ * was sent before), counted as rejected; copies its seq and event id out.
+ * Returns 1, or 0 when there is none. */
+int sendq_reject_oldest(struct sendq *q, uint64_t *seq, char event_id[SENDQ_ID_LEN + 1]);
 
 void sendq_get_stats(struct sendq *q, struct sendq_stats *out);
 

@@ -62,11 +62,13 @@ struct sink_grpc_stats {
 	uint64_t resent;	  /* rewound after a broken stream */
 	uint64_t dropped;	  /* dropped unanswered, the queue full (oldest unsent first) */
 	uint64_t dropped_unacked; /* of those, sent before: may have reached the detector */
+	uint64_t rejected;	  /* refused by the detector every time, alone: dropped */
 	uint64_t queue_depth;
 	uint64_t reconnects;
 	uint64_t connected; /* 0/1: a stream is up */
 	uint64_t anomalies; /* verdicts with anomaly=true */
 	uint64_t responses;
+	uint64_t not_utf8; /* envelopes whose filename or comm went with U+FFFD and _hex */
 };
 
 struct sink *sink_grpc_new(const struct sink_grpc_opts *o);

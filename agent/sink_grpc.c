@@ -26,6 +26,17 @@
  * A full sendq drops its oldest unsent entry (the reader never waits): said at
  * once, then at most once a second while it lasts, each line with the
  * count since the previous one, so the lines add up to the counter.
+ *
+ * Re-sending is only safe if the detector accepts what it is sent again. A
+ * detector that refuses one envelope every time (a bug, a limit, a decoder
+ * stricter than ours) would make the agent re-send it forever while the
+ * queue behind it overflows. So after REFUSALS_TO_ISOLATE streams in a row
+ * end refused (INVALID_ARGUMENT, INTERNAL, UNKNOWN, RESOURCE_EXHAUSTED)
+ * without any answer, the sender isolates: one envelope at a time, so the
+ * refusal names it. An envelope refused twice alone is dropped, counted as
+ * rejected and logged; after a batch's worth of answers batching
+ * resumes. Twice, because memory pressure (RESOURCE_EXHAUSTED) may refuse a
+ * healthy envelope once.
  */
 #include <errno.h>
 #include <grpc/byte_buffer.h>
@@ -46,6 +57,7 @@
 #include "log.h"
 #include "sendq.h"
 #include "sink.h"
+#include "utf8.h"
 
 #define METHOD_BATCHES "/sentinel.v1.DetectorService/StreamEventBatches"
 #define METHOD_EVENTS "/sentinel.v1.DetectorService/StreamEvents"
@@ -54,8 +66,16 @@
 #define BACKOFF_MAX_MS 5000
 #define DROP_LOG_NS 1000000000ULL
 #define INFLIGHT_BATCHES 32
+#define REFUSALS_TO_ISOLATE 3
+#define REFUSALS_TO_REJECT 2
 
 enum tag_kind { TAG_START = 1, TAG_SEND, TAG_RECV, TAG_STATUS };
+
+/* A name made wire-safe (wire_text()): scratch grown to the longest seen. */
+struct wire_text {
+	char *text, *hex;
+	size_t cap;
+};
 
 /* One call to the detector; a new one after each failure. */
 struct stream {
@@ -70,6 +90,7 @@ struct stream {
 	grpc_slice details;
 	grpc_byte_buffer *recv_buf;
 	grpc_byte_buffer *send_buf;
+	uint64_t acked_at_start; /* to tell a refused stream from a broken one */
 };
 
 struct sink_grpc {
@@ -93,6 +114,15 @@ struct sink_grpc {
 	uint64_t next_attempt_ns;
 	uint8_t *buf;
 	size_t buf_cap;
+	/* the refusal guard (see the top of this file) */
+	unsigned refusals;     /* streams in a row refused without an answer */
+	int isolate;	       /* one envelope at a time */
+	uint64_t isolated_seq; /* the envelope last refused alone, and how often */
+	unsigned isolated_refusals;
+	uint64_t isolate_acked; /* acked when isolation began */
+	/* reader thread only: names that are not UTF-8, made wire-safe */
+	struct wire_text fname, comm;
+	uint64_t not_utf8;
 };
 
 static uint64_t mono_ns(void)
@@ -101,6 +131,14 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t acked_total(struct sink_grpc *s)
+{
+	struct sendq_stats qs;
+
+	sendq_get_stats(&s->q, &qs);
+	return qs.acked;
 }
 
 static void *tag(enum tag_kind k)
@@ -141,25 +179,89 @@ static void note_push(struct sink_grpc *s, enum sendq_push_result r)
 	log_drops(s);
 }
 
+/*
+ * proto3 `string` fields must hold UTF-8, and conforming decoders (Python,
+ * Go, Java, C++) reject the whole message when one does not: the detector
+ * would fail the stream and the agent re-send the envelope forever. File
+ * names and comm are bytes that any local user chooses. So a value that is
+ * not UTF-8 goes as text with U+FFFD for each bad byte (prefix rules on the
+ * text still work), plus its exact bytes in hex under "<key>_hex".
+ * Returns the text to send; sets *hex when one is needed, else NULL.
+ */
+static const char *wire_text(struct wire_text *w, const char *s, const char **hex, int *oom)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t n = strlen(s), need = n * UTF8_MAX_EXPANSION + 1;
+
+	*hex = NULL;
+	if (utf8_valid(s, n))
+		return s;
+	if (need < 2 * n + 1)
+		need = 2 * n + 1;
+	if (w->cap < need) {
+		char *t = realloc(w->text, need), *h;
+
+		if (t)
+			w->text = t;
+		h = t ? realloc(w->hex, need) : NULL;
+		if (!h) {
+			*oom = 1;
+			return s;
+		}
+		w->hex = h;
+		w->cap = need;
+	}
+	utf8_replace_invalid(s, n, w->text);
+	for (size_t i = 0; i < n; i++) {
+		w->hex[2 * i] = digits[(unsigned char)s[i] >> 4];
+		w->hex[2 * i + 1] = digits[(unsigned char)s[i] & 15];
+	}
+	w->hex[2 * n] = '\0';
+	*hex = w->hex;
+	return w->text;
+}
+
 static int grpc_emit(struct sink *base, const struct envelope *e)
 {
 	struct sink_grpc *s = (struct sink_grpc *)base;
 	Sentinel__V1__EventEnvelope env = SENTINEL__V1__EVENT_ENVELOPE__INIT;
-	Sentinel__V1__EventEnvelope__DataEntry d[5];
-	Sentinel__V1__EventEnvelope__DataEntry *dp[5];
-	static const char *const keys[5] = {"filename", "bytes", "comm", "pid", "tid"};
+	Sentinel__V1__EventEnvelope__DataEntry d[8];
+	Sentinel__V1__EventEnvelope__DataEntry *dp[8];
+	const char *keys[8] = {"filename", "bytes", "comm", "pid", "tid"};
 	char bytes[24], pid[12], tid[12];
-	char *vals[5] = {(char *)e->filename, bytes, (char *)e->comm, pid, tid};
+	const char *fname_hex, *comm_hex;
+	int oom = 0;
+	const char *vals[8] = {wire_text(&s->fname, e->filename, &fname_hex, &oom), bytes,
+			       wire_text(&s->comm, e->comm, &comm_hex, &oom), pid, tid};
+	size_t n = 5;
 	uint8_t *buf;
 	size_t len;
 
+	if (oom) {
+		base->errors++;
+		return -ENOMEM;
+	}
+	if (fname_hex || comm_hex)
+		s->not_utf8++;
+	if (fname_hex) {
+		keys[n] = "filename_hex";
+		vals[n++] = fname_hex;
+	}
+	if (comm_hex) {
+		keys[n] = "comm_hex";
+		vals[n++] = comm_hex;
+	}
+	if (e->filename_truncated) {
+		keys[n] = "filename_truncated";
+		vals[n++] = "true";
+	}
 	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)e->bytes);
 	snprintf(pid, sizeof(pid), "%u", e->pid);
 	snprintf(tid, sizeof(tid), "%u", e->tid);
-	for (int i = 0; i < 5; i++) {
+	for (size_t i = 0; i < n; i++) {
 		sentinel__v1__event_envelope__data_entry__init(&d[i]);
 		d[i].key = (char *)keys[i];
-		d[i].value = vals[i];
+		d[i].value = (char *)vals[i];
 		dp[i] = &d[i];
 	}
 	env.event_id = (char *)e->event_id;
@@ -168,7 +270,7 @@ static int grpc_emit(struct sink *base, const struct envelope *e)
 	env.namespace_ = (char *)e->namespace_;
 	env.container_id = (char *)e->container_id;
 	env.event_type = (char *)e->event_type;
-	env.n_data = 5;
+	env.n_data = n;
 	env.data = dp;
 	env.ts_unix_nano = e->ts_unix_nano;
 	env.seq = e->seq;
@@ -240,6 +342,7 @@ static void start_stream(struct sink_grpc *s)
 	status.data.recv_status_on_client.status_details = &st->details;
 	start_batch(s, &status, 1, TAG_STATUS);
 	post_recv(s);
+	st->acked_at_start = acked_total(s);
 	rewound = sendq_rewind(&s->q);
 	if (rewound)
 		log_info("grpc: re-sending unacknowledged events", "count=%zu", rewound);
@@ -264,13 +367,14 @@ static void maybe_send(struct sink_grpc *s, uint64_t now, int draining)
 	size_t unsent = sendq_unsent(&s->q, now, &age), n, len;
 	grpc_slice slice;
 
-	if (!unsent || sendq_in_flight(&s->q) >= INFLIGHT_BATCHES * (size_t)s->o.batch_size)
+	size_t batch = s->isolate ? 1 : s->o.batch_size;
+
+	if (!unsent || sendq_in_flight(&s->q) >= (s->isolate ? 1 : INFLIGHT_BATCHES * batch))
 		return;
 	/* Wait a little for a batch to fill, but not past flush_ms. */
-	if (s->batch_mode && unsent < s->o.batch_size && age < s->o.flush_ms * 1000000ULL &&
-	    !draining)
+	if (s->batch_mode && unsent < batch && age < s->o.flush_ms * 1000000ULL && !draining)
 		return;
-	n = sendq_take(&s->q, s->o.batch_size, s->batch_mode, &s->buf, &s->buf_cap, &len);
+	n = sendq_take(&s->q, batch, s->batch_mode, &s->buf, &s->buf_cap, &len);
 	if (!n)
 		return;
 	slice = grpc_slice_from_copied_buffer((const char *)s->buf, len);
@@ -293,6 +397,11 @@ static void on_response(struct sink_grpc *s, const Sentinel__V1__DetectionRespon
 		sendq_ack_seq(&s->q, r->seq);
 	else if (r->event_id)
 		sendq_ack_event_id(&s->q, r->event_id);
+	if (s->isolate && acked_total(s) - s->isolate_acked >= s->o.batch_size) {
+		s->isolate = 0;
+		s->refusals = 0;
+		log_info("grpc: the detector answers again; sending batches");
+	}
 	if (r->anomaly) {
 		char reason[512];
 
@@ -334,6 +443,50 @@ static void on_message(struct sink_grpc *s, grpc_byte_buffer *bb)
 	grpc_slice_unref(all);
 }
 
+static int is_refusal(grpc_status_code c)
+{
+	return c == GRPC_STATUS_INVALID_ARGUMENT || c == GRPC_STATUS_INTERNAL ||
+	       c == GRPC_STATUS_UNKNOWN || c == GRPC_STATUS_RESOURCE_EXHAUSTED;
+}
+
+/* The stream ended refused: isolate, or drop the envelope refused alone. */
+static void on_refusal(struct sink_grpc *s, const char *details)
+{
+	char id[SENDQ_ID_LEN + 1], q[512];
+	uint64_t seq = 0;
+
+	if (acked_total(s) > s->st.acked_at_start) {
+		s->refusals = 0; /* answers came: not one envelope refused every time */
+		return;
+	}
+	if (!s->isolate) {
+		if (++s->refusals < REFUSALS_TO_ISOLATE)
+			return;
+		s->isolate = 1;
+		s->isolated_refusals = 0;
+		s->isolate_acked = acked_total(s);
+		log_warn("grpc: the detector refuses what it is sent; sending one event at a time "
+			 "to find which",
+			 "refusals=%u", s->refusals);
+		return;
+	}
+	/* Isolated: the one envelope in flight is the one refused. */
+	if (sendq_in_flight(&s->q) != 1 || !sendq_oldest_sent(&s->q, &seq))
+		return;
+	if (seq != s->isolated_seq) {
+		s->isolated_seq = seq;
+		s->isolated_refusals = 0;
+	}
+	if (++s->isolated_refusals < REFUSALS_TO_REJECT)
+		return;
+	if (sendq_reject_oldest(&s->q, &seq, id))
+		log_warn("grpc: the detector refused an event every time: dropped it",
+			 "seq=%llu event_id=%s status=%d details=%s", (unsigned long long)seq, id,
+			 s->st.status, log_quote(q, sizeof(q), details));
+	s->isolated_refusals = 0;
+	s->backoff_ms = BACKOFF_MIN_MS; /* nothing wrong with the connection */
+}
+
 static void on_status(struct sink_grpc *s)
 {
 	struct stream *st = &s->st;
@@ -352,6 +505,8 @@ static void on_status(struct sink_grpc *s)
 			log_warn("grpc: stream to detector ended",
 				 "status=%d details=%s retry_ms=%u", st->status,
 				 log_quote(q, sizeof(q), details), s->backoff_ms);
+		if (is_refusal(st->status))
+			on_refusal(s, details);
 		s->next_attempt_ns = now + s->backoff_ms * 1000000ULL;
 		s->backoff_ms =
 			s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
@@ -596,16 +751,22 @@ static void grpc_destroy(struct sink *base)
 			 (unsigned long long)qs.unsent);
 	log_info("grpc sink stopped",
 		 "emitted=%llu sent=%llu acked=%llu resent=%llu dropped=%llu "
-		 "dropped_sent_before=%llu unacked=%llu reconnects=%llu anomalies=%llu",
+		 "dropped_sent_before=%llu unacked=%llu reconnects=%llu anomalies=%llu "
+		 "rejected=%llu not_utf8=%llu",
 		 (unsigned long long)base->emitted, (unsigned long long)atomic_load(&s->sent),
 		 (unsigned long long)qs.acked, (unsigned long long)qs.resent,
 		 (unsigned long long)qs.dropped, (unsigned long long)qs.dropped_unacked,
 		 (unsigned long long)qs.depth, (unsigned long long)atomic_load(&s->reconnects),
-		 (unsigned long long)atomic_load(&s->anomalies));
+		 (unsigned long long)atomic_load(&s->anomalies), (unsigned long long)qs.rejected,
+		 (unsigned long long)s->not_utf8);
 	base->errors += qs.depth;
 	sendq_free(&s->q);
 	grpc_shutdown();
 	free(s->buf);
+	free(s->fname.text);
+	free(s->fname.hex);
+	free(s->comm.text);
+	free(s->comm.hex);
 	free(s->target);
 	free(s->agent_id);
 	free(s);
@@ -678,9 +839,11 @@ void sink_grpc_get_stats(struct sink *base, struct sink_grpc_stats *out)
 	out->resent = qs.resent;
 	out->dropped = qs.dropped;
 	out->dropped_unacked = qs.dropped_unacked;
+	out->rejected = qs.rejected;
 	out->queue_depth = qs.depth;
 	out->reconnects = atomic_load(&s->reconnects);
 	out->connected = atomic_load(&s->connected);
 	out->anomalies = atomic_load(&s->anomalies);
 	out->responses = atomic_load(&s->responses);
+	out->not_utf8 = s->not_utf8; /* the reader thread's own counter: it calls this */
 }

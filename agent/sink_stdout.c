@@ -82,6 +82,12 @@ static int stdout_emit(struct sink *base, const struct envelope *e)
 	jbuf_u64_str(b, e->pid);
 	jbuf_raw(b, ",\"tid\":", 7);
 	jbuf_u64_str(b, e->tid);
+	/* Only when set: a string, like every data value (the gRPC map). */
+	if (e->filename_truncated) {
+		static const char flag[] = ",\"filename_truncated\":\"true\"";
+
+		jbuf_raw(b, flag, sizeof(flag) - 1);
+	}
 	jbuf_raw(b, "}}\n", 3);
 	if (b->oom) {
 		log_error("stdout sink: out of memory");

@@ -114,7 +114,7 @@ static double drop_ratio(struct telemetry *t, uint64_t now, const struct snapsho
 	oldest = &t->drops[(t->drop_head + DROP_SAMPLES - t->n_drops) % DROP_SAMPLES];
 	dl = lost - oldest->lost;
 	dh = s->pl.records - oldest->handled;
-	return dl ? (double)dl / (double)(dl + dh) : 0.0;
+	return dl >= TELEMETRY_DROP_MIN_LOST ? (double)dl / (double)(dl + dh) : 0.0;
 }
 
 static void fill(struct telemetry *t, struct snapshot *s, uint64_t now)
@@ -501,12 +501,20 @@ static void render_pipeline(FILE *f, const struct snapshot *s)
 	counter(f, "sentinel_agent_fd_table_full_total",
 		"Fds or processes not tracked because the table held probe.fdTableSize.",
 		s->fd_full);
+	counter(f, "sentinel_agent_names_truncated_total",
+		"Events forwarded with only the leading part of a file name longer than "
+		"PATH_MAX (flagged filename_truncated).",
+		s->pl.truncated);
 	counter(f, "sentinel_agent_reclaimed_processes_total",
 		"Dead processes whose entries the sweep removed (their exit record was lost).",
 		s->pl.reclaimed_procs);
 	counter(f, "sentinel_agent_reclaimed_fds_total",
 		"Fd entries removed with reclaimed processes or found closed by the sweep.",
 		s->pl.reclaimed_fds);
+	counter(f, "sentinel_agent_reclaimed_kernel_fds_total",
+		"Kernel fds-map entries of gone processes that user space never knew (their "
+		"open and exit records lost), removed by the sweep.",
+		s->pl.reclaimed_kernel_fds);
 	n = "sentinel_agent_event_latency_seconds";
 	metrics_family(f, n, "histogram",
 		       "Kernel timestamp of the syscall to the event being handed to the sink.");
@@ -542,6 +550,13 @@ static void render_sink(FILE *f, const struct telemetry *t, const struct snapsho
 	      s->grpc.connected ? 1 : 0);
 	counter(f, "sentinel_agent_detector_anomalies_total",
 		"Events the detector answered as anomalies.", s->grpc.anomalies);
+	counter(f, "sentinel_agent_grpc_rejected_total",
+		"Events the detector refused every time, sent alone: dropped (logged with seq).",
+		s->grpc.rejected);
+	counter(f, "sentinel_agent_grpc_names_not_utf8_total",
+		"Envelopes whose file name or comm was not UTF-8: sent as text with U+FFFD, "
+		"exact bytes in data filename_hex or comm_hex.",
+		s->grpc.not_utf8);
 }
 
 static void render_reloads(FILE *f, const struct telemetry *t)

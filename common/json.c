@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define JBUF_MIN_CAP 256
 /*
  * jbuf_str() reserves room for the worst case (every byte escaped) once per
@@ -92,44 +94,6 @@ void jbuf_raw(struct jbuf *b, const char *s, size_t n)
 		return;
 	memcpy(b->buf + b->len, s, n);
 	b->len += n;
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at @p (whose lead byte is >=
- * 0x80), or 0 if the lead byte is invalid there. Ranges are Unicode's
- * table 3-7: the second byte's range rules out overlongs (E0, F0),
- * surrogates (ED) and code points above U+10FFFF (F4).
- */
-static inline size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c < 0xc2) /* continuation byte, or C0/C1: always overlong */
-		return 0;
-	if (c < 0xe0) {
-		len = 2;
-	} else if (c < 0xf0) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c < 0xf5) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
 }
 
 static inline char *put_u00(char *d, unsigned char c, char x, char y)

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 #define MAX_SCORERS 16
 #define COMM_MAX 15 /* TASK_COMM_LEN - 1: what the kernel keeps of a name */
 
@@ -55,6 +57,72 @@ const char *envelope_data(const Sentinel__V1__EventEnvelope *ev, const char *key
 		if (ev->data[i]->key && strcmp(ev->data[i]->key, key) == 0)
 			return ev->data[i]->value;
 	return NULL;
+}
+
+static Sentinel__V1__EventEnvelope__DataEntry *data_entry(Sentinel__V1__EventEnvelope *ev,
+							  const char *key)
+{
+	for (size_t i = 0; i < ev->n_data; i++)
+		if (ev->data[i]->key && ev->data[i]->value && strcmp(ev->data[i]->key, key) == 0)
+			return ev->data[i];
+	return NULL;
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* data[key] = the bytes of data[key_hex], when they are what the text says. */
+static int restore_one(Sentinel__V1__EventEnvelope *ev, const char *key, const char *hex_key)
+{
+	Sentinel__V1__EventEnvelope__DataEntry *text = data_entry(ev, key);
+	Sentinel__V1__EventEnvelope__DataEntry *hex = data_entry(ev, hex_key);
+	size_t n, tlen;
+	char *raw, *check = NULL;
+	int ok = 0;
+
+	if (!text || !hex)
+		return 0;
+	n = strlen(hex->value);
+	tlen = strlen(text->value);
+	/* The text has at least one byte per raw byte: a bound on what we allocate. */
+	if (n % 2 || n / 2 > tlen)
+		return 0;
+	raw = malloc(n / 2 + 1);
+	if (!raw)
+		return 0;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hex_nibble(hex->value[2 * i]), lo = hex_nibble(hex->value[2 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (hi | lo) == 0)
+			goto out;
+		raw[i] = (char)(hi << 4 | lo);
+	}
+	raw[n / 2] = '\0';
+	check = malloc(n / 2 * UTF8_MAX_EXPANSION + 1);
+	if (!check || utf8_replace_invalid(raw, n / 2, check) != tlen ||
+	    memcmp(check, text->value, tlen) != 0)
+		goto out;
+	free(text->value);
+	text->value = raw;
+	raw = NULL;
+	ok = 1;
+out:
+	free(check);
+	free(raw);
+	return ok;
+}
+
+int envelope_restore_bytes(Sentinel__V1__EventEnvelope *ev)
+{
+	return restore_one(ev, "filename", "filename_hex") + restore_one(ev, "comm", "comm_hex");
 }
 
 /* ---- reference scorer: settings ---- */

@@ -91,4 +91,17 @@ const struct scorer_ops *scorer_at(size_t i);
 /* data["key"] of an envelope, NULL when absent: for scorers. */
 const char *envelope_data(const Sentinel__V1__EventEnvelope *ev, const char *key);
 
+/*
+ * proto3 strings must be UTF-8, so the agent sends a file name or comm
+ * that is not as text with U+FFFD for each bad byte, plus its exact bytes
+ * in hex under "<key>_hex". This puts the exact bytes back in data[key]
+ * (for "filename" and "comm"), so scorers and the anomaly log see the real
+ * name; the server calls it before scoring. A _hex value that is not hex,
+ * decodes to a NUL, or does not match the text is ignored (the text stays).
+ * The envelope must come from protobuf-c's default allocator (unpack with
+ * NULL), whose free_unpacked() frees the swapped value with free().
+ * Returns how many values it restored.
+ */
+int envelope_restore_bytes(Sentinel__V1__EventEnvelope *ev);
+
 #endif

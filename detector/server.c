@@ -223,6 +223,7 @@ static void log_anomaly(struct server *s, const Sentinel__V1__EventEnvelope *ev,
 			const struct verdict *v)
 {
 	struct jw *j = &s->jw;
+	const char *truncated = envelope_data(ev, "filename_truncated");
 
 	jw_begin(j);
 	json_ts(j);
@@ -235,6 +236,10 @@ static void log_anomaly(struct server *s, const Sentinel__V1__EventEnvelope *ev,
 	jw_printf(j, "%.6g", v->score);
 	jw_kv_str(j, "event_type", ev->event_type);
 	jw_kv_str(j, "filename", envelope_data(ev, "filename"));
+	if (truncated && strcmp(truncated, "true") == 0) {
+		jw_key(j, "filename_truncated"); /* only the name's leading part */
+		jw_raw(j, "true", 4);
+	}
 	jw_kv_str(j, "comm", envelope_data(ev, "comm"));
 	json_pid(j, envelope_data(ev, "pid"));
 	jw_kv_str(j, "hostname", ev->hostname);
@@ -298,11 +303,12 @@ static void count_anomaly(struct server_stats *st, const char *code)
 	c->n++;
 }
 
-static void score_event(struct server *s, const Sentinel__V1__EventEnvelope *ev, struct verdict *v)
+static void score_event(struct server *s, Sentinel__V1__EventEnvelope *ev, struct verdict *v)
 {
 	struct timespec now;
 	uint64_t now_ns;
 
+	envelope_restore_bytes(ev);
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 	latency_add(&s->lat_interval, ev->ts_unix_nano, now_ns);

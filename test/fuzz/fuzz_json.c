@@ -13,7 +13,10 @@
  *  - the same holds at any offset from the writer's 4096-byte chunks (the
  *    input is also encoded after 0..15 or 4081..4096 bytes of padding, in a
  *    reused buffer, inside an object: a valid JSON line);
- *  - jbuf_u64() and jbuf_u64_str() print what printf prints.
+ *  - jbuf_u64() and jbuf_u64_str() print what printf prints;
+ *  - common/utf8.c: utf8_valid() agrees with an independent decoder, and
+ *    utf8_replace_invalid() (the gRPC sink's names) always writes valid
+ *    UTF-8 within its stated bounds, unchanged when the input was valid.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -26,6 +29,7 @@
 #include "fuzz.h"
 #include "json.h"
 #include "json_check.h"
+#include "utf8.h"
 
 #define CHUNK 4096 /* STR_CHUNK in json.c */
 
@@ -109,6 +113,23 @@ static void check_u64(uint64_t v)
 	jbuf_free(&b);
 }
 
+static void check_utf8(const uint8_t *data, size_t size)
+{
+	char *out = malloc(size * UTF8_MAX_EXPANSION + 1);
+	bool valid = utf8_valid((const char *)data, size);
+	size_t len;
+
+	if (!out)
+		abort();
+	FUZZ_CHECK(valid == jcheck_utf8_valid(data, size));
+	len = utf8_replace_invalid((const char *)data, size, out);
+	FUZZ_CHECK(len >= size && len <= size * UTF8_MAX_EXPANSION && out[len] == '\0');
+	FUZZ_CHECK(jcheck_utf8_valid((const unsigned char *)out, len));
+	if (valid)
+		FUZZ_CHECK(len == size && memcmp(out, data, size) == 0);
+	free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct jbuf b;
@@ -153,6 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	*tail = saved;
 	free(s);
 
+	check_utf8(data, size);
 	memcpy(&v, data, size < sizeof(v) ? size : sizeof(v));
 	check_u64(v);
 	check_u64(v >> (sel & 63));

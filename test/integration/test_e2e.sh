@@ -187,8 +187,56 @@ t_tls() {
 	stop_detector || fail "tls: detector exits 0 on SIGTERM"
 }
 
+# mTLS: the detector requires client certificates signed by its CA; the
+# agent's grpc.tls.certFile/keyFile make the stream, and an agent without
+# them never gets one.
+t_mtls() {
+	new_case mtls
+	local etc=/etc/sentinel-e2e-mtls-$$.tmp rc=0
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/ca.key" -out "$D/ca.pem" \
+			-subj /CN=sentinel-test-ca -days 1 &&
+			openssl req -newkey rsa:2048 -nodes -keyout "$D/srv.key" -out "$D/srv.csr" \
+				-subj /CN=localhost &&
+			openssl x509 -req -in "$D/srv.csr" -CA "$D/ca.pem" -CAkey "$D/ca.key" \
+				-CAcreateserial -out "$D/srv.pem" -days 1 \
+				-extfile <(printf 'subjectAltName=DNS:localhost\n') &&
+			openssl req -newkey rsa:2048 -nodes -keyout "$D/cli.key" -out "$D/cli.csr" \
+				-subj /CN=sentinel-agent &&
+			openssl x509 -req -in "$D/cli.csr" -CA "$D/ca.pem" -CAkey "$D/ca.key" \
+				-CAcreateserial -out "$D/cli.pem" -days 1
+	} >"$D/openssl.log" 2>&1 || { fail "mtls: make a CA and certificates" "$(tail -n 3 "$D/openssl.log")"; return; }
+	start_detector "$D" --tls-cert "$D/srv.pem" --tls-key "$D/srv.key" \
+		--tls-client-ca "$D/ca.pem" || { fail "mtls: detector starts"; return; }
+	printf 'stream:\n  mode: grpc\ngrpc:\n  endpoint: localhost:%s\n  tls:\n    enabled: true\n    caFile: %s\n    certFile: %s\n    keyFile: %s\n' \
+		"$PORT" "$D/ca.pem" "$D/cli.pem" "$D/cli.key" >"$D/agent.yaml"
+	start_agent "$D" --config "$D/agent.yaml" || { fail "mtls: agent starts"; return; }
+	workload "$D" open w "$etc" as E write E 2 close E unlink "$etc"
+	sleep 0.5
+	stop_agent "$D" || return
+	check "mtls: the anomaly crosses a stream with the agent's client certificate" 1 \
+		"$(jq -c --arg f "$etc" 'select(.filename == $f)' "$D/det.out" | wc -l)"
+	check "mtls: every event answered" "$(sink_field "$D" emitted)" "$(sink_field "$D" acked)"
+
+	# Without a client certificate: no stream, events stay queued.
+	mkdir -p "$D/nocert"
+	printf 'stream:\n  mode: grpc\ngrpc:\n  endpoint: localhost:%s\n  tls:\n    enabled: true\n    caFile: %s\n' \
+		"$PORT" "$D/ca.pem" >"$D/nocert/agent.yaml"
+	start_agent "$D/nocert" --config "$D/nocert/agent.yaml" || { fail "mtls: agent without a certificate starts"; return; }
+	workload "$D/nocert" open w "$etc" as E write E 3 close E unlink "$etc"
+	sleep 1
+	stop_agent "$D/nocert" || return
+	check "mtls: without a client certificate nothing is answered" 0 \
+		"$(sink_field "$D/nocert" acked)"
+	check "mtls: ... and the detector logged nothing from it" 1 \
+		"$(jq -c --arg f "$etc" 'select(.filename == $f)' "$D/det.out" | wc -l)"
+	stop_detector || rc=$?
+	check "mtls: detector exits 0 on SIGTERM" 0 "$rc"
+}
+
 t_sensitive_write
 t_tls
+t_mtls
 t_detector_restart
 t_legacy_client_and_garbage
 finish

@@ -3,7 +3,10 @@
 # test/legacy/detector.py serves test/legacy/events_v0.proto (no seq, no
 # StreamEventBatches). The agent must fall back to StreamEvents once, deliver
 # the workload's events exactly, count the old responses (matched by
-# event_id) as acknowledgements, and log the detector's anomalies.
+# event_id) as acknowledgements, and log the detector's anomalies. The
+# detector also refuses one event every time (it ends the stream
+# INVALID_ARGUMENT on it): the agent must find it, drop and count it, and
+# deliver what follows.
 # Run as root: test_legacy.sh AGENT WORKLOAD
 # Needs: jq, protoc, /usr/bin/grpc_python_plugin, /usr/bin/python3 with grpc
 # (Debian: python3-grpcio python3-protobuf protobuf-compiler
@@ -58,7 +61,8 @@ DIR=$TMP/data
 : >"$TMP/events.jsonl"
 # Port 0: the detector takes a free port and says which.
 PYTHONPATH="$TMP/gen" "$PY" "$LEGACY/detector.py" --port 0 \
-	--events "$TMP/events.jsonl" --sensitive "$DIR/" 2>"$TMP/detector.err" &
+	--events "$TMP/events.jsonl" --sensitive "$DIR/" --refuse refused-by-detector \
+	2>"$TMP/detector.err" &
 DET_PID=$!
 PORT=
 for _ in $(seq 1 200); do
@@ -90,16 +94,20 @@ done
 
 # --- workload (its log stays outside the traced directory) ---
 "$WORKLOAD" --log "$TMP/wl.log" open w "$DIR/a.txt" as A write A 5 write A 7 \
-	open r "$DIR/a.txt" as B read B 3 || abort "workload runs"
+	open r "$DIR/a.txt" as B read B 3 \
+	open w "$DIR/refused-by-detector" as C write C 9 write A 11 || abort "workload runs"
 WL_PID=$(sed -n 's/^pid=\([0-9]*\)$/\1/p' "$TMP/wl.log")
 COMM=sentinel-worklo # the 15-character task comm
 expected=$(printf '%s\n' \
 	"file_write $DIR/a.txt 5 $COMM $WL_PID" \
 	"file_write $DIR/a.txt 7 $COMM $WL_PID" \
-	"file_read $DIR/a.txt 3 $COMM $WL_PID")
+	"file_read $DIR/a.txt 3 $COMM $WL_PID" \
+	"file_write $DIR/a.txt 11 $COMM $WL_PID")
 
-for _ in $(seq 1 100); do
-	[ "$(wc -l <"$TMP/events.jsonl")" -ge 3 ] && break
+# The write after the refused one arrives once the agent has dropped it
+# (about six refused streams, ~100 ms apart).
+for _ in $(seq 1 300); do
+	[ "$(wc -l <"$TMP/events.jsonl")" -ge 4 ] && break
 	sleep 0.05
 done
 # Anything late or extra shows up too.
@@ -125,7 +133,7 @@ check "agent falls back to StreamEvents exactly once" 1 \
 check "legacy detector receives exactly the workload's events (filename bytes comm pid)" \
 	"$expected" \
 	"$(jq -r '"\(.event_type) \(.filename) \(.bytes) \(.comm) \(.pid)"' "$TMP/events.jsonl")"
-check "every event has a distinct v4 UUID event_id" 3 \
+check "every event has a distinct v4 UUID event_id" 4 \
 	"$(jq -r '.event_id | select(test("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"))' \
 		"$TMP/events.jsonl" | sort -u | wc -l)"
 
@@ -137,17 +145,21 @@ acked=$(kv acked)
 if [ -z "$stopped" ]; then
 	fail 'agent logs msg="grpc sink stopped"'
 else
-	check "agent emitted the 3 events" 3 "$emitted"
-	check "agent: acked equals emitted (v0 responses matched by event_id)" \
-		"$emitted" "$acked"
-	check "agent: nothing unacknowledged or dropped at shutdown" "0 0" \
-		"$(kv unacked) $(kv dropped)"
+	check "agent emitted the 5 events" 5 "$emitted"
+	check "agent: acked = emitted - the refused one (v0 responses matched by event_id)" \
+		$((emitted - 1)) "$acked"
+	check "agent: the refused event rejected, nothing else dropped or left" "1 0 0" \
+		"$(kv rejected) $(kv unacked) $(kv dropped)"
+	check "agent: says it isolates, then which event it dropped" "1 1" \
+		"$(grep -c 'msg="grpc: the detector refuses what it is sent; sending one event at a time' \
+			"$TMP/agent.err") $(grep -c 'level=warn msg="grpc: the detector refused an event every time: dropped it" seq=4 ' \
+			"$TMP/agent.err")"
 fi
 
 # (d) the detector's verdicts on the two sensitive writes are logged
-check 'agent logs msg="detector: anomaly" twice (the read is not one)' 2 \
+check 'agent logs msg="detector: anomaly" for the 3 writes delivered (the read is not one)' 3 \
 	"$(grep -c 'level=warn msg="detector: anomaly"' "$TMP/agent.err")"
-check 'agent logs msg="detector: anomaly" at level warn for the two writes' \
+check 'agent logs msg="detector: anomaly" at level warn for those writes' \
 	"$(jq -r 'select(.event_type == "file_write") | .event_id' "$TMP/events.jsonl" | sort)" \
 	"$(sed -n 's/.* level=warn msg="detector: anomaly" .*event_id=\([^ ]*\) .*reason="sensitive write".*/\1/p' \
 		"$TMP/agent.err" | sort)"

@@ -9,7 +9,7 @@ Needs the code protoc generates from events_v0.proto on PYTHONPATH:
     --plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin \
     -I test/legacy -I /usr/include test/legacy/events_v0.proto
   PYTHONPATH=DIR /usr/bin/python3 test/legacy/detector.py --port 50151 \
-    --events events.jsonl [--sensitive /etc/]
+    --events events.jsonl [--sensitive /etc/] [--refuse SUBSTRING]
 """
 import argparse
 import json
@@ -26,16 +26,21 @@ import events_v0_pb2_grpc as pb_grpc
 
 
 class Detector(pb_grpc.DetectorServiceServicer):
-    def __init__(self, events_path, sensitive):
+    def __init__(self, events_path, sensitive, refuse=None):
         self._out = open(events_path, "a", encoding="utf-8")
         self._lock = threading.Lock()
         self._sensitive = sensitive
+        self._refuse = refuse
 
     def _record(self, ev):
         line = json.dumps({
             "event_id": ev.event_id,
             "event_type": ev.event_type,
             "filename": ev.data.get("filename", ""),
+            # a name that is not UTF-8: its exact bytes (sentinel-ebpf's
+            # agent adds filename_hex; the original agent never did)
+            "filename_hex": ev.data.get("filename_hex"),
+            "filename_truncated": ev.data.get("filename_truncated"),
             "bytes": ev.data.get("bytes", ""),
             "comm": ev.data.get("comm", ""),
             "pid": ev.data.get("pid", ""),
@@ -46,6 +51,12 @@ class Detector(pb_grpc.DetectorServiceServicer):
 
     def StreamEvents(self, request_iterator, context):
         for ev in request_iterator:
+            # A detector with a bug for one kind of event: it ends the whole
+            # stream each time it sees one (the agent must not re-send it
+            # forever).
+            if self._refuse and self._refuse in ev.data.get("filename", ""):
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                              "refused: %s" % ev.data.get("filename", ""))
             self._record(ev)
             resp = pb.DetectionResponse(event_id=ev.event_id)
             resp.ts.GetCurrentTime()
@@ -67,11 +78,14 @@ def main():
     ap.add_argument("--events", required=True, help="JSON line per event")
     ap.add_argument("--sensitive", default=None,
                     help="flag file_write events under this path prefix")
+    ap.add_argument("--refuse", default=None,
+                    help="end the stream INVALID_ARGUMENT on events whose filename "
+                    "contains this")
     args = ap.parse_args()
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     pb_grpc.add_DetectorServiceServicer_to_server(
-        Detector(args.events, args.sensitive), server)
+        Detector(args.events, args.sensitive, args.refuse), server)
     port = server.add_insecure_port("localhost:%d" % args.port)
     if port == 0:
         sys.exit("detector: cannot listen on port %d" % args.port)

@@ -546,6 +546,19 @@ static void test_print_roundtrip(void **state)
 	back.grpc.tls.ca_file = strdup("/etc/ca.pem");
 	assert_full(&back);
 	config_free(&back);
+
+	/* a ratio with more than %g's six digits reads back exactly */
+	c.health.max_kernel_drop_ratio = 0.0123456789;
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	config_print(&c, f);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(buf, "maxKernelDropRatio: 0.0123456789\n"));
+	assert_int_equal(config_load_string(&back, buf, "printed", err, sizeof(err)), 0);
+	free(buf);
+	assert_true(back.health.max_kernel_drop_ratio == 0.0123456789);
+	config_free(&back);
 	config_free(&c);
 }
 

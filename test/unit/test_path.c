@@ -117,6 +117,51 @@ static void test_resolve_cap(void **state)
 	check_resolve(&root_long, 0);
 }
 
+/* Longer than @cap: the leading components that fit, and a count of the rest. */
+static void check_over(const char *base, uint32_t base_over, const char *rel, size_t cap,
+		       const char *want, uint32_t want_over)
+{
+	char out[64];
+	uint32_t over = 99;
+	int rc;
+
+	assert_true(cap <= sizeof(out));
+	rc = path_resolve_over(base, base_over, rel, out, cap, &over);
+	if (rc < 0)
+		fail_msg("%s + %s (cap %zu): %d", base, rel, cap, rc);
+	assert_string_equal(out, want);
+	assert_int_equal(rc, strlen(want));
+	assert_int_equal(over, want_over);
+}
+
+static void test_resolve_over(void **state)
+{
+	char out[8];
+	uint32_t over;
+
+	(void)state;
+	check_over("/ab", 0, "cd/ef", 64, "/ab/cd/ef", 0);
+	/* "/ab/cd" is 6 bytes: with cap 7 it fits, "ef" does not */
+	check_over("/ab", 0, "cd/ef", 7, "/ab/cd", 1);
+	/* once one is left out, nothing after it is kept (a true prefix) */
+	check_over("/ab", 0, "cdefgh/i/j", 7, "/ab", 3);
+	/* ".." cancels what was left out first, then kept components */
+	check_over("/ab", 0, "cdefgh/i/../..", 7, "/ab", 0);
+	check_over("/ab", 0, "cdefgh/../x", 7, "/ab/x", 0);
+	check_over("/ab", 0, "cdefgh/../../..", 7, "/", 0);
+	/* a base that was already cut: its left-out part is still there */
+	check_over("/ab", 2, "c", 64, "/ab", 3);
+	check_over("/ab", 2, "../c", 64, "/ab", 2);
+	check_over("/ab", 2, "../../c", 64, "/ab/c", 0);
+	/* an absolute name ignores the base, and what was cut from it */
+	check_over("/ab", 2, "/x/y", 64, "/x/y", 0);
+	/* bad arguments */
+	assert_int_equal(path_resolve_over("rel", 0, "x", out, sizeof(out), &over), -EINVAL);
+	assert_int_equal(over, 0);
+	assert_int_equal(path_resolve_over("/", 0, NULL, out, sizeof(out), &over), -EINVAL);
+	assert_int_equal(path_resolve_over("/", 0, "x", out, 1, &over), -EINVAL);
+}
+
 /* A PATH_MAX-sized name: 4095 bytes fit in 4096, 4096 do not. */
 static void test_resolve_long(void **state)
 {
@@ -349,10 +394,10 @@ static void test_proc_container_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resolve),		  cmocka_unit_test(test_resolve_cap),
-		cmocka_unit_test(test_resolve_long),	  cmocka_unit_test(test_proc_fd),
-		cmocka_unit_test(test_proc_cwd),	  cmocka_unit_test(test_container_id),
-		cmocka_unit_test(test_proc_container_id),
+		cmocka_unit_test(test_resolve),	     cmocka_unit_test(test_resolve_cap),
+		cmocka_unit_test(test_resolve_over), cmocka_unit_test(test_resolve_long),
+		cmocka_unit_test(test_proc_fd),	     cmocka_unit_test(test_proc_cwd),
+		cmocka_unit_test(test_container_id), cmocka_unit_test(test_proc_container_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

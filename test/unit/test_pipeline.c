@@ -39,6 +39,7 @@ struct cap {
 	char hostname[256];
 	char container_id[80];
 	char filename[PATH_MAX];
+	bool filename_truncated;
 	uint64_t bytes;
 	char comm[SE_COMM_LEN + 1];
 	uint32_t pid, tid;
@@ -72,6 +73,7 @@ static int ts_emit(struct sink *s, const struct envelope *e)
 	snprintf(c->hostname, sizeof(c->hostname), "%s", e->hostname);
 	snprintf(c->container_id, sizeof(c->container_id), "%s", e->container_id);
 	snprintf(c->filename, sizeof(c->filename), "%s", e->filename);
+	c->filename_truncated = e->filename_truncated;
 	c->bytes = e->bytes;
 	memcpy(c->comm, e->comm, sizeof(c->comm));
 	c->pid = e->pid;
@@ -367,6 +369,64 @@ static void test_dotdot(void **state)
 	chdir_rec(f, FAKE, "/a/b/c");
 	open_at(f, FAKE, 5, AT_FDCWD_, "../../d//e/..", 0);
 	expect_path(f, FAKE, 5, "/a/d");
+}
+
+/* A component of @n 'd's (names are at most 255 bytes). */
+static const char *comp(char c, size_t n)
+{
+	static char buf[256];
+
+	assert_true(n < sizeof(buf));
+	memset(buf, c, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * Linux allows paths longer than PATH_MAX through relative names. The
+ * name is then kept as its leading components (a true prefix, so prefix
+ * rules still see the right directory), events say it is truncated, and
+ * ".." climbs back to an exact name.
+ */
+static void test_longer_than_path_max(void **state)
+{
+	struct fx *f = *state;
+	char want[PATH_MAX];
+	const struct cap *c;
+	size_t len;
+	int i;
+
+	chdir_rec(f, FAKE, "/deep");
+	for (i = 0; i < 17; i++) /* 17 x 251 + 5 = 4272 bytes */
+		chdir_rec(f, FAKE, comp((char)('a' + i), 250));
+	assert_int_equal(fdtable_proc(&f->pl.fds, FAKE, false)->cwd_over, 1);
+	/* "/deep" and 16 components fit (4021 bytes); the 17th is left out */
+	len = strlen(fdtable_proc(&f->pl.fds, FAKE, false)->cwd);
+	assert_int_equal(len, 5 + 16 * 251);
+	memcpy(want, fdtable_proc(&f->pl.fds, FAKE, false)->cwd, len + 1);
+
+	open_at(f, FAKE, 3, AT_FDCWD_, "file", 0);
+	c = io(f, FAKE, SE_WRITE, 3, 10, "proc");
+	assert_non_null(c);
+	assert_string_equal(c->filename, want);
+	assert_true(c->filename_truncated);
+	assert_int_equal(f->pl.stats.truncated, 1);
+	/* a dup keeps the flag */
+	fd_rec(f, FAKE, SE_DUP, 4, 3, 0);
+	c = io(f, FAKE, SE_WRITE, 4, 10, "proc");
+	assert_non_null(c);
+	assert_true(c->filename_truncated);
+
+	/* back up two: the whole name fits again, exactly */
+	chdir_rec(f, FAKE, "../..");
+	assert_int_equal(fdtable_proc(&f->pl.fds, FAKE, false)->cwd_over, 0);
+	open_at(f, FAKE, 5, AT_FDCWD_, "../x", 0);
+	c = io(f, FAKE, SE_WRITE, 5, 10, "proc");
+	assert_non_null(c);
+	assert_false(c->filename_truncated);
+	want[5 + 14 * 251] = '\0';
+	strcat(want, "/x");
+	assert_string_equal(c->filename, want);
 }
 
 static void test_fchdir(void **state)
@@ -855,11 +915,14 @@ static void test_malformed_path_records(void **state)
 	path_rec_raw(f, FAKE, SE_OPEN, 7, AT_FDCWD_, SE_F_PATH_FAULT, 0, "", 1, 1,
 		     SE_PATH_RECORD_HDR + 1);
 	expect_unresolved(f, FAKE, 7);
-	/* a faulted chdir leaves the cwd as it was */
+	/* a faulted chdir, and no /proc to ask: the cwd is unknown from now
+	 * on, never the stale one (relative names are then unresolved) */
 	chdir_rec(f, FAKE, "/c");
 	path_rec_raw(f, FAKE, SE_CHDIR, -1, AT_FDCWD_, SE_F_PATH_FAULT, 0, "", 1, 1,
 		     SE_PATH_RECORD_HDR + 1);
-	assert_string_equal(fdtable_proc(&f->pl.fds, FAKE, false)->cwd, "/c");
+	assert_null(fdtable_proc(&f->pl.fds, FAKE, false)->cwd);
+	open_at(f, FAKE, 8, AT_FDCWD_, "rel", 0);
+	expect_unresolved(f, FAKE, 8);
 	/* a longest-possible name: a full record */
 	{
 		char *big = malloc(SE_PATH_MAX);
@@ -1241,6 +1304,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_relative_open_unknown_cwd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_openat_dirfd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dotdot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_longer_than_path_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fchdir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dup_unknown_old, setup, teardown),

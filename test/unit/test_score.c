@@ -358,6 +358,73 @@ static void test_telemetry_render(void **state)
 	free(text);
 }
 
+/* An envelope as the server gets it: packed, then unpacked with protobuf-c's
+ * default allocator (envelope_restore_bytes() frees what it replaces). */
+static Sentinel__V1__EventEnvelope *wire_envelope(const char *const kv[][2], size_t n)
+{
+	Sentinel__V1__EventEnvelope ev = SENTINEL__V1__EVENT_ENVELOPE__INIT;
+	Sentinel__V1__EventEnvelope__DataEntry d[6], *dp[6];
+	uint8_t buf[512];
+	size_t len;
+
+	assert_true(n <= 6);
+	for (size_t i = 0; i < n; i++) {
+		sentinel__v1__event_envelope__data_entry__init(&d[i]);
+		d[i].key = (char *)kv[i][0];
+		d[i].value = (char *)kv[i][1];
+		dp[i] = &d[i];
+	}
+	ev.n_data = n;
+	ev.data = dp;
+	len = sentinel__v1__event_envelope__get_packed_size(&ev);
+	assert_true(len <= sizeof(buf));
+	sentinel__v1__event_envelope__pack(&ev, buf);
+	return sentinel__v1__event_envelope__unpack(NULL, len, buf);
+}
+
+static void restores(const char *const kv[][2], size_t n, int want_n, const char *want_name,
+		     const char *want_comm)
+{
+	Sentinel__V1__EventEnvelope *ev = wire_envelope(kv, n);
+
+	assert_non_null(ev);
+	assert_int_equal(envelope_restore_bytes(ev), want_n);
+	assert_string_equal(envelope_data(ev, "filename"), want_name);
+	if (want_comm)
+		assert_string_equal(envelope_data(ev, "comm"), want_comm);
+	sentinel__v1__event_envelope__free_unpacked(ev, NULL);
+}
+
+/* Names that are not UTF-8 arrive as text with U+FFFD plus their bytes in
+ * hex (agent/sink_grpc.c); the detector scores and logs the real bytes. */
+static void test_restore_bytes(void **state)
+{
+	const char *const both[][2] = {{"filename", "/etc/a\xef\xbf\xbd"},
+				       {"comm", "x\xef\xbf\xbd\xef\xbf\xbdy"},
+				       {"filename_hex", "2f6574632f61ff"},
+				       {"comm_hex", "78C0AF79"}};
+	const char *const valid[][2] = {{"filename", "/tmp/plain"}};
+	/* an attacker's hex that disagrees with the text: the text stays */
+	const char *const other[][2] = {{"filename", "/tmp/\xef\xbf\xbd"},
+					{"filename_hex", "2f6574632fff"}};
+	const char *const odd[][2] = {{"filename", "/x\xef\xbf\xbd"}, {"filename_hex", "2f78f"}};
+	const char *const nonhex[][2] = {{"filename", "/x\xef\xbf\xbd"},
+					 {"filename_hex", "2f78zz"}};
+	const char *const nul[][2] = {{"filename", "/x\x01"}, {"filename_hex", "2f7800"}};
+	const char *const longer[][2] = {{"filename", "ab"}, {"filename_hex", "616263"}};
+	const char *const no_text[][2] = {{"filename_hex", "2f"}, {"filename", "/"}};
+
+	(void)state;
+	restores(both, 4, 2, "/etc/a\xff", "x\xc0\xafy");
+	restores(valid, 1, 0, "/tmp/plain", NULL);
+	restores(other, 2, 0, "/tmp/\xef\xbf\xbd", NULL);
+	restores(odd, 2, 0, "/x\xef\xbf\xbd", NULL);
+	restores(nonhex, 2, 0, "/x\xef\xbf\xbd", NULL);
+	restores(nul, 2, 0, "/x\x01", NULL);
+	restores(longer, 2, 0, "ab", NULL);
+	restores(no_text, 2, 1, "/", NULL); /* valid hex of a valid name: same bytes */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_json_escape),
 		cmocka_unit_test(test_reference_codes),
 		cmocka_unit_test(test_telemetry_render),
+		cmocka_unit_test(test_restore_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

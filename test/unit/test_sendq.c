@@ -114,6 +114,47 @@ static void test_ack_and_rewind(void **state)
 	sendq_free(&q);
 }
 
+/* The refusal guard's drop: only the oldest entry that was sent, in flight
+ * or rewound, counted as rejected; pushed == acked + dropped + rejected +
+ * depth. */
+static void test_reject_oldest(void **state)
+{
+	struct sendq q;
+	struct sendq_stats st;
+	uint8_t *out = NULL;
+	size_t cap = 0, len = 0;
+	char id[SENDQ_ID_LEN + 1];
+	uint64_t seq = 0;
+
+	(void)state;
+	assert_int_equal(sendq_init(&q, 8), 0);
+	for (uint64_t s = 1; s <= 3; s++)
+		push(&q, s, 2);
+	/* nothing sent yet: nothing to reject */
+	assert_int_equal(sendq_oldest_sent(&q, &seq), 0);
+	assert_int_equal(sendq_reject_oldest(&q, &seq, id), 0);
+	/* in flight */
+	assert_int_equal(sendq_take(&q, 1, 1, &out, &cap, &len), 1);
+	assert_int_equal(sendq_oldest_sent(&q, &seq), 1);
+	assert_int_equal(seq, 1);
+	assert_int_equal(sendq_reject_oldest(&q, &seq, id), 1);
+	assert_int_equal(seq, 1);
+	assert_string_equal(id, "000000000000000000000000000000000001");
+	/* rewound: the first unsent was sent before */
+	assert_int_equal(sendq_take(&q, 1, 1, &out, &cap, &len), 1);
+	assert_int_equal(sendq_rewind(&q), 1);
+	assert_int_equal(sendq_reject_oldest(&q, &seq, id), 1);
+	assert_int_equal(seq, 2);
+	sendq_get_stats(&q, &st);
+	assert_int_equal(st.rejected, 2);
+	assert_int_equal(st.depth, 1);
+	assert_int_equal(st.acked + st.dropped + st.rejected + st.depth, 3);
+	/* the never-sent 3 stays */
+	assert_int_equal(sendq_reject_oldest(&q, &seq, id), 0);
+	free(out);
+	sendq_free(&q);
+}
+
 static void test_full_drops_oldest(void **state)
 {
 	struct sendq q;
@@ -199,7 +240,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_encoding), cmocka_unit_test(test_single_mode_takes_one),
 		cmocka_unit_test(test_ack_and_rewind), cmocka_unit_test(test_full_drops_oldest),
-		cmocka_unit_test(test_drop_kinds),
+		cmocka_unit_test(test_drop_kinds),     cmocka_unit_test(test_reject_oldest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
