@@ -103,74 +103,6 @@ static bool watched_name(const struct rulewatch *w, const char *name)
 	return false;
 }
 
-/*
- * The file's bytes, through its symlinks. -ENOENT when it (or a link on the
- * way) does not exist; other failures write "path: reason" to @err. Opened
- * non-blocking so a FIFO in its place cannot hang the control thread.
- */
-static int read_all(const char *path, char **out, size_t *outlen, char *err, size_t errcap)
-{
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *nbuf;
-	struct stat st;
-	ssize_t r;
-	int fd, e;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return -ENOENT;
-		goto err_errno;
-	}
-	if (fstat(fd, &st))
-		goto err_errno;
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errcap, "%s: not a regular file", path);
-		e = EINVAL;
-		goto err;
-	}
-	for (;;) {
-		if (len == cap) {
-			if (cap > YDOC_MAX_BYTES) {
-				snprintf(err, errcap, "%s: file too large (more than %u bytes)",
-					 path, YDOC_MAX_BYTES);
-				e = EFBIG;
-				goto err;
-			}
-			cap = cap ? cap * 2 : 4096;
-			if (cap > YDOC_MAX_BYTES)
-				cap = YDOC_MAX_BYTES + 1;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				errno = ENOMEM;
-				goto err_errno;
-			}
-			buf = nbuf;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			goto err_errno;
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	*out = buf;
-	*outlen = len;
-	return 0;
-
-err_errno:
-	e = errno;
-	snprintf(err, errcap, "%s: %s", path, strerror(e));
-err:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	return -e;
-}
-
 static int add_watch(struct rulewatch *w)
 {
 	w->wd = inotify_add_watch(w->ifd, w->dir, WATCH_MASK);
@@ -294,8 +226,8 @@ enum rulewatch_status rulewatch_check(struct rulewatch *w, bool force, char *err
 	w->due_ns = 0;
 	if (w->wd < 0 && add_watch(w) == 0)
 		log_info("rules directory back; live reload is on", "dir=%s", w->dir);
-	rc = read_all(w->path, &text, &len, err, errcap);
-	if (rc == -ENOENT)
+	rc = ydoc_read_file(w->path, &text, &len, err, errcap);
+	if (rc == -ENOENT || rc == -ENOTDIR)
 		return RULEWATCH_MISSING;
 	if (rc)
 		return RULEWATCH_ERROR;

@@ -378,12 +378,7 @@ err_name:
 	return -1;
 }
 
-/*
- * Read the whole file ourselves rather than hand libyaml a FILE *: read
- * errors (EISDIR, EIO) then come out as strerror, not libyaml's
- * "input error", and the size is bounded.
- */
-static int read_file(const char *path, char **out, size_t *outlen, char *err, size_t errcap)
+int ydoc_read_file(const char *path, char **out, size_t *outlen, char *err, size_t errcap)
 {
 	size_t len = 0, cap = 0;
 	char *buf = NULL, *nbuf;
@@ -391,14 +386,17 @@ static int read_file(const char *path, char **out, size_t *outlen, char *err, si
 	ssize_t r;
 	int fd, e;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* Non-blocking: a FIFO in the file's place cannot hang the caller. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		goto err_errno;
 	if (fstat(fd, &st))
 		goto err_errno;
-	if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		goto err_errno;
+	if (!S_ISREG(st.st_mode)) {
+		if (err && errcap)
+			snprintf(err, errcap, "%s: not a regular file", path);
+		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto err;
 	}
 	for (;;) {
 		if (len == cap) {
@@ -407,6 +405,7 @@ static int read_file(const char *path, char **out, size_t *outlen, char *err, si
 					snprintf(err, errcap,
 						 "%s: file too large (more than %u bytes)", path,
 						 YDOC_MAX_BYTES);
+				e = EFBIG;
 				goto err;
 			}
 			/* One byte past the limit tells "too large" from "exactly". */
@@ -442,7 +441,7 @@ err:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	return -1;
+	return -e;
 }
 
 int ydoc_load_file(struct ydoc *d, const char *path, char *err, size_t errcap)
@@ -452,7 +451,7 @@ int ydoc_load_file(struct ydoc *d, const char *path, char *err, size_t errcap)
 	int ret;
 
 	memset(d, 0, sizeof(*d));
-	if (read_file(path, &buf, &len, err, errcap))
+	if (ydoc_read_file(path, &buf, &len, err, errcap))
 		return -1;
 	ret = ydoc_load_string(d, buf, len, path, err, errcap);
 	free(buf); /* the document holds copies of every scalar */

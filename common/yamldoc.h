@@ -48,6 +48,17 @@ struct ydoc {
 };
 
 /*
+ * The whole file, read by us rather than by libyaml from a FILE *: read
+ * errors (EIO, a directory) then come out as "<path>: <reason>" in @err,
+ * not libyaml's "input error", and the size is bounded. Follows symlinks;
+ * only a regular file is read (a FIFO in its place cannot hang the caller).
+ * Returns 0 with a malloc'd buffer (not NUL-terminated) in @out, or -errno:
+ * -ENOENT/-ENOTDIR when it does not exist, -EISDIR/-EINVAL when it is not a
+ * regular file, -EFBIG above YDOC_MAX_BYTES.
+ */
+int ydoc_read_file(const char *path, char **out, size_t *outlen, char *err, size_t errcap);
+
+/*
  * Load one YAML document. @err (which must outlive @d) receives
  *   "<path>: <strerror>"          when the file cannot be read,
  *   "<name>:<line>:<col>: <problem>" for a YAML syntax error.

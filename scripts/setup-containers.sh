@@ -15,6 +15,8 @@
 set -euo pipefail
 
 log() { printf 'setup-containers: %s\n' "$*" >&2; }
+# shellcheck source=apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 [ "$(id -u)" -eq 0 ] || { log "must run as root (installs packages, writes /etc/containers)"; exit 1; }
 
@@ -36,18 +38,7 @@ PACKAGES=(
 )
 
 install_packages() {
-	local missing=() p
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-	done
-	if [ "${#missing[@]}" -eq 0 ]; then
-		log "all ${#PACKAGES[@]} packages present"
-		return
-	fi
-	log "installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	apt_install_missing "${PACKAGES[@]}"
 }
 
 # write_if_changed FILE: stdin becomes FILE unless FILE already holds it.

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 log() { printf 'setup: %s\n' "$*" >&2; }
+# shellcheck source=apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 warn() { printf 'setup: WARNING: %s\n' "$*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || { log "must run as root (installs packages, mounts tracefs)"; exit 1; }
@@ -30,19 +32,7 @@ PACKAGES=(
 )
 
 install_packages() {
-	local missing=()
-	local p
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-	done
-	if [ "${#missing[@]}" -eq 0 ]; then
-		log "all ${#PACKAGES[@]} packages present"
-		return
-	fi
-	log "installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	apt_install_missing "${PACKAGES[@]}"
 }
 
 # libbcc looks for /lib/modules/$(uname -r)/build (and .../source). When the

@@ -24,8 +24,8 @@ AGENT=sentinel-e2e-agent-$RUN_ID
 PROBE=sentinel-e2e-noheaders-$RUN_ID
 ETC_FILE=/etc/sentinel-e2e-$RUN_ID
 WORK=$(mktemp -d /tmp/sentinel-container-e2e.XXXXXX)
-T_PASS=0
-T_FAIL=0
+# shellcheck source=../checks.sh
+. "$ROOT/test/checks.sh"
 T0=$SECONDS
 
 # shellcheck disable=SC2317 # run by the EXIT trap
@@ -42,25 +42,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-	T_PASS=$((T_PASS + 1))
-	printf 'ok   %s\n' "$1"
-}
-
-fail() {
-	T_FAIL=$((T_FAIL + 1))
-	printf 'FAIL %s\n' "$1"
-	shift
-	[ $# -gt 0 ] && printf '     %s\n' "$@"
-	return 0
-}
-
-# check NAME EXPECTED ACTUAL
-check() {
-	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected: $2" "actual:   $3"; fi
-}
-
-note() { printf '# %s\n' "$*"; }
 
 # logs CONTAINER: its output so far, stdout and stderr, into $WORK/CONTAINER.log
 # (a file, not a pipe: grep -q closing a pipe early fails it under pipefail).

@@ -76,33 +76,14 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-T_PASS=0
-T_FAIL=0
+# shellcheck source=../checks.sh
+. "$ROOT/test/checks.sh"
 T0=$SECONDS
 WORK=
 CREATED=0    # this run created the cluster: delete it at the end
 INSTALLED=0  # this run installed the release
 DIAGNOSED=0
 
-ok() {
-	T_PASS=$((T_PASS + 1))
-	printf 'ok   %s\n' "$1"
-}
-
-fail() {
-	T_FAIL=$((T_FAIL + 1))
-	printf 'FAIL %s\n' "$1"
-	shift
-	[ $# -gt 0 ] && printf '     %s\n' "$@"
-	return 0
-}
-
-# check NAME EXPECTED ACTUAL
-check() {
-	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected: $2" "actual:   $3"; fi
-}
-
-note() { printf '# %s\n' "$*"; }
 
 # --- 1. tools --------------------------------------------------------------
 

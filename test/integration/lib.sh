@@ -3,8 +3,8 @@
 # run sentinel-workload, compare what the workload did with what the agent
 # reported. Needs root (BPF), jq.
 
-T_PASS=0
-T_FAIL=0
+# shellcheck source=../checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 AGENT_PID=
 TMP_ROOT=$(mktemp -d /tmp/sentinel-it.XXXXXX)
 
@@ -15,24 +15,6 @@ cleanup_all() {
 	rm -rf "$TMP_ROOT"
 }
 trap cleanup_all EXIT
-
-ok() {
-	T_PASS=$((T_PASS + 1))
-	printf 'ok   %s\n' "$1"
-}
-
-fail() {
-	T_FAIL=$((T_FAIL + 1))
-	printf 'FAIL %s\n' "$1"
-	shift
-	[ $# -gt 0 ] && printf '     %s\n' "$@"
-	return 0
-}
-
-# check NAME EXPECTED ACTUAL
-check() {
-	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected: $2" "actual:   $3"; fi
-}
 
 # new_case NAME: a fresh directory for one case, in $D
 new_case() {

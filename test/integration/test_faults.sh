@@ -25,7 +25,6 @@ DET_PID=
 LG_PID=
 COMM=wl-faults
 RATE=20000
-T_XFAIL=0
 
 cleanup_faults() {
 	local p
@@ -38,20 +37,6 @@ cleanup_faults() {
 	cleanup_all
 }
 trap cleanup_faults EXIT
-
-# xfail NAME COND-STATUS DETAIL...: a known gap owned elsewhere; reported,
-# not counted, and says so when it starts passing.
-xfail() {
-	local name=$1 st=$2
-	shift 2
-	if [ "$st" -eq 0 ]; then
-		printf 'XPASS %s (fixed: make it a check)\n' "$name"
-	else
-		T_XFAIL=$((T_XFAIL + 1))
-		printf 'xfail %s\n' "$name"
-		[ $# -gt 0 ] && printf '      %s\n' "$@"
-	fi
-}
 
 # ---- helpers ----
 
@@ -682,5 +667,4 @@ t_sigterm
 t_sigkill
 t_no_tracefs
 t_no_bpf_permission
-[ "$T_XFAIL" -gt 0 ] && printf '\n%d known gaps (xfail)\n' "$T_XFAIL"
 finish

@@ -32,7 +32,6 @@ for t in jq "$PY"; do
 	command -v "$t" >/dev/null || { echo "test_paths needs $t"; exit 1; }
 done
 DET_PID=
-T_XFAIL=0
 
 # shellcheck disable=SC2317 # invoked by the EXIT trap
 cleanup_paths() {
@@ -40,14 +39,6 @@ cleanup_paths() {
 	cleanup_all
 }
 trap cleanup_paths EXIT
-
-xfail() {
-	T_XFAIL=$((T_XFAIL + 1))
-	printf 'XFAIL %s\n' "$1"
-	shift
-	[ $# -gt 0 ] && printf '     %s\n' "$@"
-	return 0
-}
 
 # sink_field DIR KEY: a counter from the agent's "grpc sink stopped" line
 sink_field() {
