@@ -82,13 +82,13 @@ static int hex_nibble(char c)
 /* data[key] = the bytes of data[key_hex], when they are what the text says. */
 static int restore_one(Sentinel__V1__EventEnvelope *ev, const char *key, const char *hex_key)
 {
-	Sentinel__V1__EventEnvelope__DataEntry *text = data_entry(ev, key);
-	Sentinel__V1__EventEnvelope__DataEntry *hex = data_entry(ev, hex_key);
+	/* The _hex key first: nearly every envelope has none. */
+	Sentinel__V1__EventEnvelope__DataEntry *hex = data_entry(ev, hex_key), *text;
 	size_t n, tlen;
 	char *raw, *check = NULL;
 	int ok = 0;
 
-	if (!text || !hex)
+	if (!hex || !(text = data_entry(ev, key)))
 		return 0;
 	n = strlen(hex->value);
 	tlen = strlen(text->value);
