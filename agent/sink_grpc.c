@@ -184,8 +184,9 @@ static void note_push(struct sink_grpc *s, enum sendq_push_result r)
  * Go, Java, C++) reject the whole message when one does not: the detector
  * would fail the stream and the agent re-send the envelope forever. File
  * names and comm are bytes that any local user chooses. So a value that is
- * not UTF-8 goes as text with U+FFFD for each bad byte (prefix rules on the
- * text still work), plus its exact bytes in hex under "<key>_hex".
+ * not UTF-8 goes as text with U+FFFD for each ill-formed subpart (prefix
+ * rules on the text still work), plus its exact bytes in hex under
+ * "<key>_hex".
  * Returns the text to send; sets *hex when one is needed, else NULL.
  */
 static const char *wire_text(struct wire_text *w, const char *s, const char **hex, int *oom)
@@ -365,9 +366,8 @@ static void maybe_send(struct sink_grpc *s, uint64_t now, int draining)
 	grpc_op send = {.op = GRPC_OP_SEND_MESSAGE};
 	uint64_t age;
 	size_t unsent = sendq_unsent(&s->q, now, &age), n, len;
+	size_t batch = s->isolate ? 1 : s->o.batch_size; /* isolating: one at a time */
 	grpc_slice slice;
-
-	size_t batch = s->isolate ? 1 : s->o.batch_size;
 
 	if (!unsent || sendq_in_flight(&s->q) >= (s->isolate ? 1 : INFLIGHT_BATCHES * batch))
 		return;
