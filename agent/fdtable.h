@@ -38,6 +38,10 @@ struct fd_entry {
 	/* Components of the name beyond what @path holds (PATH_MAX): 0 when
 	 * @path is the whole name, else @path is its leading part. */
 	uint32_t path_over;
+	/* When the table learnt this state: the kernel time of the record
+	 * that set it, else when /proc was read (CLOCK_MONOTONIC, the BPF
+	 * clock). An fd set after a child's fork is not the child's. */
+	uint64_t set_ns;
 	/*
 	 * NULL: the kernel tracks this fd but its name could not be found
 	 * (the process was gone before /proc was asked). Kept so that the
@@ -50,6 +54,17 @@ struct fd_entry {
 
 enum container_state { CONTAINER_UNKNOWN = 0, CONTAINER_NONE, CONTAINER_KNOWN };
 
+/* What a process has from its parent, from the fork record (lineage.h). */
+#define LINEAGE_FDS 256
+struct proc_lineage {
+	uint32_t parent;	 /* 0: no fork record seen */
+	uint64_t parent_born_ns; /* the parent's born_ns at the fork: tells a reused tgid */
+	uint64_t born_ns;	 /* the fork's kernel time; 0 unknown */
+	bool execd;		 /* exec'd since: its close-on-exec fds are gone */
+	bool touched_high;	 /* changed some fd >= LINEAGE_FDS since the fork */
+	uint64_t touched[LINEAGE_FDS / 64]; /* fds it changed since the fork */
+};
+
 struct proc_entry {
 	uint32_t tgid;
 	char *cwd;	   /* NULL until needed; then tracked through chdir */
@@ -59,6 +74,7 @@ struct proc_entry {
 	/* /proc/<tgid>/stat starttime when a sweep first saw the process
 	 * (0: not yet): a later value means the tgid was reused. */
 	uint64_t start_time;
+	struct proc_lineage lin;
 	struct fd_entry *fds;
 	UT_hash_handle hh;
 };
@@ -78,10 +94,14 @@ void fdtable_free(struct fdtable *t);
 struct proc_entry *fdtable_proc(struct fdtable *t, uint32_t tgid, bool create);
 struct fd_entry *fdtable_get(struct fdtable *t, uint32_t tgid, int32_t fd);
 /* Inserts or replaces (tgid, fd); takes a copy of @path, which may be NULL
- * (name unknown, see fd_entry.path). NULL on ENOMEM or when full. */
+ * (name unknown, see fd_entry.path). set_ns is now: a caller that knows
+ * when the state began (a record's time) sets it. NULL on ENOMEM or when
+ * full. */
 struct fd_entry *fdtable_set(struct fdtable *t, uint32_t tgid, int32_t fd, const char *path,
 			     uint32_t flags);
 void fdtable_del(struct fdtable *t, uint32_t tgid, int32_t fd);
+/* CLOCK_MONOTONIC in ns: bpf_ktime_get_ns()'s clock. */
+uint64_t fdtable_now_ns(void);
 /* Drops a process and all its fds. */
 void fdtable_drop_proc(struct fdtable *t, uint32_t tgid);
 

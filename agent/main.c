@@ -313,7 +313,8 @@ static void summary(struct agent *a)
 	log_info("stopped",
 		 "seen=%llu forwarded=%llu filtered_kernel=%llu io_records=%llu "
 		 "pending=%llu filtered_user=%llu dropped_buffer=%llu dropped_perf=%llu "
-		 "untracked_fds=%llu unresolved=%llu truncated=%llu fd_table_full=%llu "
+		 "untracked_fds=%llu unresolved=%llu inherited=%llu truncated=%llu "
+		 "fd_table_full=%llu "
 		 "reclaimed_procs=%llu "
 		 "reclaimed_fds=%llu reclaimed_kernel_fds=%llu rate_limited=%llu sink_errors=%llu "
 		 "reloads_ok=%llu "
@@ -325,9 +326,9 @@ static void summary(struct agent *a)
 		 (unsigned long long)k[SE_CTR_DROP_BUFFER],
 		 (unsigned long long)probe_perf_lost(a->probe),
 		 (unsigned long long)k[SE_CTR_DROP_FDMAP], (unsigned long long)s->unresolved,
-		 (unsigned long long)s->truncated, (unsigned long long)a->pl.fds.full,
-		 (unsigned long long)s->reclaimed_procs, (unsigned long long)s->reclaimed_fds,
-		 (unsigned long long)s->reclaimed_kernel_fds,
+		 (unsigned long long)s->inherited, (unsigned long long)s->truncated,
+		 (unsigned long long)a->pl.fds.full, (unsigned long long)s->reclaimed_procs,
+		 (unsigned long long)s->reclaimed_fds, (unsigned long long)s->reclaimed_kernel_fds,
 		 (unsigned long long)k[SE_CTR_RATE_LIMITED], (unsigned long long)a->sink->errors,
 		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_SUCCESS]),
 		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_INVALID]),

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lineage.h"
 #include "log.h"
 #include "path.h"
 
@@ -254,27 +255,81 @@ static const char *resolve_unknown(struct pipeline *pl, uint32_t tgid, int32_t f
 	return *e ? (*e)->path : buf;
 }
 
+/*
+ * Lineage trusts only records it saw: note when the kernel's count of lost
+ * records last moved (read after every drain and before each lineage
+ * answer; one map lookup). Unreadable counts as a loss now.
+ */
+static void watch_loss(struct pipeline *pl)
+{
+	uint64_t lost;
+
+	if (!pl->probe)
+		return;
+	if (probe_lost_records(pl->probe, &lost) != 0 || lost != pl->lost_records) {
+		pl->lost_records = lost;
+		pl->loss_seen_ns = fdtable_now_ns();
+	}
+}
+
+/*
+ * The name of (@r's tgid, @fd) as of @r, from the table of the parent (or
+ * further up), when lineage can tell the fd is still the one the process
+ * had at its fork: the name the ancestor opened the file under. Copied into
+ * the process's own entry (*@e; NULL when the table is full) for its later
+ * records and its children. NULL, *@e untouched, when lineage cannot tell.
+ */
+static const char *inherited(struct pipeline *pl, const struct se_record *r, int32_t fd,
+			     struct fd_entry **e)
+{
+	const struct fd_entry *a;
+	struct fd_entry *n;
+
+	a = lineage_find(&pl->fds, r->tgid, fd, r->ts_ns, pl->loss_seen_ns);
+	if (!a)
+		return NULL;
+	/* A record lost before this one was read is counted by now. */
+	watch_loss(pl);
+	a = lineage_find(&pl->fds, r->tgid, fd, r->ts_ns, pl->loss_seen_ns);
+	if (!a)
+		return NULL;
+	pl->stats.inherited++;
+	/* fdtable_set copies the path; @a, another process's, stays valid. */
+	n = fdtable_set(&pl->fds, r->tgid, fd, a->path, a->flags & FDE_CLOEXEC);
+	*e = n;
+	if (!n)
+		return a->path; /* the table is full */
+	n->path_over = a->path_over;
+	n->set_ns = a->set_ns; /* this process has not changed it */
+	return n->path;
+}
+
 /* The directory a relative name starts from, and how many of its
  * components did not fit (*over, see fd_entry.path_over). */
-static const char *dir_of(struct pipeline *pl, struct proc_entry *p, int32_t dirfd, char *buf,
-			  size_t cap, uint32_t *over)
+static const char *dir_of(struct pipeline *pl, const struct se_record *r, struct proc_entry *p,
+			  int32_t dirfd, char *buf, size_t cap, uint32_t *over)
 {
 	struct fd_entry *d;
-	const char *cwd;
+	const char *dir;
 
 	*over = 0;
 	if (dirfd == AT_FDCWD_) {
-		cwd = fdtable_cwd(p);
-		if (cwd)
+		dir = fdtable_cwd(p);
+		if (dir)
 			*over = p->cwd_over;
-		return cwd;
+		return dir;
 	}
 	d = fdtable_get(&pl->fds, p->tgid, dirfd);
 	if (d && d->path) {
 		*over = d->path_over;
 		return d->path;
 	}
-	return path_proc_fd(p->tgid, dirfd, buf, cap) > 0 ? buf : NULL;
+	if (path_proc_fd(p->tgid, dirfd, buf, cap) > 0)
+		return buf;
+	dir = inherited(pl, r, dirfd, &d);
+	if (dir && d)
+		*over = d->path_over;
+	return dir;
 }
 
 /*
@@ -300,7 +355,7 @@ static int resolve_named(struct pipeline *pl, const struct se_path_record *pr, s
 	if (!(pr->r.flags & SE_F_PATH_FAULT) && maxlen > 0 && pr->path_len > 0 &&
 	    pr->path_len <= maxlen && pr->path[pr->path_len - 1] == '\0') {
 		if (pr->path[0] != '/')
-			base = dir_of(pl, p, pr->dirfd, dirbuf, sizeof(dirbuf), &base_over);
+			base = dir_of(pl, &pr->r, p, pr->dirfd, dirbuf, sizeof(dirbuf), &base_over);
 		if (base && path_resolve_over(base, base_over, pr->path, out, cap, over) > 0)
 			return 0;
 	}
@@ -333,8 +388,10 @@ static void on_open(struct pipeline *pl, const struct se_path_record *pr, size_t
 	}
 	e = fdtable_set(&pl->fds, pr->r.tgid, pr->r.fd, path,
 			pr->r.flags & SE_F_CLOEXEC ? FDE_CLOEXEC : 0);
-	if (e)
+	if (e) {
 		e->path_over = over;
+		e->set_ns = pr->r.ts_ns;
+	}
 	/* Post the verdict now, before the first read or write asks. */
 	if (pr->r.flags & SE_F_PENDING)
 		post_verdict(pl, e, path, pr->r.verdict);
@@ -428,6 +485,8 @@ static void on_io(struct pipeline *pl, const struct se_record *r)
 		path = e->path;
 	else
 		path = resolve_unknown(pl, r->tgid, r->fd, buf, sizeof(buf), &e);
+	if (!path)
+		path = inherited(pl, r, r->fd, &e);
 	if (!path) {
 		/* The process or fd is gone before we could ask /proc. */
 		pl->stats.unresolved++;
@@ -490,8 +549,10 @@ static void on_close_range(struct pipeline *pl, const struct se_record *r)
 		return;
 	if ((r->arg >> 32) & CLOSE_RANGE_CLOEXEC_) {
 		HASH_ITER (hh, p->fds, e, tmp)
-			if (in_range(e, range))
+			if (in_range(e, range)) {
 				e->flags |= FDE_CLOEXEC;
+				e->set_ns = r->ts_ns;
+			}
 		return;
 	}
 	fdtable_remove_if(&pl->fds, p, in_range, range, forget, pl);
@@ -507,6 +568,9 @@ static void on_dup(struct pipeline *pl, const struct se_record *r)
 		fdtable_del(&pl->fds, r->tgid, r->fd);
 		return;
 	}
+	/* A shell's `cmd >&3` in a child: the old fd is the parent's. */
+	if (!old || !old->path)
+		inherited(pl, r, (int32_t)r->arg, &old);
 	if (!old || !old->path) {
 		/* Pending: the kernel copied the old fd's state, so keep an
 		 * entry for the exit to forget; else it dropped the new fd's. */
@@ -520,8 +584,10 @@ static void on_dup(struct pipeline *pl, const struct se_record *r)
 	/* fdtable_set copies the path; old stays valid (a different fd). */
 	e = fdtable_set(&pl->fds, r->tgid, r->fd, old->path,
 			r->flags & SE_F_CLOEXEC ? FDE_CLOEXEC : 0);
-	if (e)
+	if (e) {
 		e->path_over = old->path_over;
+		e->set_ns = r->ts_ns;
+	}
 	if (r->flags & SE_F_PENDING)
 		post_verdict(pl, e, old->path, r->verdict);
 }
@@ -549,8 +615,36 @@ static void on_chdir(struct pipeline *pl, const struct se_record *r, size_t size
 		fdtable_set_cwd(p, e->path, e->path_over);
 	else if (path_proc_cwd(r->tgid, path, sizeof(path)) > 0)
 		fdtable_set_cwd(p, path, 0);
+	else if (inherited(pl, r, r->fd, &e) && e)
+		fdtable_set_cwd(p, e->path, e->path_over);
 	else
 		fdtable_forget_cwd(p);
+}
+
+/* Which fds a forked process changed, and whether it exec'd: what tells
+ * lineage_find() an fd is still the parent's. Every change counts, even
+ * one the table could not follow (untracked, unnamed). */
+static void track_lineage(struct pipeline *pl, const struct se_record *r)
+{
+	struct proc_entry *p;
+	uint32_t last;
+
+	switch (r->kind) {
+	case SE_OPEN:
+	case SE_DUP:
+	case SE_CLOSE:
+	case SE_SETFD: last = (uint32_t)r->fd; break;
+	case SE_CLOSE_RANGE: last = (uint32_t)r->arg; break;
+	case SE_EXEC: last = 0; break;
+	default: return;
+	}
+	p = fdtable_proc(&pl->fds, r->tgid, false);
+	if (!p)
+		return; /* no fork record: no lineage to guard */
+	if (r->kind == SE_EXEC)
+		lineage_exec(p);
+	else if (r->fd >= 0)
+		lineage_touch(p, (uint32_t)r->fd, last);
 }
 
 void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
@@ -562,6 +656,7 @@ void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
 	pl->stats.records++;
 	if (pl->tick && pl->stats.records % PIPELINE_TICK_RECORDS == 0)
 		pl->tick(pl->tick_ctx);
+	track_lineage(pl, r);
 	switch (r->kind) {
 	case SE_READ:
 	case SE_WRITE:
@@ -577,8 +672,10 @@ void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
 	case SE_DUP: on_dup(pl, r); break;
 	case SE_SETFD:
 		e = fdtable_get(&pl->fds, r->tgid, r->fd);
-		if (e)
+		if (e) {
 			e->flags = r->arg ? e->flags | FDE_CLOEXEC : e->flags & ~FDE_CLOEXEC;
+			e->set_ns = r->ts_ns; /* what a child's exec keeps changed */
+		}
 		break;
 	case SE_CHDIR:
 	case SE_FCHDIR: on_chdir(pl, r, size); break;
@@ -586,6 +683,12 @@ void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
 		p = fdtable_proc(&pl->fds, r->tgid, false);
 		if (p)
 			fdtable_remove_if(&pl->fds, p, exec_closes, NULL, forget, pl);
+		break;
+	case SE_FORK:
+		if (lineage_fork(&pl->fds, r->tgid, (uint32_t)r->fd, r->ts_ns,
+				 !(r->flags & SE_F_UNTRACKED), forget, pl) != 0)
+			log_debug("no room in the fd table for a new process", "parent=%u child=%d",
+				  r->tgid, r->fd);
 		break;
 	case SE_EXIT:
 		p = fdtable_proc(&pl->fds, r->tgid, false);
@@ -654,5 +757,6 @@ void pipeline_housekeep(struct pipeline *pl)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	watch_loss(pl);
 	pipeline_sweep(pl, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
 }

@@ -26,7 +26,11 @@ struct pipeline_stats {
 	uint64_t forwarded[2];	/* by enum rule_event */
 	uint64_t user_filtered; /* pending events no rule matched */
 	uint64_t unresolved;	/* events whose fd path could not be found */
-	uint64_t truncated;	/* forwarded with only the leading part of a name > PATH_MAX */
+	/* fds named from the parent's (or an ancestor's) table: held since
+	 * the fork, never changed, and no name of the process's own; its
+	 * /proc was gone, or the fd was dup'ed (lineage.h). */
+	uint64_t inherited;
+	uint64_t truncated; /* forwarded with only the leading part of a name > PATH_MAX */
 	uint64_t verdicts_posted;
 	uint64_t verdict_errors;
 	/* Dropped by the sweep (pipeline_sweep): processes found gone whose
@@ -86,6 +90,10 @@ struct pipeline {
 	uint64_t sweep_start_ns; /* when the current (or last) pass started */
 	size_t sweep_left;	 /* processes the current pass has yet to check */
 	bool sweep_kernel;	 /* the current pass still walks the kernel's fds map */
+	/* The kernel's lost-record count, and when it was last seen to move
+	 * (CLOCK_MONOTONIC ns; 0 never): lineage.h's @lost_ns. */
+	uint64_t lost_records;
+	uint64_t loss_seen_ns;
 };
 
 /* Upper bounds of the latency histogram, seconds. */

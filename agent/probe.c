@@ -33,6 +33,7 @@ static const struct prog_spec progs[] = {
 	 "sched_process_exec"},
 	{"tracepoint__sched__sched_process_exit", BPF_PROG_TYPE_TRACEPOINT, "sched",
 	 "sched_process_exit"},
+	{"tracepoint__task__task_newtask", BPF_PROG_TYPE_TRACEPOINT, "task", "task_newtask"},
 };
 
 /* Perf transport: records of one drain, merged by timestamp before use. */
@@ -311,6 +312,39 @@ static void set_rate_limit(struct probe *p, const struct probe_rate_limit *rl)
 	p->rl_tau_ns = (burst - 1) * p->rl_cost_ns;
 }
 
+/*
+ * libbcc builds a tracepoint program's argument struct from the format file
+ * in tracefs, while compiling: without tracefs the compile would fail with
+ * an error that names neither. Ask first, and say what to mount.
+ */
+static int tracepoints_present(void)
+{
+	static const char *const roots[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
+	char path[256];
+
+	for (unsigned i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		const struct prog_spec *s = &progs[i];
+		bool found = false;
+
+		if (!s->cat)
+			continue; /* raw tracepoints need no tracefs */
+		for (unsigned r = 0; r < 2 && !found; r++) {
+			snprintf(path, sizeof(path), "%s/events/%s/%s/format", roots[r], s->cat,
+				 s->name);
+			found = access(path, R_OK) == 0;
+		}
+		if (!found) {
+			log_error("tracepoint not found in tracefs",
+				  "tracepoint=%s:%s hint=\"is tracefs mounted at "
+				  "/sys/kernel/tracing? "
+				  "(scripts/setup.sh)\"",
+				  s->cat, s->name);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
 int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn cb, void *ctx)
 {
 	struct probe *p = calloc(1, sizeof(*p));
@@ -338,6 +372,9 @@ int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn c
 	} else if (p->transport == PROBE_PERF && !o->transport) {
 		log_warn("kernel has no BPF ring buffer (needs 5.8+): using perf buffers");
 	}
+	err = tracepoints_present();
+	if (err)
+		goto fail;
 	/* Name the headers libbcc will use (or say what to mount) first. */
 	headers = kheaders_report();
 	err = compile(p, o);
@@ -547,19 +584,36 @@ int probe_sweep_fds(struct probe *p, size_t max,
 	return deleted;
 }
 
-int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX])
+static int read_counter(struct probe *p, int idx, uint64_t *out)
 {
 	uint64_t vals[p->ncpus_possible];
 
+	*out = 0;
+	/* per-CPU lookups return one value per possible CPU */
+	if (bpf_lookup_elem(p->counters_fd, &idx, vals) != 0)
+		return -errno;
+	for (int c = 0; c < p->ncpus_possible; c++)
+		*out += vals[c];
+	return 0;
+}
+
+int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX])
+{
 	for (int i = 0; i < SE_CTR_MAX; i++) {
-		out[i] = 0;
-		/* per-CPU lookups return one value per possible CPU */
-		if (bpf_lookup_elem(p->counters_fd, &i, vals) != 0)
-			return -errno;
-		for (int c = 0; c < p->ncpus_possible; c++)
-			out[i] += vals[c];
+		int err = read_counter(p, i, &out[i]);
+
+		if (err)
+			return err;
 	}
 	return 0;
+}
+
+int probe_lost_records(struct probe *p, uint64_t *out)
+{
+	int err = read_counter(p, SE_CTR_DROP_BUFFER, out);
+
+	*out += p->perf_lost;
+	return err;
 }
 
 const struct probe_rate_limit *probe_rate_limit(const struct probe *p)

@@ -89,6 +89,9 @@ int probe_sweep_fds(struct probe *p, size_t max,
 		    bool *wrapped);
 /* Kernel counters summed over CPUs, indexed by enum se_counter. */
 int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX]);
+/* Records lost so far, whatever the transport (buffer full, perf ring
+ * overwritten): one map lookup. 0, or -errno. */
+int probe_lost_records(struct probe *p, uint64_t *out);
 /* The rate limit the probe was opened with. */
 const struct probe_rate_limit *probe_rate_limit(const struct probe *p);
 /* Every process the rate limit suppressed events of (in the kernel's map).

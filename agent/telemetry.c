@@ -10,12 +10,12 @@
 #include <time.h>
 #include <uthash.h>
 
+#include "dropwin.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
 
 #define NS_PER_S 1000000000ull
-#define DROP_SAMPLES (TELEMETRY_DROP_WINDOW_S + 1) /* one a second, both ends */
 
 /* A process in the rate limit report's top list. */
 struct rl_top {
@@ -45,18 +45,13 @@ struct snapshot {
 	struct sink_grpc_stats grpc;
 	bool grpc_ever_up;
 	uint64_t grpc_last_up_ns;  /* last publish that saw the stream up */
-	double drop_ratio;	   /* over the last TELEMETRY_DROP_WINDOW_S */
+	double drop_ratio;	   /* over the last DROPWIN_S */
 	struct rule_total *totals; /* names borrowed from the pipeline */
 	size_t n_totals;
 	bool rl_on; /* the probe has a rate limit */
 	uint64_t rl_procs;
 	struct rl_top rl_top[TELEMETRY_RL_TOP];
 	unsigned n_rl_top;
-};
-
-/* Kernel records lost vs handled, once a second, for the drop rate. */
-struct drop_sample {
-	uint64_t t_ns, lost, handled;
 };
 
 struct telemetry {
@@ -71,8 +66,7 @@ struct telemetry {
 
 	/* reader thread only */
 	uint64_t last_publish_ns;
-	struct drop_sample drops[DROP_SAMPLES];
-	unsigned n_drops, drop_head;
+	struct dropwin drops;
 	bool grpc_ever_up;
 	uint64_t grpc_last_up_ns;
 	uint64_t rl_every_ns; /* rate limit report interval; 0: no limit, no report */
@@ -96,26 +90,6 @@ static uint64_t mono_ns(void)
 }
 
 /* ---- reader thread: snapshots ---- */
-
-/* Lost = kernel buffer full + perf ring overwritten; handled = records read. */
-static double drop_ratio(struct telemetry *t, uint64_t now, const struct snapshot *s)
-{
-	uint64_t lost = s->kernel[SE_CTR_DROP_BUFFER] + s->perf_lost;
-	const struct drop_sample *oldest;
-	uint64_t dl, dh;
-	unsigned newest = (t->drop_head + DROP_SAMPLES - 1) % DROP_SAMPLES;
-
-	if (!t->n_drops || now - t->drops[newest].t_ns >= NS_PER_S) {
-		t->drops[t->drop_head] = (struct drop_sample){now, lost, s->pl.records};
-		t->drop_head = (t->drop_head + 1) % DROP_SAMPLES;
-		if (t->n_drops < DROP_SAMPLES)
-			t->n_drops++;
-	}
-	oldest = &t->drops[(t->drop_head + DROP_SAMPLES - t->n_drops) % DROP_SAMPLES];
-	dl = lost - oldest->lost;
-	dh = s->pl.records - oldest->handled;
-	return dl >= TELEMETRY_DROP_MIN_LOST ? (double)dl / (double)(dl + dh) : 0.0;
-}
 
 static void fill(struct telemetry *t, struct snapshot *s, uint64_t now)
 {
@@ -141,7 +115,9 @@ static void fill(struct telemetry *t, struct snapshot *s, uint64_t now)
 	}
 	s->grpc_ever_up = t->grpc_ever_up;
 	s->grpc_last_up_ns = t->grpc_last_up_ns;
-	s->drop_ratio = drop_ratio(t, now, s);
+	/* Lost = kernel buffer full + perf ring overwritten; handled = read. */
+	s->drop_ratio = dropwin_ratio(&t->drops, now, s->kernel[SE_CTR_DROP_BUFFER] + s->perf_lost,
+				      s->pl.records);
 	s->rl_on = t->rl_every_ns != 0;
 	s->rl_procs = t->rl_procs;
 	memcpy(s->rl_top, t->rl_top, sizeof(s->rl_top));
@@ -361,7 +337,7 @@ int telemetry_ready(struct telemetry *t, uint64_t now_ns, char *why, size_t cap)
 	if (ratio > t->o.max_kernel_drop_ratio) {
 		snprintf(why, cap,
 			 "kernel drop rate %.2f%% above threshold %.2f%% over the last %ds",
-			 ratio * 100, t->o.max_kernel_drop_ratio * 100, TELEMETRY_DROP_WINDOW_S);
+			 ratio * 100, t->o.max_kernel_drop_ratio * 100, DROPWIN_S);
 		return 0;
 	}
 	snprintf(why, cap, "ok");
@@ -489,6 +465,10 @@ static void render_pipeline(FILE *f, const struct snapshot *s)
 		s->pl.user_filtered);
 	counter(f, "sentinel_agent_unresolved_total",
 		"Events dropped because their fd's path could not be found.", s->pl.unresolved);
+	counter(f, "sentinel_agent_fd_names_inherited_total",
+		"fds named from the parent's table: held since the fork, never changed, and "
+		"the process gone before /proc could be asked (or the fd dup'ed).",
+		s->pl.inherited);
 	n = "sentinel_agent_rule_matches_total";
 	metrics_family(f, n, "counter", "Forwarded events by matching rule (by rule name).");
 	for (size_t i = 0; i < s->n_totals; i++)

@@ -49,7 +49,7 @@ struct telemetry_opts {
 	unsigned stall_s;	      /* /healthz fails when the reader is stuck this long */
 	bool grpc;		      /* /readyz needs a detector stream */
 	unsigned detector_grace_s;    /* ... or one that broke at most this long ago */
-	double max_kernel_drop_ratio; /* /readyz fails above this, over the window */
+	double max_kernel_drop_ratio; /* /readyz fails above this, over dropwin.h's window */
 	/* sentinel_agent_rules_reload_total{result}: @n_reload counters, named */
 	const atomic_ullong *reloads;
 	const char *const *reload_names;

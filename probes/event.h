@@ -20,6 +20,16 @@
 #define SE_MAX_COMMS 1024 /* distinct comms named by the rules (comm_masks map: 2 slots) */
 #define SE_RL_ENTRIES 16384 /* rate-limit buckets: processes that emitted events lately */
 #define SE_RL_SUPPRESSED_ENTRIES 4096 /* processes with suppressed events, until reported */
+/*
+ * A process is young for SE_YOUNG_NS after its fork: until then the probe
+ * also records the changes it makes to fds it does not track (close, dup
+ * onto, F_SETFD), so that the agent knows every fd the process changed and
+ * can name the others from its parent's table (agent/lineage.h).
+ * SE_YOUNG_ENTRIES processes at once; a fork that finds no room is flagged
+ * SE_F_UNTRACKED, and the agent does not rely on its lineage.
+ */
+#define SE_YOUNG_NS 1000000000ULL
+#define SE_YOUNG_ENTRIES 16384
 
 enum se_kind {
 	SE_READ = 1,	/* fd, arg = bytes read */
@@ -33,12 +43,14 @@ enum se_kind {
 	SE_SETFD = 9,	/* fd, arg = FD_* flags (close-on-exec) */
 	SE_EXEC = 10,	/* the process replaced its image: close-on-exec fds are gone */
 	SE_EXIT = 11,	/* the thread-group leader exited */
+	SE_FORK = 12,	/* a new process (not a thread): tgid = parent, fd = child */
 	SE_KIND_MAX
 };
 
 /* se_record.flags */
 #define SE_F_PENDING 0x1   /* verdict = seq: the kernel has no verdict for this fd yet */
-#define SE_F_UNTRACKED 0x2 /* the fd map was full: decide in user space, no verdict */
+#define SE_F_UNTRACKED 0x2 /* the fd map was full: decide in user space, no verdict;
+			    * on SE_FORK: the young map was full */
 #define SE_F_CLOEXEC 0x4   /* the new fd is close-on-exec (OPEN, DUP) */
 #define SE_F_PATH_FAULT 0x8 /* the path could not be read from user memory */
 

@@ -72,6 +72,7 @@
 #define F_DUPFD_CLOEXEC_ 1030
 #define FD_CLOEXEC_ 1
 #define CLOSE_RANGE_CLOEXEC_ (1U << 2)
+#define CLONE_THREAD_ 0x00010000
 
 BPF_ARRAY(config, struct se_config, 1);
 BPF_HASH(fds, struct se_fd_key, struct se_fd_state, SE_FD_ENTRIES);
@@ -90,6 +91,11 @@ BPF_TABLE("lru_hash", __u32, __u64, rl_tat, SE_RL_ENTRIES);
  * oldest entries go; SE_CTR_RATE_LIMITED still counts every event. */
 BPF_TABLE("lru_hash", __u32, struct se_rl_stat, rl_suppressed, SE_RL_SUPPRESSED_ENTRIES);
 BPF_PERCPU_ARRAY(seqs, __u64, 1);
+/* Young processes: tgid -> fork time (see SE_YOUNG_NS). A plain hash, not
+ * LRU: an eviction would silently hide a young process's changes, a full
+ * map is told to the agent on the fork record. Entries go at exit, or when
+ * found expired. */
+BPF_HASH(young, __u32, __u64, SE_YOUNG_ENTRIES);
 /* The path record is 4 KiB, beyond the 512-byte BPF stack. */
 BPF_PERCPU_ARRAY(scratch, struct se_path_record, 1);
 
@@ -129,6 +135,19 @@ static __always_inline __u64 next_seq(void)
 		return 0;
 	(*v)++;
 	return ((__u64)bpf_get_smp_processor_id() << 48) | (*v & 0xffffffffffffULL);
+}
+
+/* Within SE_YOUNG_NS of its fork: its untracked fd changes are recorded. */
+static __always_inline int is_young(__u32 tgid)
+{
+	__u64 *born = young.lookup(&tgid);
+
+	if (!born)
+		return 0;
+	if (bpf_ktime_get_ns() - *born < SE_YOUNG_NS)
+		return 1;
+	young.delete(&tgid);
+	return 0;
 }
 
 static __always_inline void fill(struct se_record *r, __u16 kind, __s32 fd, __u64 arg)
@@ -391,6 +410,14 @@ static __always_inline void on_dup(void *ctx, struct se_config *cfg, __s32 oldfd
 	okey.fd = oldfd;
 	nkey.fd = newfd;
 	st = fds.lookup(&okey);
+	if (!st && is_young(r.tgid)) {
+		/* The old fd may be one the agent can name from the parent
+		 * (a shell's `cmd >&3`): track the copy, as an open would. */
+		fds.delete(&nkey);
+		track_fd(&r, cfg, r.tgid, newfd);
+		emit_record(ctx, &r);
+		return;
+	}
 	if (!st) {
 		/* dup2 onto a tracked fd replaced it with one we never saw. */
 		if (fds.delete(&nkey) == 0)
@@ -416,8 +443,9 @@ static __always_inline void on_close(void *ctx, __s32 fd)
 	struct se_fd_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd};
 	struct se_record r;
 
-	/* Only fds the probe tracks have state in user space too. */
-	if (fds.delete(&key) != 0)
+	/* Only fds the probe tracks have state in user space too; a
+	 * young process's every close matters to its lineage. */
+	if (fds.delete(&key) != 0 && !is_young(key.tgid))
 		return;
 	fill(&r, SE_CLOSE, fd, 0);
 	emit_record(ctx, &r);
@@ -530,7 +558,7 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 			struct se_fd_key key = {.tgid = bpf_get_current_pid_tgid() >> 32,
 						.fd = (__s32)a0};
 
-			if (fds.lookup(&key))
+			if (fds.lookup(&key) || is_young(key.tgid))
 				on_fd_event(ctx, SE_SETFD, (__s32)a0,
 					    reg(&PT_REGS_PARM3_SYSCALL(regs)) & FD_CLOEXEC_);
 		}
@@ -564,13 +592,40 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid;
 	int zero = 0;
 	struct se_config *cfg = config.lookup(&zero);
 	struct se_record r;
 
 	if (!cfg || (id >> 32) != (__u32)id || (id >> 32) == cfg->self_tgid)
 		return 0;
+	tgid = id >> 32;
+	young.delete(&tgid);
 	fill(&r, SE_EXIT, -1, 0);
+	emit_record(args, &r);
+	return 0;
+}
+
+/*
+ * A new process, in the parent (current) before the child can run: the
+ * child's first record always comes after this one. It lets the agent name
+ * an fd the child inherited from its parent's table when the child is gone
+ * before /proc can be asked. Threads share the fd table: not recorded.
+ */
+TRACEPOINT_PROBE(task, task_newtask)
+{
+	__u32 child;
+	int zero = 0;
+	struct se_config *cfg = config.lookup(&zero);
+	struct se_record r;
+
+	if (!cfg || (args->clone_flags & CLONE_THREAD_) ||
+	    (bpf_get_current_pid_tgid() >> 32) == cfg->self_tgid)
+		return 0;
+	fill(&r, SE_FORK, args->pid, args->clone_flags);
+	child = args->pid;
+	if (young.update(&child, &r.ts_ns) != 0)
+		r.flags |= SE_F_UNTRACKED;
 	emit_record(args, &r);
 	return 0;
 }

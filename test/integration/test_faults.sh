@@ -610,9 +610,9 @@ t_no_tracefs() {
 		exec "$@"' sh "$AGENT" --mode stdout --config "$D/agent.yaml" \
 		--rules "$D/rules.yaml" >/dev/null 2>"$D/agent.err" || rc=$?
 	check "no tracefs: exit 1" 1 "$rc"
-	# The raw tracepoint (sys_exit) attaches without tracefs; the sched
-	# ones need their ids from it.
-	if grep -q 'level=error msg="attaching to tracepoint failed" tracepoint=sched:sched_process_exec .*tracefs' \
+	# The raw tracepoint (sys_exit) needs no tracefs; the others need
+	# their format (to compile) and ids (to attach) from it: asked first.
+	if grep -q 'level=error msg="tracepoint not found in tracefs" tracepoint=sched:sched_process_exec .*tracefs' \
 		"$D/agent.err"; then
 		ok "no tracefs: the error names the tracepoint and tracefs"
 	else
@@ -621,6 +621,7 @@ t_no_tracefs() {
 	fi
 	check "no tracefs: the raw syscall tracepoint is not what failed" 0 \
 		"$(grep -c 'tracepoint=raw_syscalls' "$D/agent.err")"
+	check "no tracefs: told before compiling" 0 "$(grep -c 'compiling the BPF probe' "$D/agent.err")"
 }
 
 t_no_bpf_permission() {

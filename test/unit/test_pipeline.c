@@ -57,7 +57,10 @@ struct fx {
 	struct test_sink ts;
 	struct pipeline pl;
 	struct ruleset rs;
+	uint64_t clock; /* kernel time of the records sent; 0: the helpers' own */
 };
+
+#define AT(f, dflt) ((f)->clock ? (f)->clock : (dflt))
 
 static int ts_emit(struct sink *s, const struct envelope *e)
 {
@@ -160,7 +163,7 @@ static void send_rec(struct fx *f, uint32_t tgid, uint16_t kind, int32_t fd, uin
 static void fd_rec(struct fx *f, uint32_t tgid, uint16_t kind, int32_t fd, uint64_t arg,
 		   uint16_t flags)
 {
-	send_rec(f, tgid, kind, fd, arg, flags, 0, "proc", 1);
+	send_rec(f, tgid, kind, fd, arg, flags, 0, "proc", AT(f, 1));
 }
 
 /* Path record with a raw path_len and size, for malformed cases. */
@@ -172,7 +175,7 @@ static void path_rec_raw(struct fx *f, uint32_t tgid, uint16_t kind, int32_t fd,
 	uint8_t *exact;
 
 	assert_non_null(p);
-	p->r.ts_ns = 1;
+	p->r.ts_ns = AT(f, 1);
 	p->r.verdict = verdict;
 	p->r.tgid = tgid;
 	p->r.tid = tgid;
@@ -223,7 +226,7 @@ static const struct cap *io(struct fx *f, uint32_t tgid, uint16_t kind, int32_t 
 {
 	size_t n = f->ts.n;
 
-	send_rec(f, tgid, kind, fd, bytes, SE_F_PENDING, 77, comm, 1000);
+	send_rec(f, tgid, kind, fd, bytes, SE_F_PENDING, 77, comm, AT(f, 1000));
 	assert_true(f->ts.n <= n + 1);
 	return f->ts.n > n ? &f->ts.ev[n] : NULL;
 }
@@ -1192,6 +1195,159 @@ static void test_table_limit(void **state)
 	remove_file(&rf);
 }
 
+/* ---- lineage: fds a gone process had from its parent ---- */
+
+#define FAKE3 0x7ffffff2u
+#define FAKE4 0x7ffffff3u
+
+static void fork_rec(struct fx *f, uint32_t parent, uint32_t child, uint64_t ts)
+{
+	send_rec(f, parent, SE_FORK, (int32_t)child, 0, 0, 0, "sh", ts);
+}
+
+/* Each time lineage cannot know everything the child did: unresolved. */
+static void test_lineage_unknowable(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t s = SE_YOUNG_NS;
+	struct fd_entry *e;
+
+	f->clock = 10;
+	open_abs(f, FAKE, 3, "/etc/a");
+	fork_rec(f, FAKE, FAKE2, 20);
+	/* the young map was full: the probe did not follow the child */
+	send_rec(f, FAKE, SE_FORK, (int32_t)FAKE3, 0, SE_F_UNTRACKED, 0, "sh", 20);
+	f->clock = 30;
+	expect_unresolved(f, FAKE3, 3);
+	/* past its young time the child's untracked changes go unseen */
+	f->clock = 20 + s;
+	expect_unresolved(f, FAKE2, 3);
+	f->clock = 20 + s - 1;
+	expect_path(f, FAKE2, 3, "/etc/a");
+	/* an intermediate that forked its child after its own young time */
+	fork_rec(f, FAKE, FAKE3, 100);
+	fork_rec(f, FAKE3, FAKE4, 100 + s);
+	f->clock = 110 + s;
+	expect_unresolved(f, FAKE4, 3);
+	/* records lost after the fork: a change may be among them */
+	fork_rec(f, FAKE, FAKE3, 200);
+	f->pl.loss_seen_ns = 250;
+	f->clock = 300;
+	expect_unresolved(f, FAKE3, 3);
+	f->pl.loss_seen_ns = 199; /* before the fork: harmless */
+	expect_path(f, FAKE3, 3, "/etc/a");
+	/* the parent's name read from /proc, never confirmed by the kernel:
+	 * it may have been closed and the number reused unseen */
+	e = fdtable_set(&f->pl.fds, FAKE, 4, "/etc/scanned", FDE_FROM_PROC);
+	assert_non_null(e);
+	e->set_ns = 5;
+	fork_rec(f, FAKE, FAKE4, 400);
+	f->clock = 410;
+	expect_unresolved(f, FAKE4, 4);
+	e->posted_seq = 9; /* a verdict posted: the kernel tracks it */
+	expect_path(f, FAKE4, 4, "/etc/scanned");
+}
+
+static void test_lineage_inherited(void **state)
+{
+	struct fx *f = *state;
+
+	f->clock = 10;
+	chdir_rec(f, FAKE, "/w");
+	open_abs(f, FAKE, 3, "/etc/a");
+	open_at(f, FAKE, 5, AT_FDCWD_, "/etc/ce", SE_F_CLOEXEC);
+	open_abs(f, FAKE, 300, "/etc/high");
+	open_abs(f, FAKE, 6, "/etc/d");
+	fork_rec(f, FAKE, FAKE2, 20);
+	fork_rec(f, FAKE2, FAKE3, 30); /* FAKE2 never touches fd 3 */
+	f->clock = 40;
+	/* two levels up, and the child keeps the name for its own records */
+	expect_path(f, FAKE3, 3, "/etc/a");
+	assert_int_equal(f->pl.stats.inherited, 1);
+	expect_path(f, FAKE3, 3, "/etc/a");
+	assert_int_equal(f->pl.stats.inherited, 1);
+	expect_path(f, FAKE2, 3, "/etc/a");
+	expect_path(f, FAKE2, 300, "/etc/high"); /* beyond the bitmap, untouched */
+	/* the child starts in the parent's cwd */
+	open_at(f, FAKE2, 4, AT_FDCWD_, "rel", 0);
+	expect_path(f, FAKE2, 4, "/w/rel");
+	/* after an exec: only what is known to stay open */
+	fork_rec(f, FAKE, FAKE4, 50);
+	f->clock = 55;
+	fd_rec(f, FAKE4, SE_EXEC, -1, 0, 0);
+	expect_unresolved(f, FAKE4, 5);
+	expect_path(f, FAKE4, 3, "/etc/a");
+	assert_int_equal(f->pl.stats.inherited, 4);
+	assert_int_equal(f->pl.stats.unresolved, 1);
+	/* `cmd >&3`: dup2(3, 1) of an inherited fd; openat(6, ...); fchdir(6) */
+	fd_rec(f, FAKE3, SE_DUP, 1, 6, 0);
+	expect_path(f, FAKE3, 1, "/etc/d");
+	open_at(f, FAKE4, 7, 6, "x", 0);
+	expect_path(f, FAKE4, 7, "/etc/d/x");
+	fd_rec(f, FAKE2, SE_FCHDIR, 6, 0, 0);
+	open_at(f, FAKE2, 8, AT_FDCWD_, "y", 0);
+	expect_path(f, FAKE2, 8, "/etc/d/y");
+	assert_int_equal(f->pl.stats.inherited, 7);
+}
+
+static void test_lineage_refuses(void **state)
+{
+	struct fx *f = *state;
+
+	f->clock = 10;
+	open_range(f, FAKE, 3, 9, 0);
+	open_abs(f, FAKE, 300, "/etc/high");
+	fork_rec(f, FAKE, FAKE2, 20);
+	f->clock = 25;
+	open_abs(f, FAKE, 3, "/etc/b");	     /* the parent's fd 3 is another file now */
+	fd_rec(f, FAKE, SE_CLOSE, 4, 0, 0);  /* the parent closed 4 */
+	fd_rec(f, FAKE2, SE_CLOSE, 5, 0, 0); /* the child closed 5 (then reused it) */
+	fd_rec(f, FAKE2, SE_DUP, 6, 77, 0);  /* dup2(77, 6) of an fd nobody named */
+	fd_rec(f, FAKE2, SE_SETFD, 7, 1, 0); /* F_SETFD: then an exec closes it */
+	fd_rec(f, FAKE2, SE_CLOSE_RANGE, 9, 0xffffffffULL, 0);
+	f->clock = 30;
+	expect_unresolved(f, FAKE2, 3);
+	expect_unresolved(f, FAKE2, 4);
+	expect_unresolved(f, FAKE2, 5);
+	expect_unresolved(f, FAKE2, 6);
+	expect_unresolved(f, FAKE2, 7);
+	expect_unresolved(f, FAKE2, 9);
+	expect_unresolved(f, FAKE2, 300); /* close_range reached past the bitmap */
+	expect_path(f, FAKE2, 8, "/f8");
+	/* no fork record: no lineage */
+	expect_unresolved(f, FAKE3, 8);
+	/* the parent's tgid reused: its table is another process's */
+	fork_rec(f, FAKE, FAKE3, 40);
+	f->clock = 50;
+	fd_rec(f, FAKE, SE_EXIT, -1, 0, 0);
+	fork_rec(f, FAKE4, FAKE, 60);
+	f->clock = 5; /* an fd the new process has, dated before FAKE3's fork */
+	open_abs(f, FAKE, 8, "/etc/other");
+	f->clock = 70;
+	expect_unresolved(f, FAKE3, 8);
+	assert_int_equal(f->pl.stats.inherited, 1);
+}
+
+/* A fork record for a tgid the table still holds: the old process's exit
+ * was lost; its fds and cwd are not the new one's. */
+static void test_lineage_reused_child(void **state)
+{
+	struct fx *f = *state;
+
+	f->clock = 5;
+	chdir_rec(f, FAKE2, "/old");
+	open_abs(f, FAKE2, 9, "/stale");
+	f->clock = 10;
+	open_abs(f, FAKE, 3, "/etc/a");
+	fork_rec(f, FAKE, FAKE2, 20);
+	f->clock = 30;
+	assert_null(fdtable_get(&f->pl.fds, FAKE2, 9));
+	expect_unresolved(f, FAKE2, 9);
+	expect_path(f, FAKE2, 3, "/etc/a");
+	open_at(f, FAKE2, 4, AT_FDCWD_, "rel", 0);
+	expect_unresolved(f, FAKE2, 4); /* the parent's cwd unknown: not "/old/rel" */
+}
+
 /* ---- the sweep, with a liveness check the test controls ---- */
 
 #define NFAKE 700
@@ -1331,6 +1487,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nameless_until_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nameless_named_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lineage_inherited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lineage_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lineage_reused_child, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lineage_unknowable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_batches, setup, teardown),
 	};
