@@ -286,13 +286,13 @@ static int start_probe(struct agent *a)
 	if (err)
 		return err;
 	/* After attaching: what opens from now on is in the buffer. */
-	procscan_run(&a->pl.fds, &scan);
+	pipeline_scan_proc(&a->pl, &scan);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_info("probe attached",
 		 "transport=%s programs=%u rules=%u procs_scanned=%zu fds_scanned=%zu "
-		 "startup_ms=%ld",
+		 "fds_claimed=%zu startup_ms=%ld",
 		 probe_transport_name(a->probe), probe_program_count(a->probe), a->rules->n_enabled,
-		 scan.procs, scan.fds,
+		 scan.procs, scan.fds, scan.claimed,
 		 (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	if (po.rate_limit.events_per_s)
 		log_info("per-process rate limit on", "events_per_second=%u burst=%u report_s=%u",

@@ -11,6 +11,7 @@
 #include "lineage.h"
 #include "log.h"
 #include "path.h"
+#include "procscan.h"
 
 #define AT_FDCWD_ (-100)
 #define CLOSE_RANGE_CLOEXEC_ (1U << 2)
@@ -469,6 +470,17 @@ static void on_untracked_io(struct pipeline *pl, const struct se_record *r)
 	forward(pl, r, fdtable_proc(&pl->fds, r->tgid, false), path, false, mask);
 }
 
+/*
+ * An fd named from /proc (at start-up) that the kernel did not track until
+ * this event: had the process closed it meanwhile, no record would have
+ * said so, and the number may now be a pipe or a socket. /proc is asked
+ * again, once: the verdict posted now makes the kernel track it.
+ */
+static bool unconfirmed(const struct fd_entry *e, const struct se_record *r)
+{
+	return (r->flags & SE_F_PENDING) && (e->flags & FDE_FROM_PROC) && !e->posted_seq;
+}
+
 static void on_io(struct pipeline *pl, const struct se_record *r)
 {
 	char buf[PATH_MAX];
@@ -481,7 +493,7 @@ static void on_io(struct pipeline *pl, const struct se_record *r)
 		return;
 	}
 	e = fdtable_get(&pl->fds, r->tgid, r->fd);
-	if (e && e->path)
+	if (e && e->path && !unconfirmed(e, r))
 		path = e->path;
 	else
 		path = resolve_unknown(pl, r->tgid, r->fd, buf, sizeof(buf), &e);
@@ -699,6 +711,28 @@ void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
 		break;
 	default: break;
 	}
+}
+
+/* ---- fds from before the agent ---- */
+
+static uint64_t scan_claim(void *ctx, uint32_t tgid, int32_t fd)
+{
+	struct pipeline *pl = ctx;
+	uint64_t seq;
+
+	return probe_claim_fd(pl->probe, tgid, fd, pl->gen, &seq) == 0 ? seq : 0;
+}
+
+static void scan_named(void *ctx, struct fd_entry *e, uint64_t seq)
+{
+	post_verdict(ctx, e, e->path, seq);
+}
+
+int pipeline_scan_proc(struct pipeline *pl, struct procscan_stats *st)
+{
+	const struct procscan_track track = {scan_claim, scan_named, pl};
+
+	return procscan_run(&pl->fds, pl->probe ? &track : NULL, st);
 }
 
 /* ---- reclaiming what lost exit records left ---- */

@@ -131,6 +131,13 @@ void pipeline_set_liveness(struct pipeline *pl, fdtable_alive_fn fn, void *ctx);
  */
 void pipeline_housekeep(struct pipeline *pl);
 void pipeline_sweep(struct pipeline *pl, uint64_t now_ns);
+/*
+ * Seeds the fd table from /proc (procscan.h), right after attaching; with a
+ * probe, the kernel tracks each fd with a path from then on and its verdict
+ * is posted, so later closes are recorded and events decided in the kernel.
+ */
+struct procscan_stats;
+int pipeline_scan_proc(struct pipeline *pl, struct procscan_stats *st);
 /* probe_record_fn */
 void pipeline_on_record(void *ctx, const struct se_record *rec, size_t size);
 

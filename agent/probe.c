@@ -60,6 +60,7 @@ struct probe {
 	/* probe_sweep_fds(): where the walk of the fds map goes on */
 	struct se_fd_key sweep_key;
 	bool sweep_key_valid;
+	uint64_t claim_seq; /* probe_claim_fd()'s last seq, below SE_SEQ_AGENT */
 	struct probe_rate_limit rl;
 	uint64_t rl_cost_ns, rl_tau_ns; /* se_config's, from rl */
 	int ncpus_possible;
@@ -533,6 +534,19 @@ int probe_forget_fd(struct probe *p, uint32_t tgid, int32_t fd)
 
 	if (bpf_delete_elem(p->fds_fd, &key) != 0)
 		return -errno;
+	return 0;
+}
+
+int probe_claim_fd(struct probe *p, uint32_t tgid, int32_t fd, uint32_t gen, uint64_t *seq)
+{
+	struct se_fd_key key = {.tgid = tgid, .fd = fd};
+	struct se_fd_state st = {
+		.seq = SE_SEQ_AGENT | ++p->claim_seq, .gen = gen, .flags = SE_FD_PENDING};
+
+	/* BPF_NOEXIST: an open the probe saw since attaching keeps its state. */
+	if (bpf_update_elem(p->fds_fd, &key, &st, BPF_NOEXIST) != 0)
+		return -errno;
+	*seq = st.seq;
 	return 0;
 }
 

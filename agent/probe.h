@@ -76,6 +76,13 @@ int probe_post_verdict(struct probe *p, uint64_t seq, uint64_t mask, uint32_t ge
 /* Forget the kernel's state for an fd (exit, exec, close_range). */
 int probe_forget_fd(struct probe *p, uint32_t tgid, int32_t fd);
 /*
+ * Makes the kernel track (@tgid, @fd), pending a verdict under the seq
+ * returned in @seq (for rules generation @gen), unless it already does:
+ * from then on its close is recorded. For fds open before the agent
+ * started. 0, or -errno (-EEXIST: tracked already; -E2BIG: map full).
+ */
+int probe_claim_fd(struct probe *p, uint32_t tgid, int32_t fd, uint32_t gen, uint64_t *seq);
+/*
  * Walks up to @max keys (at most 1024) of the kernel's fds map from where
  * the last call stopped, and deletes the entries of processes @alive says
  * are gone (0; 1 alive, <0 unknown: kept). These are entries user space

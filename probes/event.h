@@ -75,6 +75,9 @@ struct se_path_record {
 
 #define SE_PATH_RECORD_HDR ((unsigned long)&((struct se_path_record *)0)->path)
 
+/* Verdict seqs the agent gives (fds it found at start-up); the probe's own
+ * carry the CPU id in bits 48-62 (next_seq). */
+#define SE_SEQ_AGENT (1ULL << 63)
 /* fds map: what the kernel knows about one (tgid, fd). */
 struct se_fd_key {
 	__u32 tgid;

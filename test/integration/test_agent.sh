@@ -82,6 +82,23 @@ t_fd_before_agent() {
 file_write $D/rel-after.txt 2" "$(reported "$D" "$(wl_pid "$D")" "$D/")"
 }
 
+# An fd from before the agent that the process closes unseen (the kernel
+# never tracked it) and gets back from pipe(2): /proc is asked again at its
+# first event, so the pipe is not reported under the file's old name.
+t_fd_before_agent_reused() {
+	new_case before-reused
+	local wlpid
+	workload "$D" open w "$D/pre.txt" as A wait-file "$D/go" close A \
+		pipe as R W write W 3 read R 3 &
+	wlpid=$!
+	start_agent "$D" || { fail "before-reused: agent starts"; return; }
+	touch "$D/go"
+	wait "$wlpid"
+	stop_agent "$D" || return
+	check "before-reused: a number reused by a pipe is not the old file" "" \
+		"$(reported "$D" "$(wl_pid "$D")" "$D/")"
+}
+
 t_rename_while_open() {
 	new_case rename
 	start_agent "$D" || { fail "rename: agent starts"; return; }
@@ -317,6 +334,7 @@ t_syscall_families
 t_relative_paths
 t_dup_family
 t_fd_before_agent
+t_fd_before_agent_reused
 t_rename_while_open
 t_inherited_fds
 t_filter_prefix_comm

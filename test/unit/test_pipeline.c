@@ -1034,6 +1034,27 @@ static void test_proc_first_sight(void **state)
 	remove_file(&rf);
 }
 
+/* A name from the start-up scan that the kernel never tracked is asked
+ * again at the fd's first pending event: the number may have been closed
+ * and reused unseen. One the kernel tracks (verdict posted) is trusted. */
+static void test_proc_unconfirmed(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid();
+	struct realfile rf = {.fd = -1};
+	struct fd_entry *e;
+
+	make_file(&rf);
+	assert_non_null(
+		fdtable_set(&f->pl.fds, self, rf.fd, "/scanned/then/closed", FDE_FROM_PROC));
+	expect_path(f, self, rf.fd, rf.path);
+	e = fdtable_set(&f->pl.fds, self, rf.fd, "/scanned/and/claimed", FDE_FROM_PROC);
+	assert_non_null(e);
+	e->posted_seq = SE_SEQ_AGENT | 1;
+	expect_path(f, self, rf.fd, "/scanned/and/claimed");
+	remove_file(&rf);
+}
+
 static void test_proc_open_name_wins(void **state)
 {
 	struct fx *f = *state;
@@ -1480,6 +1501,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timestamp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_path_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proc_first_sight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proc_unconfirmed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proc_open_name_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proc_path_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proc_cwd_and_dirfd, setup, teardown),
