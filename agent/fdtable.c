@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "path.h"
 
 void fdtable_init(struct fdtable *t)
@@ -58,14 +58,6 @@ static bool has_room(struct fdtable *t, size_t n)
 		return true;
 	t->full++;
 	return false;
-}
-
-uint64_t fdtable_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 struct proc_entry *fdtable_proc(struct fdtable *t, uint32_t tgid, bool create)
@@ -129,7 +121,7 @@ struct fd_entry *fdtable_set(struct fdtable *t, uint32_t tgid, int32_t fd, const
 	e->posted_seq = 0;
 	e->posted_gen = 0;
 	e->path_over = 0;
-	e->set_ns = fdtable_now_ns();
+	e->set_ns = clock_mono_ns();
 	return e;
 }
 

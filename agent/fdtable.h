@@ -100,8 +100,6 @@ struct fd_entry *fdtable_get(struct fdtable *t, uint32_t tgid, int32_t fd);
 struct fd_entry *fdtable_set(struct fdtable *t, uint32_t tgid, int32_t fd, const char *path,
 			     uint32_t flags);
 void fdtable_del(struct fdtable *t, uint32_t tgid, int32_t fd);
-/* CLOCK_MONOTONIC in ns: bpf_ktime_get_ns()'s clock. */
-uint64_t fdtable_now_ns(void);
 /* Drops a process and all its fds. */
 void fdtable_drop_proc(struct fdtable *t, uint32_t tgid);
 

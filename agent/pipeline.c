@@ -5,9 +5,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lineage.h"
 #include "log.h"
 #include "path.h"
@@ -269,7 +269,7 @@ static void watch_loss(struct pipeline *pl)
 		return;
 	if (probe_lost_records(pl->probe, &lost) != 0 || lost != pl->lost_records) {
 		pl->lost_records = lost;
-		pl->loss_seen_ns = fdtable_now_ns();
+		pl->loss_seen_ns = clock_mono_ns();
 	}
 }
 
@@ -402,11 +402,8 @@ static void on_open(struct pipeline *pl, const struct se_path_record *pr, size_t
  * event (~20 ns); filtered events never get here. */
 static void observe_latency(struct pipeline *pl, uint64_t ts_ns)
 {
-	struct timespec now;
-	uint64_t now_ns;
+	uint64_t now_ns = clock_mono_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	histogram_observe(&pl->latency, now_ns > ts_ns ? (double)(now_ns - ts_ns) / 1e9 : 0.0);
 }
 
@@ -740,19 +737,16 @@ int pipeline_scan_proc(struct pipeline *pl, struct procscan_stats *st)
 /* Entries the kernel holds for fds user space never heard of. */
 static void sweep_kernel(struct pipeline *pl)
 {
-	struct timespec t0, t1;
+	uint64_t t0 = clock_mono_ns();
 	bool wrapped;
 	int n;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = probe_sweep_fds(pl->probe, PIPELINE_SWEEP_KERNEL_KEYS, pl->alive, pl->alive_ctx,
 			    &wrapped);
 	if (n > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &t1);
 		pl->stats.reclaimed_kernel_fds += (uint64_t)n;
-		log_debug("reclaimed kernel fds-map entries of gone processes", "fds=%d us=%lld", n,
-			  (long long)((t1.tv_sec - t0.tv_sec) * 1000000LL +
-				      (t1.tv_nsec - t0.tv_nsec) / 1000));
+		log_debug("reclaimed kernel fds-map entries of gone processes", "fds=%d us=%llu", n,
+			  (unsigned long long)((clock_mono_ns() - t0) / 1000));
 	}
 	if (wrapped || n < 0)
 		pl->sweep_kernel = false;
@@ -788,9 +782,6 @@ void pipeline_sweep(struct pipeline *pl, uint64_t now_ns)
 
 void pipeline_housekeep(struct pipeline *pl)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	watch_loss(pl);
-	pipeline_sweep(pl, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
+	pipeline_sweep(pl, clock_mono_ns());
 }

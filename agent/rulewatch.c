@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "yamldoc.h"
 
@@ -36,14 +36,6 @@ struct rulewatch {
 	size_t seen_len;
 	uint64_t due_ns; /* CLOCK_MONOTONIC end of the quiet period; 0 = none */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static char *dir_of(const char *path)
 {
@@ -201,7 +193,7 @@ bool rulewatch_consume(struct rulewatch *w)
 		}
 	}
 	if (relevant)
-		w->due_ns = now_ns() + RULEWATCH_SETTLE_MS * 1000000ull;
+		w->due_ns = clock_mono_ns() + RULEWATCH_SETTLE_MS * 1000000ull;
 	return relevant;
 }
 
@@ -211,7 +203,7 @@ int rulewatch_timeout_ms(const struct rulewatch *w)
 
 	if (!w->due_ns)
 		return -1;
-	now = now_ns();
+	now = clock_mono_ns();
 	if (now >= w->due_ns)
 		return 0;
 	return (int)((w->due_ns - now + 999999) / 1000000);

@@ -4,15 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
-}
+#include "clock.h"
 
 int sendq_init(struct sendq *q, size_t cap)
 {
@@ -76,7 +69,7 @@ enum sendq_push_result sendq_push(struct sendq *q, uint64_t seq, uint8_t *data, 
 				  const char *event_id)
 {
 	enum sendq_push_result r = SENDQ_KEPT;
-	struct sendq_item it = {.seq = seq, .enq_ns = mono_ns(), .data = data, .len = len};
+	struct sendq_item it = {.seq = seq, .enq_ns = clock_mono_ns(), .data = data, .len = len};
 
 	memcpy(it.event_id, event_id, SENDQ_ID_LEN);
 	it.event_id[SENDQ_ID_LEN] = '\0';

@@ -53,6 +53,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "events.pb-c.h"
 #include "log.h"
 #include "sendq.h"
@@ -125,14 +126,6 @@ struct sink_grpc {
 	uint64_t not_utf8;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
-}
-
 static uint64_t acked_total(struct sink_grpc *s)
 {
 	struct sendq_stats qs;
@@ -172,7 +165,7 @@ static void note_push(struct sink_grpc *s, enum sendq_push_result r)
 	}
 	if (!s->drops_unlogged)
 		return;
-	now = mono_ns();
+	now = clock_mono_ns();
 	if (s->drop_log_ns && now - s->drop_log_ns < DROP_LOG_NS)
 		return;
 	s->drop_log_ns = now;
@@ -492,7 +485,7 @@ static void on_status(struct sink_grpc *s)
 	struct stream *st = &s->st;
 	char *details = grpc_slice_to_c_string(st->details);
 	char q[512];
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 
 	if (st->status == GRPC_STATUS_UNIMPLEMENTED && s->batch_mode) {
 		st->fallback = 1;
@@ -709,7 +702,7 @@ static void *sender_main(void *arg)
 	uint64_t grace_end = 0;
 
 	for (;;) {
-		uint64_t now = mono_ns();
+		uint64_t now = clock_mono_ns();
 		int stopping = atomic_load(&s->stop);
 		grpc_event ev;
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <uthash.h>
 
+#include "clock.h"
 #include "dropwin.h"
 #include "http.h"
 #include "log.h"
@@ -80,14 +81,6 @@ struct telemetry {
 	struct snapshot snap;
 	size_t totals_cap;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- reader thread: snapshots ---- */
 
@@ -248,7 +241,7 @@ void telemetry_rate_limit_report(struct telemetry *t)
 void telemetry_tick(struct telemetry *t, bool force)
 {
 	struct pipeline *pl = t->src.pl;
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 	struct snapshot s;
 
 	atomic_store_explicit(&t->heartbeat_ns, now, memory_order_relaxed);
@@ -348,7 +341,7 @@ static void on_healthz(void *ctx, struct http_reply *r)
 {
 	char why[128];
 
-	if (!telemetry_alive(ctx, mono_ns(), why, sizeof(why)))
+	if (!telemetry_alive(ctx, clock_mono_ns(), why, sizeof(why)))
 		r->status = 503;
 	fprintf(r->body, "%s\n", why);
 }
@@ -357,7 +350,7 @@ static void on_readyz(void *ctx, struct http_reply *r)
 {
 	char why[128];
 
-	if (!telemetry_ready(ctx, mono_ns(), why, sizeof(why)))
+	if (!telemetry_ready(ctx, clock_mono_ns(), why, sizeof(why)))
 		r->status = 503;
 	fprintf(r->body, "%s\n", why);
 }
@@ -590,7 +583,7 @@ struct telemetry *telemetry_start(const struct telemetry_opts *o,
 	}
 	t->o = *o;
 	t->src = *src;
-	t->start_ns = mono_ns();
+	t->start_ns = clock_mono_ns();
 	atomic_init(&t->heartbeat_ns, t->start_ns);
 	pthread_mutex_init(&t->lock, NULL);
 	histogram_init(&t->snap.latency, pipeline_latency_bounds, pipeline_latency_n_bounds);
@@ -628,7 +621,7 @@ void telemetry_attached(struct telemetry *t, struct probe *probe)
 	t->perf = strcmp(probe_transport_name(probe), "perf") == 0;
 	if (probe_rate_limit(probe)->events_per_s) {
 		t->rl_every_ns = (uint64_t)probe_rate_limit(probe)->report_s * NS_PER_S;
-		t->rl_last_ns = mono_ns();
+		t->rl_last_ns = clock_mono_ns();
 	}
 	atomic_store(&t->attached, true);
 }
