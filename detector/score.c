@@ -92,8 +92,10 @@ static int restore_one(Sentinel__V1__EventEnvelope *ev, const char *key, const c
 		return 0;
 	n = strlen(hex->value);
 	tlen = strlen(text->value);
-	/* The text has at least one byte per raw byte: a bound on what we allocate. */
-	if (n % 2 || n / 2 > tlen)
+	/* The text has at least one byte per raw byte: a bound on what we
+	 * allocate. An empty value may be protobuf-c's static default, never
+	 * to be freed; nothing to restore there anyway. */
+	if (!n || n % 2 || n / 2 > tlen)
 		return 0;
 	raw = malloc(n / 2 + 1);
 	if (!raw)

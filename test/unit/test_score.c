@@ -413,6 +413,8 @@ static void test_restore_bytes(void **state)
 	const char *const nul[][2] = {{"filename", "/x\x01"}, {"filename_hex", "2f7800"}};
 	const char *const longer[][2] = {{"filename", "ab"}, {"filename_hex", "616263"}};
 	const char *const no_text[][2] = {{"filename_hex", "2f"}, {"filename", "/"}};
+	/* empty values arrive as protobuf-c's static "": never freed (fuzz find) */
+	const char *const empty[][2] = {{"filename", ""}, {"filename_hex", ""}};
 
 	(void)state;
 	restores(both, 4, 2, "/etc/a\xff", "x\xc0\xafy");
@@ -423,6 +425,7 @@ static void test_restore_bytes(void **state)
 	restores(nul, 2, 0, "/x\x01", NULL);
 	restores(longer, 2, 0, "ab", NULL);
 	restores(no_text, 2, 1, "/", NULL); /* valid hex of a valid name: same bytes */
+	restores(empty, 2, 0, "", NULL);
 }
 
 int main(void)
