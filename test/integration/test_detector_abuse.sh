@@ -301,11 +301,12 @@ test_abuse() {
 	runs=$(wc -l <"$D/good-b.out")
 	good=$(good_ok -c "$D/good-b.out")
 	fails=$((runs - good))
-	# Failed runs: only streams gRPC reset for memory (status 8), and never
-	# two in a row; the last run complete.
-	bad=$(good_ok -v "$D/good-b.out" | grep -cv ' status 8: ')
+	# Failed runs: only what gRPC does for memory, a stream reset (status
+	# 8) or a closed connection (14, UNAVAILABLE: seen once in CI as
+	# "Broken pipe" on the run after a reset); the last run complete.
+	bad=$(good_ok -v "$D/good-b.out" | grep -Ecv ' status (8|14): ')
 	if [ "$bad" -eq 0 ] && [ "$good" -ge 3 ] && tail -n 1 "$D/good-b.out" | good_ok -q; then
-		ok "well-behaved client, 100 MB messages: $runs runs, $fails reset for memory, last complete"
+		ok "well-behaved client, 100 MB messages: $runs runs, $fails lost to memory, last complete"
 	else
 		fail "well-behaved client during the 100 MB messages: only memory resets, last run complete" \
 			"runs=$runs complete=$good" "$(GOOD_OUT=$D/good-b.out good_report)"
