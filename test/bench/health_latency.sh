@@ -2,9 +2,12 @@
 # How fast /healthz, /readyz and /metrics answer while the agent is
 # saturated: loadgen writes flat out into a directory a rule forwards to
 # stdout (/dev/null), and curl asks each endpoint N times meanwhile.
-# Prints p50 / p99 / max in ms per endpoint. Run as root.
+# Prints p50 / p99 / max in ms per endpoint, then what the agent forwarded
+# and lost meanwhile (its summary line), which shows how saturated it was.
+# --ring-kib makes the ring buffer small, so that the reader cannot keep up
+# and the kernel drops records while the endpoints are asked. Run as root.
 #
-#   health_latency.sh [--requests N] [--duration S]
+#   health_latency.sh [--requests N] [--duration S] [--ring-kib K]
 #
 # Binaries (defaults: build/release of this checkout):
 #   AGENT_BIN=.../sentinel-agent LOADGEN_BIN=.../sentinel-loadgen
@@ -16,12 +19,14 @@ AGENT_BIN=${AGENT_BIN:-$BUILD/sentinel-agent}
 LOADGEN_BIN=${LOADGEN_BIN:-$BUILD/test/bench/sentinel-loadgen}
 REQUESTS=200
 DURATION=30
+RING_KIB=16384
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--requests) REQUESTS=${2:?}; shift ;;
 	--duration) DURATION=${2:?}; shift ;;
-	*) sed -n '2,10s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	--ring-kib) RING_KIB=${2:?}; shift ;;
+	*) sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -49,6 +54,7 @@ rules:
 EOF
 printf 'health: {port: 0, bindAddress: 127.0.0.1}\nmetrics: {port: 0, bindAddress: 127.0.0.1}\n' \
 	>"$WORK/agent.yaml"
+printf 'probe: {transport: ringbuf, ringBufferKiB: %s}\n' "$RING_KIB" >>"$WORK/agent.yaml"
 "$AGENT_BIN" --mode stdout --config "$WORK/agent.yaml" --rules "$WORK/rules.yaml" \
 	>/dev/null 2>"$WORK/agent.err" &
 AGENT_PID=$!
@@ -82,5 +88,12 @@ done
 kill "$LG_PID" 2>/dev/null
 wait "$LG_PID" 2>/dev/null || true
 LG_PID=
+kill -TERM "$AGENT_PID" 2>/dev/null
+wait "$AGENT_PID" 2>/dev/null || true
+AGENT_PID=
 echo
 echo "load during the requests: $(jq -r '"\(.syscalls) writes in \(.seconds) s"' "$WORK/lg.json")"
+# The agent's own counts over its whole run (the requests and the load).
+grep -E 'msg="?stopped"? ' "$WORK/agent.err" | tr ' ' '\n' |
+	grep -E '^(seen|forwarded|dropped_buffer)=' | paste -sd ' ' |
+	sed 's/^/agent (ring buffer '"$RING_KIB"' KiB): /'

@@ -162,6 +162,14 @@ det=
 read -r w_t w_ars w_afd w_drs w_dfd < <(awk -v w="$WARMUP" '$1 >= w {print $1, $2, $3, $5, $6; exit}' \
 	"$work/samples")
 read -r l_t l_ars l_afd l_drs l_dfd < <(tail -n 1 "$work/samples" | awk '{print $1, $2, $3, $5, $6}')
+# Open fds: the fewest over 3 samples right after the warm-up and over the
+# last 3. A single sample can catch a transient fd (a /proc file the
+# telemetry is reading, an accepted scrape, a new stream's socket before the
+# old one is closed at the connection-age reconnect); a leak raises the floor.
+read -r w_afd w_dfd < <(awk -v w="$WARMUP" '$1 >= w && n < 3 {
+	if (!n || $3 < a) a = $3; if (!n || $6 < d) d = $6; n++ } END {print a, d}' "$work/samples")
+read -r l_afd l_dfd < <(tail -n 3 "$work/samples" | awk '{
+	if (NR == 1 || $3 < a) a = $3; if (NR == 1 || $6 < d) d = $6 } END {print a, d}')
 max_ars=$(awk -v w="$WARMUP" '$1 >= w && $2 > m {m = $2} END {print m}' "$work/samples")
 
 status=0
@@ -187,7 +195,7 @@ bound() { echo $(($1 * 11 / 10 + 8192)); }
 		"$n" "$events" "$lost" "$acked" "$dropped"
 	printf 'loss %d (%.3f %%), ' "$((n - acked))" "$(echo "($n - $acked) * 100 / $n" | bc -l)"
 	printf 'left in queue %d, re-sent %d, detector events %d\n' "$depth" "$resent" "$devents"
-	printf 'agent RSS %.1f MiB at %d s -> %.1f MiB at %d s (max %.1f, bound %.1f); fds %d -> %d\n' \
+	printf 'agent RSS %.1f MiB at %d s -> %.1f MiB at %d s (max %.1f, bound %.1f); fds %d -> %d (fewest of 3 samples)\n' \
 		"$(echo "$w_ars / 1024" | bc -l)" "$w_t" "$(echo "$l_ars / 1024" | bc -l)" "$l_t" \
 		"$(echo "$max_ars / 1024" | bc -l)" "$(echo "$(bound "$w_ars") / 1024" | bc -l)" \
 		"$w_afd" "$l_afd"
@@ -215,10 +223,10 @@ bound() { echo $(($1 * 11 / 10 + 8192)); }
 		"$(res "[ $devents -ge $acked ] && [ $devents -le $((acked + resent + ${sentb:-0})) ]")"
 	verdict "agent RSS flat after the warm-up" "$(res "[ $l_ars -le $(bound "$w_ars") ]")"
 	verdict "detector RSS flat after the warm-up" "$(res "[ $l_drs -le $(bound "$w_drs") ]")"
-	verdict "agent fds: as many at the end as after the warm-up" \
-		"$(res "[ $l_afd -eq $w_afd ]")"
-	verdict "detector fds: as many at the end as after the warm-up" \
-		"$(res "[ $l_dfd -eq $w_dfd ]")"
+	verdict "agent fds: no more at the end than after the warm-up ($w_afd -> $l_afd)" \
+		"$(res "[ $l_afd -le $w_afd ]")"
+	verdict "detector fds: no more at the end than after the warm-up ($w_dfd -> $l_dfd)" \
+		"$(res "[ $l_dfd -le $w_dfd ]")"
 	verdict "agent and detector exit 0 on SIGTERM" "$(res "[ $arc -eq 0 ] && [ $drc -eq 0 ]")"
 } | tee -a "$work/figures"
 grep -q '^FAIL' "$work/figures" && status=1
