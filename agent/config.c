@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
+#include "podmeta.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,8 +19,8 @@ static const char *const transport_names[] = {
 	[PROBE_TRANSPORT_PERF] = "perf",
 };
 
-static const char *const top_keys[] = {"logLevel", "health", "metrics", "rulesFile",
-				       "stream",   "grpc",   "probe",	NULL};
+static const char *const top_keys[] = {"logLevel", "health", "metrics", "rulesFile", "stream",
+				       "grpc",	   "probe",  "pods",	NULL};
 static const char *const health_keys[] = {
 	"port", "bindAddress", "detectorGraceSeconds", "maxKernelDropRatio", "stallSeconds", NULL};
 static const char *const metrics_keys[] = {"enabled", "port", "bindAddress", NULL};
@@ -31,6 +32,14 @@ static const char *const probe_keys[] = {"transport",	"ringBufferKiB",   "perfBu
 					 NULL};
 static const char *const rate_limit_keys[] = {"eventsPerSecond", "burst", "reportIntervalSeconds",
 					      NULL};
+static const char *const pods_keys[] = {"enabled", "bundlePaths", NULL};
+/* Where containerd's CRI plugin, CRI-O and podman (root) keep each
+ * container's OCI config.json. */
+static const char *const default_bundle_paths[] = {
+	"/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/config.json",
+	"/run/containers/storage/overlay-containers/{id}/userdata/config.json",
+	"/var/lib/containers/storage/overlay-containers/{id}/userdata/config.json",
+};
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -112,6 +121,20 @@ void config_defaults(struct agent_config *c)
 	c->probe.rate_limit.events_per_s = 0;
 	c->probe.rate_limit.burst = 0;
 	c->probe.rate_limit.report_s = 10;
+	c->pods.enabled = true;
+	c->pods.n_bundle_paths = ARRAY_SIZE(default_bundle_paths);
+	c->pods.bundle_paths = calloc(c->pods.n_bundle_paths, sizeof(char *));
+	if (!c->pods.bundle_paths)
+		abort();
+	for (size_t i = 0; i < c->pods.n_bundle_paths; i++)
+		c->pods.bundle_paths[i] = dup_or_die(default_bundle_paths[i]);
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 void config_free(struct agent_config *c)
@@ -123,6 +146,7 @@ void config_free(struct agent_config *c)
 	free(c->grpc.tls.ca_file);
 	free(c->grpc.tls.cert_file);
 	free(c->grpc.tls.key_file);
+	free_strv(c->pods.bundle_paths, c->pods.n_bundle_paths);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -352,6 +376,54 @@ static int apply_probe(struct ydoc *d, const yaml_node_t *root, struct agent_con
 	return 0;
 }
 
+/* One bundle path template: absolute, exactly one {id} (podmeta.h). */
+static int check_bundle_path(struct ydoc *d, const yaml_node_t *n, const char *s)
+{
+	const char *at = strstr(s, "{id}");
+
+	if (s[0] != '/' || !at || strstr(at + 4, "{id}") || strlen(s) > 1024)
+		return ydoc_expected(d, n, "pods.bundlePaths",
+				     "an absolute path (at most 1024 bytes) with exactly one {id}");
+	return 0;
+}
+
+static int apply_pods(struct ydoc *d, const yaml_node_t *root, struct agent_config *c)
+{
+	yaml_node_t *m, *seq;
+	char **v;
+	size_t n;
+
+	if (section(d, root, "pods", "pods", pods_keys, &m) ||
+	    set_bool(d, m, "enabled", "pods.enabled", &c->pods.enabled))
+		return -1;
+	seq = ydoc_get(d, m, "bundlePaths");
+	if (!seq)
+		return 0;
+	if (ydoc_expect_seq(d, seq, "pods.bundlePaths"))
+		return -1;
+	n = ydoc_len(seq);
+	if (n > PODMETA_MAX_PATHS)
+		return ydoc_errf(d, seq, "pods.bundlePaths: at most %d paths, got %zu",
+				 PODMETA_MAX_PATHS, n);
+	v = calloc(n ? n : 1, sizeof(char *));
+	if (!v)
+		return ydoc_errf(d, seq, "pods.bundlePaths: out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *e = ydoc_item(d, seq, i);
+		const char *s;
+
+		if (ydoc_str(d, e, "pods.bundlePaths", &s) || check_bundle_path(d, e, s) ||
+		    (!(v[i] = strdup(s)) && ydoc_errf(d, e, "pods.bundlePaths: out of memory"))) {
+			free_strv(v, n);
+			return -1;
+		}
+	}
+	free_strv(c->pods.bundle_paths, c->pods.n_bundle_paths);
+	c->pods.bundle_paths = v;
+	c->pods.n_bundle_paths = n;
+	return 0;
+}
+
 /* Builds the result aside so that an error never leaves @c half-applied. */
 static int load(struct agent_config *c, struct ydoc *d)
 {
@@ -364,7 +436,7 @@ static int load(struct agent_config *c, struct ydoc *d)
 	    apply_metrics(d, root, &tmp) ||
 	    set_str(d, root, "rulesFile", "rulesFile", &tmp.rules_file) ||
 	    apply_stream(d, root, &tmp) || apply_grpc(d, root, &tmp) ||
-	    apply_probe(d, root, &tmp)) {
+	    apply_probe(d, root, &tmp) || apply_pods(d, root, &tmp)) {
 		config_free(&tmp);
 		config_defaults(c);
 		return -1;
@@ -455,4 +527,11 @@ void config_print(const struct agent_config *c, FILE *out)
 		"    reportIntervalSeconds: %u\n",
 		c->probe.rate_limit.events_per_s, c->probe.rate_limit.burst,
 		c->probe.rate_limit.report_s);
+	fprintf(out, "pods:\n  enabled: %s\n  bundlePaths:%s\n", c->pods.enabled ? "true" : "false",
+		c->pods.n_bundle_paths ? "" : " []");
+	for (size_t i = 0; i < c->pods.n_bundle_paths; i++) {
+		fputs("    - ", out);
+		ydoc_print_str(out, c->pods.bundle_paths[i]);
+		fputc('\n', out);
+	}
 }

@@ -27,6 +27,12 @@
  *       eventsPerSecond: 0             # 0..1000000; 0 = off
  *       burst: 0                       # 0..100000000; 0 = eventsPerSecond
  *       reportIntervalSeconds: 10      # 1..3600: log/metrics of what was suppressed
+ *   pods:                              # pod name/namespace from the runtime's OCI bundles
+ *     enabled: true
+ *     bundlePaths:                     # absolute, each with one {id} (container id); at most 8
+ *       - /run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/config.json
+ *       - /run/containers/storage/overlay-containers/{id}/userdata/config.json
+ *       - /var/lib/containers/storage/overlay-containers/{id}/userdata/config.json
  */
 #ifndef SENTINEL_CONFIG_H
 #define SENTINEL_CONFIG_H
@@ -88,6 +94,11 @@ struct agent_config {
 			unsigned report_s;
 		} rate_limit;
 	} probe;
+	struct {
+		bool enabled;
+		char **bundle_paths; /* n_bundle_paths strings (podmeta.h) */
+		size_t n_bundle_paths;
+	} pods;
 };
 
 /*

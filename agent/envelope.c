@@ -30,8 +30,8 @@ void envelope_source_init(struct envelope_source *src)
 	copy_env(src->hostname, sizeof(src->hostname), "NODE_NAME");
 	if (!src->hostname[0] && gethostname(src->hostname, sizeof(src->hostname) - 1) != 0)
 		snprintf(src->hostname, sizeof(src->hostname), "unknown");
-	/* Pods of traced processes need the container runtime's API; until
-	 * then these stay empty (container_id is filled from the cgroup). */
+	/* pod and namespace stay empty here: the pipeline takes them per
+	 * container from podmeta.h (container_id comes from the cgroup). */
 	src->mono_to_real_ns = ts_ns(CLOCK_REALTIME) - ts_ns(CLOCK_MONOTONIC);
 	src->next_seq = 1;
 	src->rnd_used = sizeof(src->rnd);

@@ -36,7 +36,7 @@ struct envelope {
 /* Identity of this node, read once. */
 struct envelope_source {
 	char hostname[256]; /* $NODE_NAME, else gethostname() */
-	char pod[256];	    /* $POD_NAME of the workload; empty for now */
+	char pod[256];	    /* when podmeta.h knows none: empty */
 	char namespace_[256];
 	int64_t mono_to_real_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	uint64_t next_seq;

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "log.h"
 #include "pipeline.h"
+#include "podmeta.h"
 #include "probe.h"
 #include "procscan.h"
 #include "reload.h"
@@ -54,6 +55,7 @@ struct agent {
 	struct probe *probe;
 	struct sink *sink;
 	struct pipeline pl;
+	struct podmeta *pods; /* NULL: pods.enabled false */
 	struct telemetry *tel;
 	pthread_t reader;
 	atomic_int stop;
@@ -498,6 +500,23 @@ static struct sink *make_sink(struct agent *a)
 	return sink_grpc_new(&o);
 }
 
+/* Containers' pods from their runtime's bundles (podmeta.h), when enabled. */
+static int start_pods(struct agent *a)
+{
+	int err;
+
+	if (!a->cfg.pods.enabled)
+		return 0;
+	err = podmeta_new(&a->pods, (const char *const *)a->cfg.pods.bundle_paths,
+			  a->cfg.pods.n_bundle_paths, 16384);
+	if (err) {
+		log_error("pod lookup: cannot start", "errno=%d", -err);
+		return -1;
+	}
+	a->pl.pods = a->pods;
+	log_info("pod lookup from OCI bundles", "paths=%zu", a->cfg.pods.n_bundle_paths);
+	return 0;
+}
 static int run(struct agent *a)
 {
 	sigset_t set;
@@ -518,6 +537,9 @@ static int run(struct agent *a)
 
 	reload_box_init(&a->box);
 	pipeline_init(&a->pl, NULL);
+	err = start_pods(a);
+	if (err)
+		goto out_pipeline;
 	a->sink = make_sink(a);
 	if (!a->sink) {
 		err = -1;
@@ -557,6 +579,7 @@ out:
 	sink_destroy(a->sink);
 out_pipeline:
 	pipeline_free(&a->pl);
+	podmeta_free(a->pods);
 	reload_box_destroy(&a->box);
 	close(sigfd);
 	return err ? -1 : 0;

@@ -11,6 +11,7 @@
 #include "lineage.h"
 #include "log.h"
 #include "path.h"
+#include "podmeta.h"
 #include "procscan.h"
 
 #define AT_FDCWD_ (-100)
@@ -421,6 +422,14 @@ static void forward(struct pipeline *pl, const struct se_record *r, struct proc_
 	env.pod = pl->src.pod;
 	env.namespace_ = pl->src.namespace_;
 	env.container_id = p ? fdtable_container_id(p) : "";
+	if (pl->pods && env.container_id[0]) {
+		/* A hash lookup per event of a container; the bundle is read once. */
+		const struct podmeta_pod *pod =
+			podmeta_lookup(pl->pods, env.container_id, r->ts_ns);
+
+		env.pod = pod->name;
+		env.namespace_ = pod->ns;
+	}
 	env.filename = filename;
 	env.filename_truncated = truncated;
 	if (truncated)

@@ -94,6 +94,9 @@ struct pipeline {
 	 * (CLOCK_MONOTONIC ns; 0 never): lineage.h's @lost_ns. */
 	uint64_t lost_records;
 	uint64_t loss_seen_ns;
+	/* Pod name and namespace of containerized processes (podmeta.h);
+	 * NULL: off, the envelopes carry the source's (empty) ones. Not owned. */
+	struct podmeta *pods;
 };
 
 /* Upper bounds of the latency histogram, seconds. */

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "podmeta.h"
 
 #define NS_PER_S 1000000000ull
 
@@ -41,6 +42,9 @@ struct snapshot {
 	struct pipeline_stats pl;
 	unsigned rules_enabled;
 	uint64_t fd_entries, fd_procs, fd_full;
+	struct podmeta_stats pods;
+	bool pods_on;
+	uint64_t pod_entries;
 	struct histogram latency;
 	uint64_t sink_emitted, sink_errors;
 	struct sink_grpc_stats grpc;
@@ -96,6 +100,11 @@ static void fill(struct telemetry *t, struct snapshot *s, uint64_t now)
 	s->fd_entries = pl->fds.n_fds;
 	s->fd_procs = pl->fds.n_procs;
 	s->fd_full = pl->fds.full;
+	s->pods_on = pl->pods != NULL;
+	if (pl->pods) {
+		s->pods = *podmeta_stats(pl->pods);
+		s->pod_entries = podmeta_entries(pl->pods);
+	}
 	s->latency = pl->latency;
 	s->sink_emitted = t->src.sink->emitted;
 	s->sink_errors = t->src.sink->errors;
@@ -474,6 +483,23 @@ static void render_pipeline(FILE *f, const struct snapshot *s)
 	counter(f, "sentinel_agent_fd_table_full_total",
 		"Fds or processes not tracked because the table held probe.fdTableSize.",
 		s->fd_full);
+	if (s->pods_on) {
+		static const char *const results[PODMETA_RESULTS] = {
+			[PODMETA_FOUND] = "found",
+			[PODMETA_NO_POD] = "no_pod",
+			[PODMETA_MISSING] = "missing",
+			[PODMETA_INVALID] = "invalid",
+		};
+
+		n = "sentinel_agent_pod_lookups_total";
+		metrics_family(f, n, "counter",
+			       "Containers' OCI bundles read for their pod: found, no pod "
+			       "annotations, no bundle (asked again later), not JSON/unreadable.");
+		for (int i = 0; i < PODMETA_RESULTS; i++)
+			one_label(f, n, "result", results[i], s->pods.reads[i]);
+		gauge(f, "sentinel_agent_pod_cache_entries", "Containers whose pod is cached.",
+		      s->pod_entries);
+	}
 	counter(f, "sentinel_agent_names_truncated_total",
 		"Events forwarded with only the leading part of a file name longer than "
 		"PATH_MAX (flagged filename_truncated).",

@@ -245,6 +245,7 @@ static void log_anomaly(struct server *s, const Sentinel__V1__EventEnvelope *ev,
 	jw_kv_str(j, "hostname", ev->hostname);
 	jw_kv_str(j, "pod", ev->pod_name);
 	jw_kv_str(j, "namespace", ev->namespace_);
+	jw_kv_str(j, "container_id", ev->container_id);
 	jw_kv_str(j, "agent_id", ev->agent_id);
 	jw_key(j, "seq");
 	jw_printf(j, "%llu", (unsigned long long)ev->seq);

@@ -14,7 +14,7 @@ FROM ${BASE_IMAGE} AS build
 RUN apt-get update -qq \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		gcc libc6-dev make cmake pkg-config \
-		libbpfcc-dev libyaml-dev libcivetweb-dev uuid-dev uthash-dev \
+		libbpfcc-dev libyaml-dev libcivetweb-dev uuid-dev uthash-dev libjson-c-dev \
 		libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev libgrpc-dev \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -41,7 +41,7 @@ FROM ${BASE_IMAGE}
 # /sys/kernel/kheaders.tar.xz; CONFIG_IKHEADERS).
 RUN apt-get update -qq \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		libbpfcc libyaml-0-2 libuuid1 libprotobuf-c1 libgrpc29 libcivetweb1 \
+		libbpfcc libyaml-0-2 libuuid1 libjson-c5 libprotobuf-c1 libgrpc29 libcivetweb1 \
 		xz-utils kmod \
 	&& rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 COPY --from=build /build/sentinel-agent /usr/bin/sentinel-agent

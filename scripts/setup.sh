@@ -21,7 +21,7 @@ PACKAGES=(
 	libbpfcc-dev libyaml-dev libcivetweb-dev
 	libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev libgrpc-dev
 	# small well-kept helpers
-	uuid-dev uthash-dev
+	uuid-dev uthash-dev libjson-c-dev
 	# tests and checks
 	libcmocka-dev jq clang-format cppcheck shellcheck bpftool iproute2 curl valgrind bc openssl
 	clang libclang-rt-dev # libFuzzer (test/fuzz): its runtime is only recommended by clang

@@ -234,6 +234,14 @@ for pair in lib-modules:/lib/modules usr-src:/usr/src debugfs:/sys/kernel/debug 
 	expect_lib defaults "DaemonSet: hostPath $p (type Directory) mounted read-only at $p" \
 		"(vol(\"$v\").hostPath == {path: \"$p\", type: \"Directory\"}) and mount(\"$v\").mountPath == \"$p\" and mount(\"$v\").readOnly == true"
 done
+# Pod names (agent.pods): the directory above {id} of each bundle path,
+# read-only, HostToContainer (containers' rootfs mounts live under them).
+for pair in 0:/run/containerd/io.containerd.runtime.v2.task/k8s.io 1:/run/containers/storage/overlay-containers \
+	2:/var/lib/containers/storage/overlay-containers; do
+	v=bundles-${pair%%:*} p=${pair#*:}
+	expect_lib defaults "DaemonSet: runtime bundles $p mounted read-only, HostToContainer" \
+		"(vol(\"$v\").hostPath == {path: \"$p\", type: \"DirectoryOrCreate\"}) and mount(\"$v\").mountPath == \"$p\" and mount(\"$v\").readOnly == true and mount(\"$v\").mountPropagation == \"HostToContainer\""
+done
 expect_lib defaults "DaemonSet: every hostPath volume is mounted read-only" \
 	'[ds.spec.template.spec.volumes[] | select(.hostPath) | .name] as $h | [agent.volumeMounts[] | select(.name as $n | $h | index($n)) | .readOnly] | all'
 expect_lib defaults "DaemonSet: read-only root file system" 'agent.securityContext.readOnlyRootFilesystem == true'
@@ -278,7 +286,7 @@ expected_agent_config() { # endpoint tls-dir [values-file]
 	jq -S --arg ep "$1" --arg dir "$2" '
 		def file($k): if .agent.grpc.tls.enabled and $k != "" then "\($dir)/\($k)" else "" end;
 		{logLevel: .config.logLevel, health: .config.health, metrics: .config.metrics,
-		 rulesFile: "/etc/sentinel-ebpf/rules.yaml", stream: .agent.stream, probe: .agent.probe,
+		 rulesFile: "/etc/sentinel-ebpf/rules.yaml", stream: .agent.stream, probe: .agent.probe, pods: .agent.pods,
 		 grpc: {endpoint: $ep, tls: {enabled: .agent.grpc.tls.enabled, caFile: file(.agent.grpc.tls.caKey),
 		        certFile: file(.agent.grpc.tls.certKey), keyFile: file(.agent.grpc.tls.keyKey)}}}' <<<"$merged"
 }
@@ -329,6 +337,8 @@ fi
 render stdout -f "$VALUES_DIR/stdout-no-detector.yaml"
 expect stdout "no detector objects" '[.[] | select(.metadata.labels["app.kubernetes.io/component"] == "detector")] | length == 0'
 expect_lib stdout "DaemonSet still rendered" 'ds | .kind == "DaemonSet"'
+expect_lib stdout "agent.pods.enabled=false: no runtime bundle mounted" \
+	'[ds.spec.template.spec.volumes[] | select(.name | startswith("bundles-"))] | length == 0'
 check "stdout: agent-config.yaml mode stdout, no endpoint" "stdout " \
 	"$(cm_file stdout agent-config.yaml | yaml2json - | jq -r '"\(.stream.mode) \(.grpc.endpoint)"')"
 
@@ -393,6 +403,8 @@ check "full: agent-config.yaml = config.* and agent.* (values and types)" \
 	"$(expected_agent_config "dns:///${FULL_LONG%-}-detector-headless.$NS.svc.cluster.local:50051" /etc/sentinel-ebpf-tls "$VALUES_DIR/full.yaml")" \
 	"$(cm_file full agent-config.yaml | yaml2json - | jq -S .)"
 expect_lib full "Service names fit 63 characters" '[obj("Service")[].metadata.name | length <= 63] | all'
+expect_lib full "one bundle path: its directory mounted, nothing else" \
+	'[ds.spec.template.spec.volumes[] | select(.name | startswith("bundles-")) | .hostPath.path] == ["/run/k3s/containerd/io.containerd.runtime.v2.task/k8s.io"]'
 expect_lib full "detector with TLS: probes use /healthz on the metrics port (kubelet gRPC probes are plaintext)" \
 	'detc.livenessProbe.httpGet == {path: "/healthz", port: "metrics"} and detc.readinessProbe.httpGet == {path: "/healthz", port: "metrics"} and env(detc; "DETECTOR_TLS_CLIENT_CA").value == "/etc/sentinel-detector-tls/ca.crt"'
 expect_lib full "large integers are rendered as integers" \
@@ -460,6 +472,9 @@ refuse "HPA without a CPU request" "detector.resources.requests.cpu" \
 refuse "HPA min above max" "minReplicas" \
 	--set detector.autoscaling.enabled=true --set detector.autoscaling.minReplicas=5 --set detector.autoscaling.maxReplicas=2
 refuse "health and metrics on one port" "must differ" --set config.metrics.port=9101
+refuse "a relative bundle path" "agent.pods.bundlePaths.0" --set-json 'agent.pods.bundlePaths=["run/{id}/config.json"]'
+refuse "a bundle path without {id}" "agent.pods.bundlePaths.0" --set-json 'agent.pods.bundlePaths=["/run/config.json"]'
+refuse "a misspelt agent.pods key" "bundlepaths" --set-json 'agent.pods.bundlepaths=[]'
 
 # ---- the agent's own parser --------------------------------------------------------
 

@@ -17,11 +17,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TAG=${SENTINEL_IMAGE_TAG:-test}
 AGENT_IMAGE=localhost/sentinel-ebpf/sentinel-agent:$TAG
 DETECTOR_IMAGE=localhost/sentinel-ebpf/sentinel-detector:$TAG
+BASE_IMAGE=localhost/debian:bookworm-slim # scripts/setup-containers.sh makes it
 RUN_ID=$$-$RANDOM
 NET=sentinel-e2e-$RUN_ID
 DET=sentinel-e2e-detector-$RUN_ID
 AGENT=sentinel-e2e-agent-$RUN_ID
 PROBE=sentinel-e2e-noheaders-$RUN_ID
+POD=sentinel-e2e-pod-$RUN_ID
 ETC_FILE=/etc/sentinel-e2e-$RUN_ID
 WORK=$(mktemp -d /tmp/sentinel-container-e2e.XXXXXX)
 # shellcheck source=../checks.sh
@@ -33,7 +35,7 @@ cleanup() {
 	local c
 	rm -f "$ETC_FILE"
 	if command -v podman >/dev/null 2>&1; then
-		for c in "$AGENT" "$PROBE" "$DET"; do
+		for c in "$AGENT" "$PROBE" "$DET" "$POD"; do
 			podman rm -f -t 0 "$c" >/dev/null 2>&1 || true
 		done
 		podman network rm -f "$NET" >/dev/null 2>&1 || true
@@ -188,11 +190,15 @@ rules:
 EOF
 
 # As daemonset.yaml: privileged, host PID, read-only root with a /tmp, the
-# node's kernel headers, debugfs and tracefs read-only (HostToContainer).
+# node's kernel headers, debugfs and tracefs read-only (HostToContainer), and
+# the runtime's bundle directory for pod names (agent.pods.bundlePaths; here
+# podman's, the one this machine has, where the chart mounts each default).
+BUNDLES=/var/lib/containers/storage/overlay-containers
 host_mounts=(
 	-v /lib/modules:/lib/modules:ro
 	-v "/sys/kernel/debug:/sys/kernel/debug:ro,rslave"
 	-v "/sys/kernel/tracing:/sys/kernel/tracing:ro,rslave"
+	-v "$BUNDLES:$BUNDLES:ro,rslave"
 )
 t=$SECONDS
 podman run -d --name "$AGENT" --network "$NET" --privileged --pid=host --cgroupns=host \
@@ -216,17 +222,24 @@ else
 fi
 note "${headers#*msg=}"
 
+# anomaly_for FILE: the detector container's first anomaly line about FILE,
+# waiting up to 10 s for it; empty if none came.
+anomaly_for() {
+	local line
+	for _ in $(seq 1 100); do
+		podman logs "$DET" >"$WORK/detector.out" 2>/dev/null
+		line=$(grep '^{' "$WORK/detector.out" |
+			jq -c --arg f "$1" 'select(.filename == $f)' 2>/dev/null | sed -n 1p)
+		[ -n "$line" ] && break
+		sleep 0.1
+	done
+	printf '%s' "$line"
+}
+
 # A write under the host's /etc, by a process with a comm of its own.
 printf 'sentinel e2e\n' | tee "$ETC_FILE" >/dev/null
 rm -f "$ETC_FILE"
-line=
-for _ in $(seq 1 100); do
-	podman logs "$DET" >"$WORK/detector.out" 2>/dev/null
-	line=$(grep '^{' "$WORK/detector.out" |
-		jq -c --arg f "$ETC_FILE" 'select(.filename == $f)' 2>/dev/null | sed -n 1p)
-	[ -n "$line" ] && break
-	sleep 0.1
-done
+line=$(anomaly_for "$ETC_FILE")
 if [ -n "$line" ]; then
 	ok "a write to $ETC_FILE on the host is an anomaly in the detector container's log"
 	note "$line"
@@ -238,6 +251,20 @@ fi
 check "anomaly: path, comm, type, node name and rule" \
 	"$ETC_FILE tee file_write node-$RUN_ID true" \
 	"$(jq -r '"\(.filename) \(.comm) \(.event_type) \(.hostname) \(.reason | startswith("sensitive_path_write"))"' <<<"${line:-null}" 2>&1)"
+
+# A write in a container that carries the pod annotations CRI-O writes (podman
+# keeps its bundles where CRI-O does): the anomaly names the pod, its
+# namespace and the container.
+pod_file=/etc/sentinel-pod-$RUN_ID
+podman run --name "$POD" --network none --cidfile "$WORK/pod.cid" \
+	--annotation "io.kubernetes.pod.name=web-$RUN_ID" --annotation io.kubernetes.pod.namespace=shop \
+	"$BASE_IMAGE" sh -c "echo x > $pod_file; sleep 0.2" >"$WORK/run-pod.log" 2>&1 ||
+	fail "a workload container runs" "$(cat "$WORK/run-pod.log")"
+line=$(anomaly_for "$pod_file")
+check "a write in a pod's container: the anomaly names pod, namespace and container" \
+	"web-$RUN_ID shop $(cat "$WORK/pod.cid" 2>/dev/null)" \
+	"$(jq -r '"\(.pod) \(.namespace) \(.container_id)"' <<<"${line:-null}" 2>&1)"
+note "${line:-no anomaly}"
 
 # SIGTERM as the kubelet sends it: a clean exit with the summary line.
 podman stop -t 15 "$AGENT" >/dev/null 2>&1

@@ -73,6 +73,11 @@ static void assert_defaults(const struct agent_config *c)
 	assert_int_equal(c->probe.rate_limit.events_per_s, 0);
 	assert_int_equal(c->probe.rate_limit.burst, 0);
 	assert_int_equal(c->probe.rate_limit.report_s, 10);
+	assert_true(c->pods.enabled);
+	assert_int_equal(c->pods.n_bundle_paths, 3);
+	assert_string_equal(
+		c->pods.bundle_paths[0],
+		"/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/config.json");
 }
 
 /* Loads @text expecting failure with exactly @want; checks c is the defaults. */
@@ -162,7 +167,10 @@ static const char full_config[] = "logLevel: debug\n"
 				  "  rateLimit:\n"
 				  "    eventsPerSecond: 1000000\n"
 				  "    burst: 100000000\n"
-				  "    reportIntervalSeconds: 3600\n";
+				  "    reportIntervalSeconds: 3600\n"
+				  "pods:\n"
+				  "  enabled: false\n"
+				  "  bundlePaths: [\"/b/{id}.json\", \"/with space/{id}/c\"]\n";
 
 static void assert_full(const struct agent_config *c)
 {
@@ -192,6 +200,10 @@ static void assert_full(const struct agent_config *c)
 	assert_int_equal(c->probe.rate_limit.events_per_s, 1000000);
 	assert_int_equal(c->probe.rate_limit.burst, 100000000);
 	assert_int_equal(c->probe.rate_limit.report_s, 3600);
+	assert_false(c->pods.enabled);
+	assert_int_equal(c->pods.n_bundle_paths, 2);
+	assert_string_equal(c->pods.bundle_paths[0], "/b/{id}.json");
+	assert_string_equal(c->pods.bundle_paths[1], "/with space/{id}/c");
 }
 
 static void test_every_key(void **state)
@@ -227,6 +239,42 @@ static void test_overlay_keeps_other_defaults(void **state)
 	config_free(&c);
 }
 
+static void test_pods(void **state)
+{
+	struct agent_config c;
+	char err[256];
+
+	(void)state;
+	/* an empty list turns bundle reading off but stays valid */
+	assert_int_equal(
+		config_load_string(&c, "pods: {bundlePaths: []}\n", "t.yaml", err, sizeof(err)), 0);
+	assert_true(c.pods.enabled);
+	assert_int_equal(c.pods.n_bundle_paths, 0);
+	config_free(&c);
+	expect_error("pods:\n  bundlePaths:\n    - relative/{id}\n",
+		     "t.yaml:3:7: pods.bundlePaths: expected an absolute path (at most 1024 "
+		     "bytes) with exactly one {id}, got string \"relative/{id}\"");
+	expect_error("pods:\n  bundlePaths:\n    - /no/placeholder\n",
+		     "t.yaml:3:7: pods.bundlePaths: expected an absolute path (at most 1024 "
+		     "bytes) with exactly one {id}, got string \"/no/placeholder\"");
+	expect_error("pods:\n  bundlePaths:\n    - /{id}/{id}\n",
+		     "t.yaml:3:7: pods.bundlePaths: expected an absolute path (at most 1024 "
+		     "bytes) with exactly one {id}, got string \"/{id}/{id}\"");
+	expect_error("pods:\n  bundlePaths: /a/{id}\n",
+		     "t.yaml:2:16: pods.bundlePaths: expected a sequence, got string \"/a/{id}\"");
+	expect_error("pods:\n  bundlePaths:\n    - /{id}\n    - [x]\n",
+		     "t.yaml:4:7: pods.bundlePaths: expected a string, got a sequence");
+	expect_error("pods:\n  bundlePaths:\n    - /1/{id}\n    - /2/{id}\n    - /3/{id}\n"
+		     "    - /4/{id}\n    - /5/{id}\n    - /6/{id}\n    - /7/{id}\n    - /8/{id}\n"
+		     "    - /9/{id}\n",
+		     "t.yaml:3:5: pods.bundlePaths: at most 8 paths, got 9");
+	expect_error("pods: {enabled: yes}\n",
+		     "t.yaml:1:17: pods.enabled: expected true or false, got string \"yes\"");
+	expect_error("pods: {bundlepaths: []}\n",
+		     "t.yaml:1:8: pods: unknown key \"bundlepaths\" (allowed: enabled, "
+		     "bundlePaths)");
+}
+
 static void test_log_levels(void **state)
 {
 	static const struct {
@@ -256,7 +304,7 @@ static void test_unknown_keys(void **state)
 	(void)state;
 	expect_error("logLevel: info\nbogus: 1\n",
 		     "t.yaml:2:1: unknown key \"bogus\" (allowed: logLevel, health, metrics, "
-		     "rulesFile, stream, grpc, probe)");
+		     "rulesFile, stream, grpc, probe, pods)");
 	expect_error("health:\n  port: 80\n  prot: 81\n",
 		     "t.yaml:3:3: health: unknown key \"prot\" (allowed: port, bindAddress, "
 		     "detectorGraceSeconds, maxKernelDropRatio, stallSeconds)");
@@ -273,7 +321,7 @@ static void test_unknown_keys(void **state)
 	/* keys are case-sensitive: only the documented camelCase */
 	expect_error("LogLevel: info\n",
 		     "t.yaml:1:1: unknown key \"LogLevel\" (allowed: logLevel, health, metrics, "
-		     "rulesFile, stream, grpc, probe)");
+		     "rulesFile, stream, grpc, probe, pods)");
 	expect_error("stream:\n  batchSize: 1\n  batchSize: 2\n",
 		     "t.yaml:3:3: stream: duplicate key \"batchSize\" (first at line 2)");
 	expect_error("? [a]\n: 1\n", "t.yaml:1:3: expected a string key, got a sequence");
@@ -493,39 +541,49 @@ static void test_print_roundtrip(void **state)
 	assert_non_null(f);
 	config_print(&c, f);
 	assert_int_equal(fclose(f), 0);
-	assert_string_equal(buf, "logLevel: info\n"
-				 "health:\n"
-				 "  port: 9101\n"
-				 "  bindAddress: \"0.0.0.0\"\n"
-				 "  detectorGraceSeconds: 30\n"
-				 "  maxKernelDropRatio: 0.01\n"
-				 "  stallSeconds: 10\n"
-				 "metrics:\n"
-				 "  enabled: true\n"
-				 "  port: 9102\n"
-				 "  bindAddress: \"0.0.0.0\"\n"
-				 "rulesFile: \"/etc/sentinel-ebpf/rules.yaml\"\n"
-				 "stream:\n"
-				 "  mode: stdout\n"
-				 "  batchSize: 128\n"
-				 "  queueLength: 65536\n"
-				 "grpc:\n"
-				 "  endpoint: \"localhost:50051\"\n"
-				 "  tls:\n"
-				 "    enabled: false\n"
-				 "    caFile: \"\"\n"
-				 "    certFile: \"\"\n"
-				 "    keyFile: \"\"\n"
-				 "probe:\n"
-				 "  transport: auto\n"
-				 "  ringBufferKiB: 16384\n"
-				 "  perfBufferPagesPerCpu: 256\n"
-				 "  fdTableSize: 262144\n"
-				 "  drainIntervalMs: 10\n"
-				 "  rateLimit:\n"
-				 "    eventsPerSecond: 0\n"
-				 "    burst: 0\n"
-				 "    reportIntervalSeconds: 10\n");
+	assert_string_equal(buf,
+			    "logLevel: info\n"
+			    "health:\n"
+			    "  port: 9101\n"
+			    "  bindAddress: \"0.0.0.0\"\n"
+			    "  detectorGraceSeconds: 30\n"
+			    "  maxKernelDropRatio: 0.01\n"
+			    "  stallSeconds: 10\n"
+			    "metrics:\n"
+			    "  enabled: true\n"
+			    "  port: 9102\n"
+			    "  bindAddress: \"0.0.0.0\"\n"
+			    "rulesFile: \"/etc/sentinel-ebpf/rules.yaml\"\n"
+			    "stream:\n"
+			    "  mode: stdout\n"
+			    "  batchSize: 128\n"
+			    "  queueLength: 65536\n"
+			    "grpc:\n"
+			    "  endpoint: \"localhost:50051\"\n"
+			    "  tls:\n"
+			    "    enabled: false\n"
+			    "    caFile: \"\"\n"
+			    "    certFile: \"\"\n"
+			    "    keyFile: \"\"\n"
+			    "probe:\n"
+			    "  transport: auto\n"
+			    "  ringBufferKiB: 16384\n"
+			    "  perfBufferPagesPerCpu: 256\n"
+			    "  fdTableSize: 262144\n"
+			    "  drainIntervalMs: 10\n"
+			    "  rateLimit:\n"
+			    "    eventsPerSecond: 0\n"
+			    "    burst: 0\n"
+			    "    reportIntervalSeconds: 10\n"
+			    "pods:\n"
+			    "  enabled: true\n"
+			    "  bundlePaths:\n"
+			    "    - \"/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/"
+			    "config.json\"\n"
+			    "    - \"/run/containers/storage/overlay-containers/{id}/userdata/"
+			    "config.json\"\n"
+			    "    - \"/var/lib/containers/storage/overlay-containers/{id}/userdata/"
+			    "config.json\"\n");
 	free(buf);
 	config_free(&c);
 
@@ -618,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_pods),
 		cmocka_unit_test(test_small_error_buffer),
 	};
 

@@ -149,6 +149,21 @@ probe:
     eventsPerSecond: {{ $a.probe.rateLimit.eventsPerSecond | int64 }}
     burst: {{ $a.probe.rateLimit.burst | int64 }}
     reportIntervalSeconds: {{ $a.probe.rateLimit.reportIntervalSeconds | int64 }}
+pods:
+  enabled: {{ $a.pods.enabled }}
+  bundlePaths:{{ if not $a.pods.bundlePaths }} []{{ end }}
+  {{- range $a.pods.bundlePaths }}
+    - {{ . | quote }}
+  {{- end }}
+{{- end }}
+
+{{/* The node directory holding each bundle path's {id} directories. */}}
+{{- define "sentinel-ebpf.agent.bundleDirs" -}}
+{{- $dirs := list -}}
+{{- range .Values.agent.pods.bundlePaths -}}
+{{- $dirs = append $dirs (regexReplaceAll "/[^/]*\\{id\\}.*$" . "") -}}
+{{- end -}}
+{{- toJson ($dirs | uniq) -}}
 {{- end }}
 
 {{/* rules.yaml, exactly the values' rules list. */}}
