@@ -26,7 +26,7 @@
 struct pm_entry {
 	char id[ID_LEN + 1];
 	struct podmeta_pod pod;
-	bool missing; /* no bundle found: look again at @retry_ns */
+	bool retry; /* no bundle, or none we could read: look again at @retry_ns */
 	uint64_t retry_ns;
 	UT_hash_handle hh;
 };
@@ -233,7 +233,7 @@ static void forget_oldest(struct podmeta *pm)
 
 static bool fresh(const struct pm_entry *e, uint64_t now_ns)
 {
-	return !(e->missing && now_ns >= e->retry_ns);
+	return !(e->retry && now_ns >= e->retry_ns);
 }
 
 const struct podmeta_pod *podmeta_lookup(struct podmeta *pm, const char *id, uint64_t now_ns)
@@ -263,7 +263,10 @@ const struct podmeta_pod *podmeta_lookup(struct podmeta *pm, const char *id, uin
 	}
 	r = read_bundle(pm, e);
 	pm->stats.reads[r]++;
-	e->missing = r == PODMETA_MISSING;
+	/* A bundle's annotations never change: a pod, or none, is final. A
+	 * bundle not there, or not readable as JSON (say, caught while being
+	 * written), may be later. */
+	e->retry = r == PODMETA_MISSING || r == PODMETA_INVALID;
 	e->retry_ns = now_ns + PODMETA_RETRY_NS;
 	pm->last = e;
 	if (r == PODMETA_FOUND)

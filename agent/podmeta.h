@@ -13,7 +13,8 @@
  * fdtable.h takes from the cgroup (config.h, pods.bundlePaths). A container
  * whose bundle has no pod annotations (docker, a plain podman container) is
  * remembered as having no pod; one whose bundle is not found (not mounted,
- * not there yet) is asked again after PODMETA_RETRY_NS.
+ * not there yet) or cannot be read as JSON is asked again after
+ * PODMETA_RETRY_NS.
  *
  * Annotations are set by whoever creates the pod, so they are checked:
  * a name must be a DNS-1123 subdomain (<= 253 bytes) and a namespace a
@@ -31,7 +32,7 @@
 #define PODMETA_MAX_PATHS 8
 #define PODMETA_NAME_MAX 253
 #define PODMETA_NS_MAX 63
-/* A bundle not found is looked for again this much later. */
+/* A bundle not found, or not readable, is looked for again this much later. */
 #define PODMETA_RETRY_NS (10ull * 1000000000ull)
 
 struct podmeta_pod {
@@ -44,7 +45,7 @@ enum podmeta_result {
 	PODMETA_FOUND = 0, /* pod name and namespace */
 	PODMETA_NO_POD,	   /* a bundle without (valid) pod annotations */
 	PODMETA_MISSING,   /* no bundle at any path (retried later) */
-	PODMETA_INVALID,   /* a bundle that is not a JSON object, or unreadable */
+	PODMETA_INVALID,   /* a bundle that is not a JSON object, or unreadable (retried later) */
 	PODMETA_RESULTS
 };
 

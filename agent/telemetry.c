@@ -494,7 +494,8 @@ static void render_pipeline(FILE *f, const struct snapshot *s)
 		n = "sentinel_agent_pod_lookups_total";
 		metrics_family(f, n, "counter",
 			       "Containers' OCI bundles read for their pod: found, no pod "
-			       "annotations, no bundle (asked again later), not JSON/unreadable.");
+			       "annotations, no bundle, not JSON/unreadable (the last two asked "
+			       "again later).");
 		for (int i = 0; i < PODMETA_RESULTS; i++)
 			one_label(f, n, "result", results[i], s->pods.reads[i]);
 		gauge(f, "sentinel_agent_pod_cache_entries", "Containers whose pod is cached.",
