@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "pipeline.h"
@@ -271,10 +271,9 @@ static int start_probe(struct agent *a)
 			       a->cfg.probe.rate_limit.report_s},
 	};
 	struct procscan_stats scan = {0};
-	struct timespec t0, t1;
+	uint64_t t0 = clock_mono_ns();
 	int err;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = probe_open(&a->probe, &po, pipeline_on_record, &a->pl);
 	if (err)
 		return err;
@@ -289,13 +288,12 @@ static int start_probe(struct agent *a)
 		return err;
 	/* After attaching: what opens from now on is in the buffer. */
 	pipeline_scan_proc(&a->pl, &scan);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_info("probe attached",
 		 "transport=%s programs=%u rules=%u procs_scanned=%zu fds_scanned=%zu "
-		 "fds_claimed=%zu startup_ms=%ld",
+		 "fds_claimed=%zu startup_ms=%llu",
 		 probe_transport_name(a->probe), probe_program_count(a->probe), a->rules->n_enabled,
 		 scan.procs, scan.fds, scan.claimed,
-		 (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+		 (unsigned long long)((clock_mono_ns() - t0) / 1000000));
 	if (po.rate_limit.events_per_s)
 		log_info("per-process rate limit on", "events_per_second=%u burst=%u report_s=%u",
 			 po.rate_limit.events_per_s,

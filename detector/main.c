@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "score.h"
 #include "server.h"
@@ -285,10 +285,7 @@ static int init_scorer(struct options *o)
 
 static double mono_s(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	return (double)clock_mono_ns() / 1e9;
 }
 
 static void summary(struct server *srv, int final)
