@@ -379,9 +379,7 @@ static int apply_probe(struct ydoc *d, const yaml_node_t *root, struct agent_con
 /* One bundle path template: absolute, exactly one {id} (podmeta.h). */
 static int check_bundle_path(struct ydoc *d, const yaml_node_t *n, const char *s)
 {
-	const char *at = strstr(s, "{id}");
-
-	if (s[0] != '/' || !at || strstr(at + 4, "{id}") || strlen(s) > 1024)
+	if (!podmeta_path_ok(s) || strlen(s) > 1024)
 		return ydoc_expected(d, n, "pods.bundlePaths",
 				     "an absolute path (at most 1024 bytes) with exactly one {id}");
 	return 0;

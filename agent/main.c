@@ -515,6 +515,7 @@ static int start_pods(struct agent *a)
 	log_info("pod lookup from OCI bundles", "paths=%zu", a->cfg.pods.n_bundle_paths);
 	return 0;
 }
+
 static int run(struct agent *a)
 {
 	sigset_t set;

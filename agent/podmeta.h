@@ -26,8 +26,10 @@
 #ifndef SENTINEL_PODMETA_H
 #define SENTINEL_PODMETA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PODMETA_MAX_PATHS 8
 #define PODMETA_NAME_MAX 253
@@ -55,6 +57,15 @@ struct podmeta_stats {
 
 struct podmeta;
 
+/* A bundle path template: absolute, with exactly one "{id}" (the config
+ * loader and podmeta_new() both hold paths to this). */
+static inline bool podmeta_path_ok(const char *t)
+{
+	const char *at = strstr(t, "{id}");
+
+	return t[0] == '/' && at && !strstr(at + 4, "{id}");
+}
+
 /*
  * @paths: absolute path templates, each with exactly one "{id}" (copied).
  * @max_entries: containers cached; past it the oldest entry is forgotten
@@ -67,7 +78,8 @@ void podmeta_free(struct podmeta *pm);
 /*
  * The pod of container @id (as fdtable_container_id() gives it; "" for a
  * process in no container). Never NULL: unknown gives empty strings. The
- * pointer is valid until the next call. @now_ns: CLOCK_MONOTONIC.
+ * pointer is valid until the next call. @now_ns: CLOCK_MONOTONIC. @pm must
+ * not be NULL (a pipeline without pod lookup has none and does not call).
  */
 const struct podmeta_pod *podmeta_lookup(struct podmeta *pm, const char *id, uint64_t now_ns);
 
