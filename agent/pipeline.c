@@ -287,6 +287,9 @@ static const char *inherited(struct pipeline *pl, const struct se_record *r, int
 	const struct fd_entry *a;
 	struct fd_entry *n;
 
+	/* Most callers (a dup of a pipe, say) get no answer: find that out
+	 * before reading the kernel's loss count, a map lookup. A newer loss
+	 * only makes lineage stricter, so a NULL here stays NULL. */
 	a = lineage_find(&pl->fds, r->tgid, fd, r->ts_ns, pl->loss_seen_ns);
 	if (!a)
 		return NULL;
