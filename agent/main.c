@@ -302,14 +302,28 @@ static int start_probe(struct agent *a)
 	return 0;
 }
 
+/* The kernel's losses by class (probe_loss_classes) for the summary line:
+ * "dropped_read_matched=N ..." in the table's order. */
+static void loss_fields(const uint64_t k[SE_CTR_MAX], char *buf, size_t cap)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < probe_n_loss_classes && o < cap; i++)
+		o += (size_t)snprintf(buf + o, cap - o, " %s=%llu", probe_loss_classes[i].summary,
+				      (unsigned long long)k[probe_loss_classes[i].ctr]);
+}
+
 static void summary(struct agent *a)
 {
 	uint64_t k[SE_CTR_MAX] = {0};
+	char losses[512];
 	const struct pipeline_stats *s = &a->pl.stats;
 
 	/* What the last interval suppressed, per process, before the totals. */
 	telemetry_rate_limit_report(a->tel);
 	probe_read_counters(a->probe, k);
+	loss_fields(k, losses, sizeof(losses));
 	log_info("stopped",
 		 "seen=%llu forwarded=%llu filtered_kernel=%llu io_records=%llu "
 		 "pending=%llu filtered_user=%llu dropped_buffer=%llu dropped_perf=%llu "
@@ -318,21 +332,21 @@ static void summary(struct agent *a)
 		 "reclaimed_procs=%llu "
 		 "reclaimed_fds=%llu reclaimed_kernel_fds=%llu rate_limited=%llu sink_errors=%llu "
 		 "reloads_ok=%llu "
-		 "reloads_invalid=%llu reloads_error=%llu",
+		 "reloads_invalid=%llu reloads_error=%llu%s",
 		 (unsigned long long)k[SE_CTR_SEEN],
 		 (unsigned long long)(s->forwarded[0] + s->forwarded[1]),
 		 (unsigned long long)k[SE_CTR_FILTERED], (unsigned long long)s->io_records,
 		 (unsigned long long)k[SE_CTR_PENDING], (unsigned long long)s->user_filtered,
-		 (unsigned long long)k[SE_CTR_DROP_BUFFER],
+		 (unsigned long long)probe_buffer_drops(k),
 		 (unsigned long long)probe_perf_lost(a->probe),
 		 (unsigned long long)k[SE_CTR_DROP_FDMAP], (unsigned long long)s->unresolved,
 		 (unsigned long long)s->inherited, (unsigned long long)s->truncated,
 		 (unsigned long long)a->pl.fds.full, (unsigned long long)s->reclaimed_procs,
 		 (unsigned long long)s->reclaimed_fds, (unsigned long long)s->reclaimed_kernel_fds,
-		 (unsigned long long)k[SE_CTR_RATE_LIMITED], (unsigned long long)a->sink->errors,
+		 (unsigned long long)probe_rate_limited(k), (unsigned long long)a->sink->errors,
 		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_SUCCESS]),
 		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_INVALID]),
-		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_ERROR]));
+		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_ERROR]), losses);
 }
 
 static void reload_done(struct agent *a, enum reload_result r)

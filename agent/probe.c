@@ -622,11 +622,54 @@ int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX])
 	return 0;
 }
 
+const struct probe_loss_class probe_loss_classes[] = {
+	{SE_CTR_DROP_READ_MATCHED, "buffer_full", "file_read", "matched", "dropped_read_matched"},
+	{SE_CTR_DROP_READ_PENDING, "buffer_full", "file_read", "pending", "dropped_read_pending"},
+	{SE_CTR_DROP_WRITE_MATCHED, "buffer_full", "file_write", "matched",
+	 "dropped_write_matched"},
+	{SE_CTR_DROP_WRITE_PENDING, "buffer_full", "file_write", "pending",
+	 "dropped_write_pending"},
+	{SE_CTR_DROP_INTERNAL, "buffer_full", "internal", "none", "dropped_internal"},
+	{SE_CTR_RATE_LIMITED_READ, "rate_limited", "file_read", "matched", "rate_limited_read"},
+	{SE_CTR_RATE_LIMITED_WRITE, "rate_limited", "file_write", "matched", "rate_limited_write"},
+};
+const unsigned probe_n_loss_classes = sizeof(probe_loss_classes) / sizeof(probe_loss_classes[0]);
+
+static uint64_t loss_sum(const uint64_t k[SE_CTR_MAX], const char *reason)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < probe_n_loss_classes; i++)
+		if (strcmp(probe_loss_classes[i].reason, reason) == 0)
+			n += k[probe_loss_classes[i].ctr];
+	return n;
+}
+
+uint64_t probe_buffer_drops(const uint64_t k[SE_CTR_MAX])
+{
+	return loss_sum(k, "buffer_full");
+}
+
+uint64_t probe_rate_limited(const uint64_t k[SE_CTR_MAX])
+{
+	return loss_sum(k, "rate_limited");
+}
+
 int probe_lost_records(struct probe *p, uint64_t *out)
 {
-	int err = read_counter(p, SE_CTR_DROP_BUFFER, out);
+	int err = 0;
 
-	*out += p->perf_lost;
+	*out = p->perf_lost;
+	/* Called per drain (5 lookups, every 10 ms): only the buffer's
+	 * counters, not every one. */
+	for (unsigned i = 0; i < probe_n_loss_classes && !err; i++) {
+		uint64_t v;
+
+		if (strcmp(probe_loss_classes[i].reason, "buffer_full") != 0)
+			continue;
+		err = read_counter(p, probe_loss_classes[i].ctr, &v);
+		*out += err ? 0 : v;
+	}
 	return err;
 }
 

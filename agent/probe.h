@@ -96,6 +96,29 @@ int probe_sweep_fds(struct probe *p, size_t max,
 		    bool *wrapped);
 /* Kernel counters summed over CPUs, indexed by enum se_counter. */
 int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX]);
+
+/*
+ * The names of the kernel's loss counters, the one table /metrics and the
+ * stop summary both read: records lost because the buffer was full, by
+ * event type (file_read, file_write, or "internal" for records that are not
+ * events) and verdict ("matched": the file was decided to match a rule;
+ * "pending": awaiting its verdict; "none" for internal records); and events
+ * the rate limit suppressed, by event type (always matched).
+ */
+struct probe_loss_class {
+	enum se_counter ctr;
+	const char *reason;	/* buffer_full, rate_limited */
+	const char *event_type; /* file_read, file_write, internal */
+	const char *verdict;	/* matched, pending, none */
+	const char *summary;	/* the key in the stop summary line */
+};
+extern const struct probe_loss_class probe_loss_classes[];
+extern const unsigned probe_n_loss_classes;
+/* Records lost because the buffer was full, every class (from @k, a
+ * probe_read_counters() result). */
+uint64_t probe_buffer_drops(const uint64_t k[SE_CTR_MAX]);
+/* Events the rate limit suppressed, both types. */
+uint64_t probe_rate_limited(const uint64_t k[SE_CTR_MAX]);
 /* Records lost so far, whatever the transport (buffer full, perf ring
  * overwritten): one map lookup. 0, or -errno. */
 int probe_lost_records(struct probe *p, uint64_t *out);

@@ -118,7 +118,7 @@ static void fill(struct telemetry *t, struct snapshot *s, uint64_t now)
 	s->grpc_ever_up = t->grpc_ever_up;
 	s->grpc_last_up_ns = t->grpc_last_up_ns;
 	/* Lost = kernel buffer full + perf ring overwritten; handled = read. */
-	s->drop_ratio = dropwin_ratio(&t->drops, now, s->kernel[SE_CTR_DROP_BUFFER] + s->perf_lost,
+	s->drop_ratio = dropwin_ratio(&t->drops, now, probe_buffer_drops(s->kernel) + s->perf_lost,
 				      s->pl.records);
 	s->rl_on = t->rl_every_ns != 0;
 	s->rl_procs = t->rl_procs;
@@ -385,10 +385,45 @@ static void one_label(FILE *f, const char *name, const char *label, const char *
 	metrics_u64(f, name, &l, v);
 }
 
+/* One series per loss class (probe_loss_classes): for a file whose verdict
+ * is decided, written = events_total + dropped{verdict="matched"} +
+ * rate_limited, per event type. */
+static void render_kernel_losses(FILE *f, const struct snapshot *s)
+{
+	const char *n = "sentinel_agent_kernel_dropped_total";
+	const char *rl = "sentinel_agent_rate_limited_total";
+
+	metrics_family(f, n, "counter",
+		       "Kernel-side losses: buffer_full = records lost because the ring or perf "
+		       "buffer was full, by event_type (internal: records that are not events) "
+		       "and verdict (matched: the file matched a rule; pending: awaiting its "
+		       "verdict); fd_map_full = fds the kernel could not track (their events are "
+		       "still reported, resolved through /proc).");
+	for (unsigned i = 0; i < probe_n_loss_classes; i++) {
+		const struct probe_loss_class *c = &probe_loss_classes[i];
+
+		if (strcmp(c->reason, "buffer_full") == 0)
+			metrics_u64(f, n,
+				    METRICS_LABELS({"reason", c->reason},
+						   {"event_type", c->event_type},
+						   {"verdict", c->verdict}),
+				    s->kernel[c->ctr]);
+	}
+	metrics_u64(f, n,
+		    METRICS_LABELS({"reason", "fd_map_full"}, {"event_type", "internal"},
+				   {"verdict", "none"}),
+		    s->kernel[SE_CTR_DROP_FDMAP]);
+	metrics_family(f, rl, "counter",
+		       "Events that matched the rules but were suppressed in the kernel by the "
+		       "per-process rate limit, by event_type.");
+	for (unsigned i = 0; i < probe_n_loss_classes; i++)
+		if (strcmp(probe_loss_classes[i].reason, "rate_limited") == 0)
+			one_label(f, rl, "event_type", probe_loss_classes[i].event_type,
+				  s->kernel[probe_loss_classes[i].ctr]);
+}
+
 static void render_kernel(FILE *f, const struct telemetry *t, const struct snapshot *s)
 {
-	const char *n;
-
 	if (s->kernel_ok) {
 		counter(f, "sentinel_agent_kernel_seen_total",
 			"Read/write syscalls of traced processes the probe looked at.",
@@ -396,17 +431,7 @@ static void render_kernel(FILE *f, const struct telemetry *t, const struct snaps
 		counter(f, "sentinel_agent_kernel_filtered_total",
 			"Read/write syscalls dropped in the kernel because no rule matches.",
 			s->kernel[SE_CTR_FILTERED]);
-		n = "sentinel_agent_kernel_dropped_total";
-		metrics_family(f, n, "counter",
-			       "Kernel-side losses: buffer_full = records lost because the ring or "
-			       "perf buffer was full; fd_map_full = fds the kernel could not track "
-			       "(their events are still reported, resolved through /proc).");
-		one_label(f, n, "reason", "buffer_full", s->kernel[SE_CTR_DROP_BUFFER]);
-		one_label(f, n, "reason", "fd_map_full", s->kernel[SE_CTR_DROP_FDMAP]);
-		counter(f, "sentinel_agent_rate_limited_total",
-			"Events that matched the rules but were suppressed in the kernel by the "
-			"per-process rate limit.",
-			s->kernel[SE_CTR_RATE_LIMITED]);
+		render_kernel_losses(f, s);
 	}
 	if (t->perf)
 		counter(f, "sentinel_agent_perf_lost_total",

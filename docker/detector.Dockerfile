@@ -14,7 +14,7 @@ FROM ${BASE_IMAGE} AS build
 RUN apt-get update -qq \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		gcc libc6-dev make cmake pkg-config \
-		libbpfcc-dev libyaml-dev libcivetweb-dev uuid-dev uthash-dev libjson-c-dev \
+		libbpfcc-dev libbpf-dev libyaml-dev libcivetweb-dev uuid-dev uthash-dev libjson-c-dev \
 		libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev libgrpc-dev \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src

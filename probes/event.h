@@ -136,14 +136,29 @@ struct se_comm_key {
 	__u32 slot;
 };
 
-/* per-CPU counters, summed by the agent */
+/*
+ * Per-CPU counters, summed by the agent. Records the transport had no room
+ * for are counted by what they were, so that loss can be stated exactly for
+ * a watched file: a read or write whose file the kernel had already decided
+ * matches a rule (MATCHED), one still awaiting its verdict (PENDING: user
+ * space would have decided it, and other processes' files are among them),
+ * or a record that is not an event (INTERNAL: opens, closes, dups, exec,
+ * exit, forks). For a file whose verdict is decided, written = delivered +
+ * DROP_<type>_MATCHED + RATE_LIMITED_<type>, exactly. The agent's names for
+ * them live in one table, agent/probe.c probe_drop_classes.
+ */
 enum se_counter {
-	SE_CTR_SEEN = 0,	/* successful reads/writes by traced processes */
-	SE_CTR_FILTERED,	/* of those, dropped in the kernel by the rules */
-	SE_CTR_PENDING,		/* forwarded while the fd's verdict was pending */
-	SE_CTR_DROP_BUFFER,	/* records lost: transport buffer full */
-	SE_CTR_DROP_FDMAP,	/* fds not tracked: fds map full */
-	SE_CTR_RATE_LIMITED,	/* events suppressed by the per-process rate limit */
+	SE_CTR_SEEN = 0,	   /* successful reads/writes by traced processes */
+	SE_CTR_FILTERED,	   /* of those, dropped in the kernel by the rules */
+	SE_CTR_PENDING,		   /* forwarded while the fd's verdict was pending */
+	SE_CTR_DROP_FDMAP,	   /* fds not tracked: fds map full */
+	SE_CTR_RATE_LIMITED_READ,  /* reads suppressed by the per-process rate limit */
+	SE_CTR_RATE_LIMITED_WRITE, /* writes likewise (READ + 1: indexed by kind) */
+	SE_CTR_DROP_READ_MATCHED,  /* buffer full: a read of a matched file */
+	SE_CTR_DROP_READ_PENDING,  /* ... a read awaiting its verdict (MATCHED + 1) */
+	SE_CTR_DROP_WRITE_MATCHED, /* ... a write of a matched file (READ_MATCHED + 2) */
+	SE_CTR_DROP_WRITE_PENDING, /* ... a write awaiting its verdict */
+	SE_CTR_DROP_INTERNAL,	   /* ... any record that is not an event */
 	SE_CTR_MAX
 };
 

@@ -165,10 +165,19 @@ static __always_inline void fill(struct se_record *r, __u16 kind, __s32 fd, __u6
 	bpf_get_current_comm(&r->comm, sizeof(r->comm));
 }
 
+/* A record that is not an event: its loss is counted apart from events'. */
 static __always_inline void emit_record(void *ctx, struct se_record *r)
 {
 	if (emit(ctx, r, sizeof(*r)) != 0)
-		count(SE_CTR_DROP_BUFFER);
+		count(SE_CTR_DROP_INTERNAL);
+}
+
+/* A read or write event: a lost one is counted by its type and by whether
+ * its file was already decided (the counters' layout in event.h). */
+static __always_inline void emit_io(void *ctx, struct se_record *r, __u16 kind, int pending)
+{
+	if (emit(ctx, r, sizeof(*r)) != 0)
+		count(SE_CTR_DROP_READ_MATCHED + (kind == SE_WRITE ? 2 : 0) + (pending ? 1 : 0));
 }
 
 /* Rules that list this comm, in the config's generation slot. */
@@ -248,11 +257,11 @@ static __always_inline int rate_ok(struct se_config *cfg, __u32 tgid, __u64 now)
 	return 1;
 }
 
-static __always_inline void rate_suppressed(__u32 tgid)
+static __always_inline void rate_suppressed(__u32 tgid, __u16 kind)
 {
 	struct se_rl_stat *s, n = {.suppressed = 1};
 
-	count(SE_CTR_RATE_LIMITED);
+	count(kind == SE_WRITE ? SE_CTR_RATE_LIMITED_WRITE : SE_CTR_RATE_LIMITED_READ);
 	s = rl_suppressed.lookup(&tgid);
 	if (s) {
 		/* Other threads of the process may add on other CPUs. */
@@ -350,13 +359,13 @@ out:
 	 * An fd the map had no room for never gets a verdict: it is limited.
 	 */
 	if (!(r.flags & SE_F_PENDING) && !rate_ok(cfg, key.tgid, now)) {
-		rate_suppressed(key.tgid);
+		rate_suppressed(key.tgid, kind);
 		return;
 	}
 	if (pending)
 		count(SE_CTR_PENDING);
 	io_finish(&r, id, kind, fd, ret, have_comm, now);
-	emit_record(ctx, &r);
+	emit_io(ctx, &r, kind, pending);
 	return;
 filtered:
 	count(SE_CTR_FILTERED);
@@ -393,7 +402,7 @@ static __always_inline void on_path(void *ctx, struct se_config *cfg, __u16 kind
 	if (len >= SE_PATH_MAX)
 		size = sizeof(*p);
 	if (emit(ctx, p, size) != 0)
-		count(SE_CTR_DROP_BUFFER);
+		count(SE_CTR_DROP_INTERNAL);
 }
 
 static __always_inline void on_dup(void *ctx, struct se_config *cfg, __s32 oldfd, __s32 newfd,

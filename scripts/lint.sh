@@ -22,5 +22,13 @@ if [ "${#scripts[@]}" -gt 0 ] && ! shellcheck -x -S warning -e SC2034 "${scripts
 	echo "lint: shellcheck findings" >&2
 	status=1
 fi
+# Test scripts: no check that cannot fail (test/lint_tests.py), and the
+# lint itself still finds each kind of mistake.
+mapfile -t test_scripts < <(printf '%s\n' "${scripts[@]}" | grep '^test/' || true)
+if [ "${#test_scripts[@]}" -gt 0 ] && ! python3 test/lint_tests.py "${test_scripts[@]}"; then
+	echo "lint: test checks that cannot fail (see test/lint_tests.py)" >&2
+	status=1
+fi
+bash test/lint_tests_selftest.sh || status=1
 [ "$status" -eq 0 ] && echo "lint: clean"
 exit "$status"

@@ -19,11 +19,15 @@ PACKAGES=(
 	build-essential cmake pkg-config
 	# mandated libraries
 	libbpfcc-dev libyaml-dev libcivetweb-dev
+	# struct offsets from the running kernel's BTF (agent/btfoff.h)
+	libbpf-dev
 	libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev libgrpc-dev
 	# small well-kept helpers
 	uuid-dev uthash-dev libjson-c-dev
 	# tests and checks
 	libcmocka-dev jq clang-format cppcheck shellcheck bpftool iproute2 curl valgrind bc openssl
+	pahole # an independent reading of BTF offsets for test_btfoff
+	liburing-dev # io_uring cases of the evasion suite (test/tools/evade.c)
 	clang libclang-rt-dev # libFuzzer (test/fuzz): its runtime is only recommended by clang
 	# a detector written for the original Python contract (compat test)
 	python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc

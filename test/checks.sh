@@ -6,6 +6,7 @@
 T_PASS=0
 T_FAIL=0
 T_XFAIL=0
+T_SKIP=0
 
 # report TAG NAME [DETAIL...]: one result line, each detail on its own line.
 report() {
@@ -30,6 +31,41 @@ fail() {
 xfail() {
 	T_XFAIL=$((T_XFAIL + 1))
 	report XFAIL "$@"
+}
+
+# skip NAME REASON: a check that cannot run here. CI fails on a skip whose
+# NAME is not listed, with its reason, in test/skips.allow
+# (test/check_skips.sh reads the `SKIP NAME: REASON` lines from the log).
+skip() {
+	T_SKIP=$((T_SKIP + 1))
+	printf 'SKIP %s: %s\n' "$1" "$2"
+}
+
+# need NAME VALUE: VALUE was captured from output and is about to be used as
+# an expectation; an empty one would make the check pass for any output, so
+# it fails NAME instead and returns 1 (the caller returns or skips the check).
+need() {
+	[ -n "$2" ] && return 0
+	fail "$1" "the value this check compares against was empty"
+	return 1
+}
+
+# wait_for WHAT SECONDS CMD [ARGS...]: runs CMD every 50 ms until it succeeds
+# (0) or SECONDS pass (1, with "timed out after SECONDS s waiting for WHAT"
+# on stderr). For waits on something observable: an event in a file, a
+# metric's value, a port, a log line. A sleep stays only where elapsed time
+# is itself under test, with a comment saying so.
+wait_for() {
+	local what=$1 secs=$2 end
+	shift 2
+	end=$(($(date +%s%N) + secs * 1000000000))
+	until "$@"; do
+		if [ "$(date +%s%N)" -ge "$end" ]; then
+			printf 'timed out after %s s waiting for %s\n' "$secs" "$what" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
 }
 
 # check NAME EXPECTED ACTUAL

@@ -57,6 +57,7 @@ struct opts {
 	int threads;
 	int append;
 	int keep;
+	long long settle_ms; /* pause between set-up and the timed window */
 	const char *comm;
 };
 
@@ -79,6 +80,7 @@ static struct opts o = {
 	.files = 1,
 	.threads = 1,
 };
+static long long warmup_writes; /* set-up pwrites, outside the window */
 static int *fds;
 static char **paths;
 static char *buf;
@@ -186,6 +188,9 @@ static void *worker_main(void *p)
 	long long batch, left = w->quota;
 
 	pthread_barrier_wait(&start_barrier);
+	/* Every thread waits for the shared start (and --settle-ms with it),
+	 * flat-out ones too. */
+	sleep_until(t_start);
 	w->t_last = t_start;
 	if (o.burst) {
 		/* burst k starts at t_start + k * interval, whatever the last one cost */
@@ -246,6 +251,9 @@ static void usage(FILE *f)
 	      "  --append            write(2) to O_APPEND files instead of pwrite at 0\n"
 	      "  --comm NAME         set the thread names (for comm filters)\n"
 	      "  --keep              leave the files (and a mkdtemp dir) behind\n"
+	      "  --settle-ms M       pause M ms after opening the files, before the timed\n"
+	      "                      window: the agent's verdict on them arrives one drain\n"
+	      "                      after the open, so every timed op is already decided\n"
 	      "Prints one JSON line at exit; exit 1 if a syscall failed.\n",
 	      f);
 }
@@ -297,6 +305,7 @@ static void parse_args(int argc, char **argv)
 		OPT_THREADS,
 		OPT_APPEND,
 		OPT_KEEP,
+		OPT_SETTLE_MS,
 		OPT_COMM,
 		OPT_HELP
 	};
@@ -313,6 +322,7 @@ static void parse_args(int argc, char **argv)
 		{"threads", required_argument, NULL, OPT_THREADS},
 		{"append", no_argument, NULL, OPT_APPEND},
 		{"keep", no_argument, NULL, OPT_KEEP},
+		{"settle-ms", required_argument, NULL, OPT_SETTLE_MS},
 		{"comm", required_argument, NULL, OPT_COMM},
 		{"help", no_argument, NULL, OPT_HELP},
 		{0},
@@ -341,6 +351,7 @@ static void parse_args(int argc, char **argv)
 		case OPT_THREADS: o.threads = num(name, optarg, 1, 1024); break;
 		case OPT_APPEND: o.append = 1; break;
 		case OPT_KEEP: o.keep = 1; break;
+		case OPT_SETTLE_MS: o.settle_ms = num(name, optarg, 0, 3600 * 1000); break;
 		case OPT_COMM: o.comm = optarg; break;
 		case 'h':
 		case OPT_HELP: usage(stdout); exit(0);
@@ -395,9 +406,15 @@ static int setup_files(char *tmpl)
 			fprintf(stderr, PROG ": %s: %s\n", paths[i], strerror(errno));
 			return -1;
 		}
-		if (o.mode == M_READ && pwrite(fds[i], buf, o.bytes, 0) != (ssize_t)o.bytes) {
-			fprintf(stderr, PROG ": pre-filling %s failed\n", paths[i]);
-			return -1;
+		/* Read mode pre-fills; with --settle-ms write mode writes once too:
+		 * the agent names a file and posts its verdict after the first
+		 * read or write of it, so the timed ops find it decided. */
+		if (o.mode == M_READ || (o.mode == M_WRITE && o.settle_ms)) {
+			if (pwrite(fds[i], buf, o.bytes, 0) != (ssize_t)o.bytes) {
+				fprintf(stderr, PROG ": pre-filling %s failed\n", paths[i]);
+				return -1;
+			}
+			warmup_writes++;
 		}
 		/* open-close opens by name; no need to hold an fd */
 		if (o.mode == M_OPEN_CLOSE) {
@@ -466,7 +483,7 @@ int main(int argc, char **argv)
 		}
 	}
 	/* a shared start so paced threads interleave instead of drifting apart */
-	t_start = now_ns() + 1000000;
+	t_start = now_ns() + 1000000 + o.settle_ms * 1000000;
 	t_end = o.duration ? t_start + (int64_t)(o.duration * NSEC) : 0;
 	pthread_barrier_wait(&start_barrier);
 	sleep_until(t_start);
@@ -493,9 +510,10 @@ int main(int argc, char **argv)
 		rc = 1;
 	}
 	printf("{\"mode\":\"%s\",\"syscalls\":%lld,\"bytes\":%lld,\"seconds\":%.6f,"
-	       "\"rate\":%.1f,\"files\":%d,\"pid\":%d,\"ops\":%lld,\"threads\":%d}\n",
+	       "\"rate\":%.1f,\"files\":%d,\"pid\":%d,\"ops\":%lld,\"threads\":%d,"
+	       "\"setup_writes\":%lld}\n",
 	       mode_names[o.mode], syscalls, bytes, secs, secs > 0 ? syscalls / secs : 0.0, o.files,
-	       getpid(), ops, o.threads);
+	       getpid(), ops, o.threads, warmup_writes);
 	fflush(stdout);
 	free(w);
 	for (int i = 0; i < o.files; i++)

@@ -47,9 +47,11 @@ bad() { # what [details]
 	printf 'FAIL: %s\n' "$1"
 	if [ -n "${2:-}" ]; then printf '%s\n' "$2" | head -n 40 | sed 's/^/      /'; fi
 }
+# skip NAME REASON: the format of test/checks.sh, so that test/check_skips.sh
+# holds every skip against test/skips.allow.
 skip() {
 	skipped=$((skipped + 1))
-	printf 'SKIP: %s\n' "$1"
+	printf 'SKIP %s: %s\n' "$1" "$2"
 }
 check() { # what expected actual
 	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "expected: $2"$'\n'"actual:   $3"; fi
@@ -496,13 +498,15 @@ if [ -n "$AGENT_BIN" ] && [ -x "$AGENT_BIN" ]; then
 		fi
 	done
 else
-	skip "sentinel-agent --check on the rendered files (pass the agent binary as argument or \$SENTINEL_AGENT)"
+	skip "sentinel-agent --check on the rendered files" \
+		"no agent binary (pass it as argument or \$SENTINEL_AGENT)"
 fi
 
 # kubectl apply --dry-run=client still asks an API server for discovery and
 # OpenAPI (there is no offline mode); the schema checks above stand in for it.
 if "$KUBECTL" version --client >/dev/null 2>&1; then
-	skip "kubectl apply --dry-run=client: needs an API server (validate.mjs covers the schema offline)"
+	skip "kubectl apply --dry-run=client" \
+		"needs an API server (validate.mjs covers the schema offline)"
 else
 	bad "kubectl $KUBECTL runs"
 fi

@@ -298,7 +298,8 @@ if [[ "$link" == /usr/src/* ]] && [ -z "$ikheaders" ]; then
 			"exit $rc" "$(grep -m 2 'level=error' "$WORK/noheaders.err")"
 	fi
 else
-	note "skipped the no-/usr/src case: /lib/modules/$(uname -r)/build does not link into /usr/src, or the kernel has CONFIG_IKHEADERS"
+	skip "agent without /usr/src" \
+		"/lib/modules/$(uname -r)/build does not link into /usr/src, or the kernel has CONFIG_IKHEADERS"
 fi
 
 finish

@@ -6,6 +6,7 @@
 # shellcheck source=../checks.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 AGENT_PID=
+AGENT_LAST_PID= # the last agent started: its pid stays known after it stopped
 TMP_ROOT=$(mktemp -d /tmp/sentinel-it.XXXXXX)
 
 cleanup_all() {
@@ -29,6 +30,7 @@ start_agent() {
 	: >"$dir/agent.err"
 	"$AGENT" --mode "${AGENT_MODE:-stdout}" "$@" >"$dir/agent.out" 2>"$dir/agent.err" &
 	AGENT_PID=$!
+	AGENT_LAST_PID=$AGENT_PID
 	for _ in $(seq 1 600); do
 		grep -q 'msg="agent ready"' "$dir/agent.err" && return 0
 		if ! kill -0 "$AGENT_PID" 2>/dev/null; then
@@ -113,6 +115,6 @@ reported() {
 }
 
 finish() {
-	printf '\n%d passed, %d failed\n' "$T_PASS" "$T_FAIL"
+	printf '\n%d passed, %d failed, %d skipped\n' "$T_PASS" "$T_FAIL" "$T_SKIP"
 	[ "$T_FAIL" -eq 0 ]
 }

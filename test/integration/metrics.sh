@@ -27,6 +27,17 @@ mval() {
 	S="$1 " awk 'index($0, ENVIRON["S"]) == 1 { print $NF }'
 }
 
+# msum PREFIX: the sum of every series on stdin that starts with PREFIX (a
+# family and its first labels, e.g. 'x_total{reason="buffer_full"'), 0 if none.
+msum() {
+	S="$1" awk 'index($0, ENVIRON["S"]) == 1 { n += $NF } END { print n + 0 }'
+}
+
+# metric_sum PREFIX: msum over a fresh scrape
+metric_sum() {
+	scrape | msum "$1"
+}
+
 # metric SERIES: its value in a fresh scrape
 metric() {
 	scrape | mval "$1"

@@ -24,14 +24,15 @@ t_syscall_families() {
 		preadv2 B 1,1 0 close B
 	stop_agent "$D" || return
 	pid=$(wl_pid "$D")
+	need "families: the workload's pid" "$pid" || return
 	check "families: every read and write with exact path and bytes" \
 		"$(expected "$D" "$D/")" "$(reported "$D" "$pid" "$D/")"
 	check "families: tid and comm reported" "$pid sentinel-worklo" \
 		"$(jq -r --arg p "$pid" 'select(.data.pid == $p) | "\(.data.tid) \(.data.comm)"' \
 			"$D/agent.out" | sort -u | head -n 1)"
-	check "families: agent reports none of its own I/O" "0" \
-		"$(jq -r --arg p "$(sed -n 's/.*msg="agent ready".* pid=\([0-9]*\).*/\1/p' "$D/agent.err")" \
-			'select(.data.pid == $p)' "$D/agent.out" | wc -l)"
+	need "families: the agent's pid is known" "$AGENT_LAST_PID" &&
+		check "families: agent reports none of its own I/O" "0" \
+			"$(jq -r --arg p "$AGENT_LAST_PID" 'select(.data.pid == $p)' "$D/agent.out" | wc -l)"
 	check "families: every line is JSON with the envelope fields" "0" \
 		"$(jq -c 'select((.event_id | test("^[0-9a-f]{8}-[0-9a-f]{4}-4")) and .ts_unix_nano > 0
 			and (.hostname | length) > 0 and (.data | has("filename","bytes","comm","pid","tid"))
@@ -189,14 +190,28 @@ t_flood_drops_counted() {
 	workload "$D" comm wl-flood open w "$D/f" as A sleep-ms 1500 repeat "$n" write A 1 end
 	stop_agent "$D" || return
 	got=$(grep -c "\"filename\":\"$D/f\"" "$D/agent.out" || true)
-	dropped=$(summary_field "$D" dropped_buffer)
-	if [ "$dropped" -gt 0 ] && [ "$got" -lt "$n" ] && [ $((got + dropped)) -ge "$n" ]; then
-		ok "flood: a full buffer drops, and every drop is counted (delivered=$got dropped=$dropped of $n)"
+	# The file's verdict was decided during the 1.5 s pause (elapsed time
+	# is what decides it: one drain after the open), so each of its writes
+	# is delivered or counted as a lost matched write: exactly, not a bound.
+	dropped=$(summary_field "$D" dropped_write_matched)
+	need "flood: the summary's dropped_write_matched" "$dropped" || return
+	if [ "$dropped" -gt 0 ]; then
+		ok "flood: a 64 KiB buffer drained once a second overflows ($dropped matched writes lost)"
 	else
-		fail "flood: delivered + dropped must account for every write" \
-			"delivered=$got dropped_buffer=$dropped writes=$n"
+		fail "flood: the buffer must overflow" "dropped_write_matched=$dropped"
 	fi
-	grep -q "dropped_buffer=$dropped" "$D/agent.err" && ok "flood: drops reported in the summary"
+	check "flood: written == delivered + dropped_write_matched ($got + $dropped)" \
+		"$n" "$((got + dropped))"
+	# (dropped_write_pending is not 0: the workload's own log writes, before
+	# their file's verdict came, are among the records lost.)
+	check "flood: no rate limit" "0" "$(summary_field "$D" rate_limited_write)"
+	local total
+	total=$(summary_field "$D" dropped_buffer)
+	need "flood: the summary's dropped_buffer" "$total" || return
+	check "flood: dropped_buffer is the sum of its classes" "$total" \
+		"$(($(summary_field "$D" dropped_read_matched) + $(summary_field "$D" dropped_read_pending) +
+			dropped + $(summary_field "$D" dropped_write_pending) +
+			$(summary_field "$D" dropped_internal)))"
 }
 
 t_perf_transport() {
@@ -220,7 +235,11 @@ t_odd_names() {
 	stop_agent "$D" || return
 	if jq -e . "$D/agent.out" >/dev/null; then ok "odd: output is valid JSON"; else fail "odd: output is valid JSON"; fi
 	# surrogateescape: python's fsencode gives back the exact bytes
-	if command -v python3 >/dev/null; then
+	# python3 is a test dependency (scripts/setup.sh): without it this
+	# check fails rather than vanishing.
+	if ! command -v python3 >/dev/null; then
+		fail "odd: filename bytes round-trip exactly" "python3 is missing"
+	else
 		check "odd: filename bytes round-trip exactly" "1" "$(python3 -c '
 import json, os, sys
 want = os.fsencode(sys.argv[2])
@@ -297,6 +316,7 @@ inherit_case() {
 		sh "$D/inherit.txt" "$D/sh.pid" "$n"
 	stop_agent "$D" || return
 	shpid=$(cat "$D/sh.pid")
+	need "inherit: the shell's pid" "$shpid" || return
 	got=$(jq -r --arg f "$D/inherit.txt" --arg p "$shpid" \
 		'select(.data.filename == $f and .data.pid != $p) | "\(.data.pid) \(.data.bytes)"' \
 		"$D/agent.out" | sort -u | awk '{ n[$2]++ } END { printf "a=%d bb=%d ccc=%d", n[1], n[2], n[3] }')

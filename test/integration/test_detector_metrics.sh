@@ -94,7 +94,7 @@ test_start() {
 			missing=$((missing + 1))
 		fi
 	done
-	[ "$missing" -eq 0 ] && ok "start: every family has HELP and TYPE"
+	check "start: every family has HELP and TYPE (families missing one)" 0 "$missing"
 	grep -qx 'sentinel_detector_build_info{version="[0-9][0-9.]*"} 1' "$D/m0" &&
 		ok "start: build_info" || fail "start: build_info" "$(grep build_info "$D/m0")"
 	check "start: counters at 0" "0 0 0 0 0 0 0 0 0" "$(for s in \
@@ -145,6 +145,8 @@ test_deltas() {
 	o0=$(mval sentinel_detector_streams_opened_total <"$D/m1")
 	l0=$(mval "${LAT}_count" <"$D/m1")
 	r0=$(mval sentinel_detector_reports_total <"$D/m1")
+	need "deltas: events_total before" "$e0" && need "deltas: sensitive before" "$s0" &&
+		need "deltas: high_write before" "$h0" && need "deltas: reports before" "$r0" || return
 
 	out=$(legacy --count 300)
 	check "deltas: 300 reads answered" '{"sent":300,"received":300,"anomalies":0}' "$out"

@@ -133,6 +133,7 @@ t_detector_restart() {
 	sleep 1
 	stop_agent "$D" || return
 	syscalls=$(jq -r .syscalls "$D/loadgen.json")
+	need "restart: the load generator's count" "$syscalls" || return
 	emitted=$(sink_field "$D" emitted)
 	read -r distinct maxseq < <(jq -r 'select(.seq != null) | .seq' "$D/det.out" |
 		sort -nu | awk '{n++; m=$1} END {print n+0, m+0}')

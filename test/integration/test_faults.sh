@@ -192,7 +192,7 @@ t_churn() {
 		fail "churn: the kernel's fds map returns to its baseline" "before=$k0 after=$k1"
 	fi
 	check "churn: nothing lost in the kernel" 0 \
-		"$(metric 'sentinel_agent_kernel_dropped_total{reason="buffer_full"}')"
+		"$(metric_sum 'sentinel_agent_kernel_dropped_total{reason="buffer_full"')"
 	stop_agent "$D" || return
 	check "churn: the table never filled" 0 "$(summary_field "$D" fd_table_full)"
 }
@@ -213,13 +213,13 @@ t_churn_lost_exits() {
 	sleep 0.5
 	f0=$(metric sentinel_agent_fd_table_entries)
 	k0=$(fds_map_entries "$map")
-	lost=$(metric 'sentinel_agent_kernel_dropped_total{reason="buffer_full"}')
+	lost=$(metric_sum 'sentinel_agent_kernel_dropped_total{reason="buffer_full"')
 	"$LOADGEN" --mode write --bytes 1 --dir "$D/w" --duration 600 >/dev/null &
 	LG_PID=$!
 	churn "$D" 1000
 	kill -TERM "$LG_PID"
 	loadgen_wait
-	lost=$(($(metric 'sentinel_agent_kernel_dropped_total{reason="buffer_full"}') - lost))
+	lost=$(($(metric_sum 'sentinel_agent_kernel_dropped_total{reason="buffer_full"') - lost))
 	if [ "$lost" -gt 0 ]; then
 		ok "lost exits: the flood overflowed the ring buffer ($lost records lost)"
 	else
@@ -344,6 +344,8 @@ t_detector_kills() {
 	stop_detector
 	n=$(jq -r .syscalls "$D/loadgen.json")
 	emitted=$(sink_field "$D" emitted)
+	need "kills: the load generator's count" "$n" || return
+	need "kills: the agent's emitted count" "$emitted" || return
 	read -r distinct maxseq < <(seqs "$D" | awk '{c++; m=$1} END {print c+0, m+0}')
 	check "kills: the agent forwarded every write ($n)" "$n" "$emitted"
 	check "kills: every seq 1..N reached the detector across 3 kill -9s" \
@@ -374,6 +376,8 @@ drop_accounting() {
 	unacked=$(sink_field "$dir" unacked)
 	distinct=$(seqs "$dir" | wc -l)
 	missing=$((n - distinct))
+	need "$name: the load generator's count" "$n" || return
+	need "$name: the agent's dropped count" "$dropped" || return
 	check "$name: the agent forwarded every write" "$n" "$emitted"
 	if [ "$dropped" -gt 0 ]; then
 		ok "$name: the full queue dropped $dropped (written $n)"
@@ -472,7 +476,8 @@ t_stall() {
 	AGENT_MODE=grpc start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
 		{ fail "stall: agent starts"; return; }
 	agent_ports "$D"
-	b0=$(metric 'sentinel_agent_kernel_dropped_total{reason="buffer_full"}')
+	b0=$(metric_sum 'sentinel_agent_kernel_dropped_total{reason="buffer_full"')
+	need "stall: the kernel drop counter before" "$b0" || return
 	loadgen "$D" 9
 	sleep 2
 	kill -STOP "$DET_PID"
@@ -503,7 +508,7 @@ t_stall() {
 		fail "stall: the queue filled up meanwhile" "depth $qd"
 	fi
 	check "stall: no kernel record lost" "$b0" \
-		"$(metric 'sentinel_agent_kernel_dropped_total{reason="buffer_full"}')"
+		"$(metric_sum 'sentinel_agent_kernel_dropped_total{reason="buffer_full"')"
 	check "stall: after SIGCONT everything queued is answered" 0 \
 		"$(settle sentinel_agent_queue_depth 0 300)"
 	mdrop=$(metric sentinel_agent_queue_dropped_total)
@@ -511,6 +516,7 @@ t_stall() {
 	stop_detector
 	local n acked dropped
 	n=$(jq -r .syscalls "$D/loadgen.json")
+	need "stall: the load generator's count" "$n" || return
 	acked=$(sink_field "$D" acked)
 	dropped=$(sink_field "$D" dropped)
 	check "stall: written == acked + dropped ($acked + $dropped)" "$n" "$((acked + dropped))"

@@ -88,6 +88,7 @@ EOF
 	nc=$(jq -r .syscalls "$D/calm.json")
 	check "flood: the flooder's pid" "$fpid" "$(jq -r .pid "$D/flood.json")"
 	n=$(jq -r .syscalls "$D/flood.json")
+	need "flood: the flooder's count" "$n" || return
 	if [ -n "$mid" ] && [ "$mid" -gt 0 ]; then
 		ok "flood: mid-flood, /metrics names the flooder ($mid suppressed so far)"
 	else
@@ -170,7 +171,7 @@ for _ in range(10):
 print(os.getpid(), "%.3f" % took)
 EOF
 	read -r pid took <"$D/py.out"
-	check "bucket: rate_limited_total = 909" 909 "$(settle sentinel_agent_rate_limited_total 909)"
+	check "bucket: rate_limited_total = 909" 909 "$(settle 'sentinel_agent_rate_limited_total{event_type="file_write"}' 909)"
 	check "bucket: /metrics per process = 909" 909 \
 		"$(settle "sentinel_agent_rate_limited_process_total{pid=\"$pid\",comm=\"python3\"}" 909)"
 	stop_agent "$D" || return
@@ -194,7 +195,7 @@ test_off() {
 		fail "off: loadgen runs"
 	local pid
 	pid=$(jq -r .pid "$D/l.json")
-	check "off: rate_limited_total 0" 0 "$(metric sentinel_agent_rate_limited_total)"
+	check "off: rate_limited_total 0" 0 "$(metric_sum sentinel_agent_rate_limited_total)"
 	check "off: no per-process family" 0 "$(scrape | grep -c '^sentinel_agent_rate_limited_process')"
 	stop_agent "$D" || return
 	check "off: all 50000 delivered" 50000 "$(delivered "$D" "$pid")"

@@ -91,14 +91,20 @@ metric() {
 	curl -sf --max-time 5 "http://127.0.0.1:$1/metrics" |
 		S="$2 " awk 'index($0, ENVIRON["S"]) == 1 { print $NF }'
 }
+# metric_sum PORT PREFIX: the sum of the series starting with PREFIX
+metric_sum() {
+	curl -sf --max-time 5 "http://127.0.0.1:$1/metrics" |
+		S="$2" awk 'index($0, ENVIRON["S"]) == 1 { n += $NF } END { print n + 0 }'
+}
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 A_EV='sentinel_agent_events_total{event_type="file_write"}'
-A_LOST='sentinel_agent_kernel_dropped_total{reason="buffer_full"}'
+# The writes the kernel lost, whatever their verdict (matched or pending).
+A_LOST='sentinel_agent_kernel_dropped_total{reason="buffer_full",event_type="file_write"'
 
 e0=$(metric "$APORT" "$A_EV")
-k0=$(metric "$APORT" "$A_LOST")
+k0=$(metric_sum "$APORT" "$A_LOST")
 d0=$(metric "$DPORT" sentinel_detector_events_total)
 "$LOADGEN" --mode write --bytes 1 --dir "$work/load" --rate "$RATE" \
 	--duration "$SECONDS_TOTAL" --comm wl-soak >"$work/loadgen.json" &
@@ -140,7 +146,7 @@ sleep 0.5
 n=$(jq -r .syscalls "$work/loadgen.json")
 achieved=$(jq -r '.rate | floor' "$work/loadgen.json")
 events=$(($(metric "$APORT" "$A_EV") - e0))
-lost=$(($(metric "$APORT" "$A_LOST") - k0))
+lost=$(($(metric_sum "$APORT" "$A_LOST") - k0))
 acked=$(metric "$APORT" sentinel_agent_grpc_acked_total)
 dropped=$(metric "$APORT" sentinel_agent_queue_dropped_total)
 depth=$(metric "$APORT" sentinel_agent_queue_depth)

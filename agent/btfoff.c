@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "btfoff.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Anonymous struct/union nesting followed; the kernel's deepest is ~3. A cap
+ * also ends a crafted file whose anonymous members contain themselves. */
+#define MAX_ANON_DEPTH 16
+
+struct btfoff {
+	struct btf *btf;
+	char *source; /* named in messages */
+	struct btfoff_result *res;
+	size_t nres;
+	char **cflags;
+	size_t ncflags;
+};
+
+/* What the probe reads. A new member is one line here; the probe then uses
+ * SE_OFF_<TYPE>_<MEMBER> (and SE_SZ_ for its width). */
+static const struct btfoff_want probe_wants[] = {
+	{"task_struct", "files", false},
+	{"task_struct", "fs", false},
+	{"task_struct", "nsproxy", false},
+	{"task_struct", "real_parent", false},
+	{"task_struct", "tgid", false},
+	{"task_struct", "cred", false},
+	{"task_struct", "real_cred", false},
+	{"task_struct", "mm", false},
+	{"task_struct", "loginuid", true},  /* CONFIG_AUDIT */
+	{"task_struct", "sessionid", true}, /* CONFIG_AUDIT */
+	{"files_struct", "fdt", false},
+	{"fdtable", "fd", false},
+	{"fdtable", "max_fds", false},
+	{"file", "f_path", false},
+	{"file", "f_inode", false},
+	{"file", "f_flags", false},
+	{"file", "f_mode", false},
+	{"path", "mnt", false},
+	{"path", "dentry", false},
+	{"dentry", "d_name", false},
+	{"dentry", "d_parent", false},
+	{"dentry", "d_inode", false},
+	{"dentry", "d_hash", false},
+	{"hlist_bl_node", "pprev", false},
+	{"qstr", "name", false},
+	{"qstr", "len", false},
+	{"inode", "i_ino", false},
+	{"inode", "i_sb", false},
+	{"inode", "i_mode", false},
+	{"super_block", "s_dev", false},
+	{"vfsmount", "mnt_root", false},
+	{"mount", "mnt", false}, /* the embedded vfsmount: container_of(vfsmount, mount) */
+	{"mount", "mnt_parent", false},
+	{"mount", "mnt_mountpoint", false},
+	{"mount", "mnt_ns", false},
+	{"fs_struct", "root", false},
+	{"nsproxy", "mnt_ns", false},
+	{"mnt_namespace", "ns", false},
+	{"mnt_namespace", "ns.inum", false}, /* the mount namespace's inode number */
+	{"ns_common", "inum", false},
+	{"cred", "uid", false},
+	{"cred", "euid", false},
+	{"cred", "gid", false},
+	{"mm_struct", "exe_file", false},
+	{"io_kiocb", "file", true}, /* CONFIG_IO_URING */
+	{"io_kiocb", "opcode", true},
+};
+
+const struct btfoff_want *btfoff_probe_wants(size_t *n)
+{
+	*n = sizeof(probe_wants) / sizeof(probe_wants[0]);
+	return probe_wants;
+}
+
+/* Appends to @buf, "; " between parts; silently truncates. */
+__attribute__((format(printf, 3, 4))) static void append(char *buf, size_t cap, const char *fmt,
+							 ...)
+{
+	size_t len = strnlen(buf, cap);
+	va_list ap;
+
+	if (len + 3 >= cap)
+		return;
+	if (len) {
+		memcpy(buf + len, "; ", 3);
+		len += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + len, cap - len, fmt, ap);
+	va_end(ap);
+}
+
+struct btfoff *btfoff_from_btf(struct btf *btf, const char *source)
+{
+	struct btfoff *b = calloc(1, sizeof(*b));
+
+	if (!b || !(b->source = strdup(source))) {
+		free(b);
+		btf__free(btf);
+		return NULL;
+	}
+	b->btf = btf;
+	return b;
+}
+
+/* Says in @err why @path cannot be read; libbpf's errno for it is less direct. */
+static int check_readable(const char *path, char *err, size_t errcap)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, errcap, "cannot open BTF %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errcap, "cannot open BTF %s: not a regular file", path);
+		return -1;
+	}
+	return 0;
+}
+
+struct btfoff *btfoff_load(const char *path, char *err, size_t errcap)
+{
+	struct btfoff *b;
+	struct btf *btf;
+
+	if (!path)
+		path = BTFOFF_VMLINUX;
+	if (check_readable(path, err, errcap) != 0)
+		return NULL;
+	btf = btf__parse(path, NULL);
+	if (!btf) {
+		char why[128];
+
+		/* libbpf's own codes (4001: bad format) too */
+		libbpf_strerror(errno, why, sizeof(why));
+		snprintf(err, errcap, "cannot parse BTF %s (neither raw BTF nor ELF with .BTF): %s",
+			 path, why);
+		return NULL;
+	}
+	b = btfoff_from_btf(btf, path);
+	if (!b)
+		snprintf(err, errcap, "BTF %s: out of memory", path);
+	return b;
+}
+
+/* Where a member was found, relative to the struct searched. */
+struct hit {
+	unsigned long bit_off;
+	unsigned int bit_size; /* 0: not a bitfield */
+	__u32 type;
+};
+
+/* Without kflag, a bitfield is a member whose int type is narrower than its
+ * size (or starts inside it): the older BTF encoding. */
+static void legacy_bitfield(const struct btf *btf, struct hit *h)
+{
+	int id = btf__resolve_type(btf, h->type);
+	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(btf, id);
+
+	if (t && btf_is_int(t) && (btf_int_bits(t) != t->size * 8 || btf_int_offset(t))) {
+		h->bit_off += btf_int_offset(t);
+		h->bit_size = btf_int_bits(t);
+	}
+}
+
+/* Finds member @name (@len bytes) in @t, descending into anonymous struct
+ * and union members, whose offsets add up. 1 if found, else 0. */
+static int find_member(const struct btf *btf, const struct btf_type *t, const char *name,
+		       size_t len, unsigned int depth, struct hit *h)
+{
+	const struct btf_member *m = btf_members(t);
+
+	for (__u16 i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mname = btf__name_by_offset(btf, m->name_off);
+		const struct btf_type *inner;
+		int id;
+
+		if (mname && *mname) {
+			if (strncmp(mname, name, len) != 0 || mname[len])
+				continue;
+			h->bit_off = btf_member_bit_offset(t, i);
+			h->bit_size = btf_member_bitfield_size(t, i);
+			h->type = m->type;
+			if (!btf_kflag(t))
+				legacy_bitfield(btf, h);
+			return 1;
+		}
+		/* an anonymous member: a nested struct/union (or unnamed bitfield padding) */
+		id = btf__resolve_type(btf, m->type);
+		inner = id < 0 ? NULL : btf__type_by_id(btf, id);
+		if (!inner || !btf_is_composite(inner) || depth >= MAX_ANON_DEPTH)
+			continue;
+		if (find_member(btf, inner, name, len, depth + 1, h)) {
+			h->bit_off += btf_member_bit_offset(t, i);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Follows @path ("ns.inum") from the struct @id into @r. 0; -ENOENT when a
+ * member is absent; -EINVAL with the reason in @why. */
+static int walk(const struct btf *btf, __u32 id, const char *path, struct btfoff_result *r,
+		char *why, size_t cap)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	unsigned long bits = 0;
+	struct hit h = {0};
+	__s64 size;
+
+	for (;;) {
+		size_t len = strcspn(path, ".");
+		int inner;
+
+		if (!find_member(btf, t, path, len, 0, &h))
+			return -ENOENT;
+		bits += h.bit_off;
+		if (!path[len])
+			break;
+		inner = btf__resolve_type(btf, h.type);
+		t = inner < 0 ? NULL : btf__type_by_id(btf, inner);
+		if (!t || !btf_is_composite(t)) {
+			snprintf(why, cap, "%.*s is not a struct or union", (int)len, path);
+			return -EINVAL;
+		}
+		path += len + 1;
+	}
+	if (bits % 8 || h.bit_size % 8) {
+		snprintf(why, cap,
+			 "a bitfield of %u bits at bit %lu, not byte-aligned "
+			 "(bpf_probe_read_kernel reads whole bytes)",
+			 h.bit_size, bits);
+		return -EINVAL;
+	}
+	size = h.bit_size ? h.bit_size / 8 : btf__resolve_size(btf, h.type);
+	if (size <= 0) {
+		snprintf(why, cap, "its type has no size");
+		return -EINVAL;
+	}
+	*r = (struct btfoff_result){.present = true, .off = bits / 8, .size = (size_t)size};
+	return 0;
+}
+
+/* The next struct or union named @name after type @id; 0 when there is none. */
+static __u32 next_named(const struct btf *btf, const char *name, __u32 id)
+{
+	__u32 cnt = btf__type_cnt(btf);
+
+	while (++id < cnt) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+
+		if (btf_is_composite(t) && strcmp(btf__name_by_offset(btf, t->name_off), name) == 0)
+			return id;
+	}
+	return 0;
+}
+
+/* Resolves @w in every struct of that name: BTF may keep two that dedup
+ * could not merge, and taking the first one would be a guess. */
+static int resolve_one(const struct btfoff *b, const struct btfoff_want *w, struct btfoff_result *r,
+		       char *err, size_t errcap)
+{
+	struct btfoff_result cur;
+	char why[160];
+	unsigned int seen = 0;
+
+	for (__u32 id = next_named(b->btf, w->type, 0); id; id = next_named(b->btf, w->type, id)) {
+		const char *kind = btf_is_union(btf__type_by_id(b->btf, id)) ? "union" : "struct";
+		int rc = walk(b->btf, id, w->member, &cur, why, sizeof(why));
+
+		/* optional: absent from any definition counts as absent */
+		if (rc == -ENOENT && w->optional) {
+			*r = (struct btfoff_result){0};
+			return 0;
+		}
+		if (rc == -ENOENT) {
+			append(err, errcap, "%s %s has no member %s", kind, w->type, w->member);
+			return rc;
+		}
+		if (rc) {
+			append(err, errcap, "%s %s member %s: %s", kind, w->type, w->member, why);
+			return rc;
+		}
+		if (seen++ && (cur.off != r->off || cur.size != r->size)) {
+			append(err, errcap,
+			       "%s %s is defined more than once in BTF %s, with %s at offset %zu "
+			       "(size %zu) and at %zu (size %zu)",
+			       kind, w->type, b->source, w->member, r->off, r->size, cur.off,
+			       cur.size);
+			return -EINVAL;
+		}
+		*r = cur;
+	}
+	if (seen || w->optional)
+		return 0;
+	append(err, errcap, "struct %s not in BTF %s", w->type, b->source);
+	return -ENOENT;
+}
+
+static void free_cflags(char **cflags, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(cflags[i]);
+	free(cflags);
+}
+
+/* "<TYPE>_<MEMBER>": upper case, '.' (and anything else) as '_'. */
+static char *macro_stem(const struct btfoff_want *w)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "%s_%s", w->type, w->member) < 0)
+		return NULL;
+	for (char *p = s; *p; p++)
+		*p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
+	return s;
+}
+
+/* Appends a formatted string to @v[*k]; 0 or -ENOMEM. */
+__attribute__((format(printf, 3, 4))) static int add(char **v, size_t *k, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&v[*k], fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	(*k)++;
+	return 0;
+}
+
+/* The -D strings for @res into @b; 0 or -ENOMEM. */
+static int make_cflags(struct btfoff *b, const struct btfoff_want *want,
+		       const struct btfoff_result *res, size_t n)
+{
+	char **cflags = calloc(2 * n + 1, sizeof(*cflags));
+	size_t k = 0;
+	int rc = -ENOMEM;
+
+	if (!cflags)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char *stem = macro_stem(&want[i]);
+
+		if (!stem)
+			goto cleanup;
+		if (!res[i].present)
+			rc = add(cflags, &k, "-DSE_OFF_%s_MISSING=1", stem);
+		else if ((rc = add(cflags, &k, "-DSE_OFF_%s=%zu", stem, res[i].off)) == 0)
+			rc = add(cflags, &k, "-DSE_SZ_%s=%zu", stem, res[i].size);
+		free(stem);
+		if (rc)
+			goto cleanup;
+	}
+	b->cflags = cflags;
+	b->ncflags = k;
+	return 0;
+cleanup:
+	free_cflags(cflags, k);
+	return -ENOMEM;
+}
+
+static void drop_results(struct btfoff *b)
+{
+	free(b->res);
+	free_cflags(b->cflags, b->ncflags);
+	b->res = NULL;
+	b->nres = 0;
+	b->cflags = NULL;
+	b->ncflags = 0;
+}
+
+int btfoff_resolve(struct btfoff *b, const struct btfoff_want *want, size_t n, char *err,
+		   size_t errcap)
+{
+	struct btfoff_result *res = calloc(n + 1, sizeof(*res));
+	int rc = 0;
+
+	if (errcap)
+		err[0] = '\0';
+	drop_results(b);
+	if (!res) {
+		append(err, errcap, "out of memory");
+		return -ENOMEM;
+	}
+	/* all of them, so that one run names every member this kernel lacks */
+	for (size_t i = 0; i < n; i++) {
+		int r = resolve_one(b, &want[i], &res[i], err, errcap);
+
+		if (r && !rc)
+			rc = r;
+	}
+	if (rc)
+		goto cleanup;
+	rc = make_cflags(b, want, res, n);
+	if (rc) {
+		append(err, errcap, "out of memory");
+		goto cleanup;
+	}
+	b->res = res;
+	b->nres = n;
+	res = NULL;
+cleanup:
+	free(res);
+	return rc;
+}
+
+const struct btfoff_result *btfoff_results(const struct btfoff *b, size_t *n)
+{
+	*n = b->nres;
+	return b->res;
+}
+
+const char *const *btfoff_cflags(const struct btfoff *b, size_t *n)
+{
+	*n = b->ncflags;
+	return (const char *const *)b->cflags;
+}
+
+void btfoff_free(struct btfoff *b)
+{
+	if (!b)
+		return;
+	drop_results(b);
+	btf__free(b->btf);
+	free(b->source);
+	free(b);
+}
