@@ -55,6 +55,7 @@ static const struct btfoff_want probe_wants[] = {
 	{"hlist_bl_node", "pprev", false},
 	{"qstr", "name", false},
 	{"qstr", "len", false},
+	{"qstr", "hash_len", false}, /* hash and len as one u64: the walk's signature */
 	{"inode", "i_ino", false},
 	{"inode", "i_sb", false},
 	{"inode", "i_mode", false},

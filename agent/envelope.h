@@ -15,6 +15,14 @@
 
 #define ENVELOPE_UUID_LEN 36
 
+/* More of data: key and value strings the sinks add as they are (the
+ * values are the pipeline's, valid while the envelope is emitted). */
+#define ENVELOPE_EXTRA_MAX 8
+struct envelope_kv {
+	const char *key;
+	const char *value;
+};
+
 struct envelope {
 	char event_id[ENVELOPE_UUID_LEN + 1];
 	const char *event_type; /* "file_read" | "file_write" */
@@ -31,7 +39,16 @@ struct envelope {
 	uint32_t tid;
 	uint64_t rule_mask; /* rules that matched */
 	uint64_t seq;	    /* per-agent sequence number, from 1 */
+	struct envelope_kv extra[ENVELOPE_EXTRA_MAX];
+	unsigned n_extra;
 };
+
+/* Adds @key: @value to @e's data (dropped past ENVELOPE_EXTRA_MAX). */
+static inline void envelope_extra(struct envelope *e, const char *key, const char *value)
+{
+	if (e->n_extra < ENVELOPE_EXTRA_MAX)
+		e->extra[e->n_extra++] = (struct envelope_kv){key, value};
+}
 
 /* Identity of this node, read once. */
 struct envelope_source {

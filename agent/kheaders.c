@@ -387,12 +387,13 @@ int kheaders_report(void)
 		log_info("kernel headers", "path=%s version=%s running=%s via=%s%s", path,
 			 last.version[0] ? last.version : "unknown", last.running, via, extra);
 		if (last.version[0] && strcmp(last.version, last.running) != 0)
-			log_warn(
-				"kernel headers are not the running kernel's",
-				"headers=%s running=%s note=\"tracepoint programs do not depend on "
-				"struct layouts; this is expected on nodes without a matching "
-				"headers package\"",
-				last.version, last.running);
+			log_warn("kernel headers are not the running kernel's",
+				 "headers=%s running=%s note=\"the probe takes no struct layout "
+				 "from "
+				 "headers (its offsets come from the kernel's BTF); this is "
+				 "expected "
+				 "on nodes without a matching headers package\"",
+				 last.version, last.running);
 		return 0;
 	case KHEADERS_EXTRACTED:
 	case KHEADERS_ARCHIVE:

@@ -25,7 +25,6 @@
 #include "pipeline.h"
 #include "podmeta.h"
 #include "probe.h"
-#include "procscan.h"
 #include "reload.h"
 #include "rules.h"
 #include "rulewatch.h"
@@ -250,7 +249,6 @@ static void *reader_main(void *arg)
 			break;
 		}
 		sink_flush(a->sink);
-		pipeline_housekeep(&a->pl);
 		telemetry_tick(a->tel, false);
 	}
 	reload_box_close(&a->box);
@@ -265,12 +263,14 @@ static int start_probe(struct agent *a)
 									       : 0,
 		.ringbuf_kib = a->cfg.probe.ringbuf_kib,
 		.perf_pages = a->cfg.probe.perf_pages_per_cpu,
-		.fd_entries = a->cfg.probe.fd_table_size,
+		.file_entries = a->cfg.probe.fd_table_size,
+		/* Another kernel's BTF, for a node whose kernel has none built in
+		 * (as BTFHub provides), and for tests. */
+		.btf_path = getenv("SENTINEL_BTF_PATH"),
 		.self_tgid = (uint32_t)getpid(),
 		.rate_limit = {a->cfg.probe.rate_limit.events_per_s, a->cfg.probe.rate_limit.burst,
 			       a->cfg.probe.rate_limit.report_s},
 	};
-	struct procscan_stats scan = {0};
 	uint64_t t0 = clock_mono_ns();
 	int err;
 
@@ -278,21 +278,14 @@ static int start_probe(struct agent *a)
 	if (err)
 		return err;
 	pipeline_set_probe(&a->pl, a->probe);
-	/* The kernel tracks at most this many fds: so does user space. */
-	pipeline_set_table_limit(&a->pl, a->cfg.probe.fd_table_size);
 	err = pipeline_set_rules(&a->pl, a->rules);
 	if (err)
 		return err;
 	err = probe_attach(a->probe);
 	if (err)
 		return err;
-	/* After attaching: what opens from now on is in the buffer. */
-	pipeline_scan_proc(&a->pl, &scan);
-	log_info("probe attached",
-		 "transport=%s programs=%u rules=%u procs_scanned=%zu fds_scanned=%zu "
-		 "fds_claimed=%zu startup_ms=%llu",
+	log_info("probe attached", "transport=%s programs=%u rules=%u startup_ms=%llu",
 		 probe_transport_name(a->probe), probe_program_count(a->probe), a->rules->n_enabled,
-		 scan.procs, scan.fds, scan.claimed,
 		 (unsigned long long)((clock_mono_ns() - t0) / 1000000));
 	if (po.rate_limit.events_per_s)
 		log_info("per-process rate limit on", "events_per_second=%u burst=%u report_s=%u",
@@ -326,24 +319,21 @@ static void summary(struct agent *a)
 	loss_fields(k, losses, sizeof(losses));
 	log_info("stopped",
 		 "seen=%llu forwarded=%llu filtered_kernel=%llu io_records=%llu "
-		 "pending=%llu filtered_user=%llu dropped_buffer=%llu dropped_perf=%llu "
-		 "untracked_fds=%llu unresolved=%llu inherited=%llu truncated=%llu "
-		 "fd_table_full=%llu "
-		 "reclaimed_procs=%llu "
-		 "reclaimed_fds=%llu reclaimed_kernel_fds=%llu rate_limited=%llu sink_errors=%llu "
-		 "reloads_ok=%llu "
+		 "pending=%llu filtered_user=%llu names=%llu walks=%llu dropped_buffer=%llu "
+		 "dropped_perf=%llu unresolved=%llu unresolved_read=%llu unresolved_write=%llu "
+		 "truncated=%llu rate_limited=%llu sink_errors=%llu reloads_ok=%llu "
 		 "reloads_invalid=%llu reloads_error=%llu%s",
 		 (unsigned long long)k[SE_CTR_SEEN],
 		 (unsigned long long)(s->forwarded[0] + s->forwarded[1]),
 		 (unsigned long long)k[SE_CTR_FILTERED], (unsigned long long)s->io_records,
 		 (unsigned long long)k[SE_CTR_PENDING], (unsigned long long)s->user_filtered,
+		 (unsigned long long)s->names, (unsigned long long)k[SE_CTR_WALKS],
 		 (unsigned long long)probe_buffer_drops(k),
 		 (unsigned long long)probe_perf_lost(a->probe),
-		 (unsigned long long)k[SE_CTR_DROP_FDMAP], (unsigned long long)s->unresolved,
-		 (unsigned long long)s->inherited, (unsigned long long)s->truncated,
-		 (unsigned long long)a->pl.fds.full, (unsigned long long)s->reclaimed_procs,
-		 (unsigned long long)s->reclaimed_fds, (unsigned long long)s->reclaimed_kernel_fds,
-		 (unsigned long long)probe_rate_limited(k), (unsigned long long)a->sink->errors,
+		 (unsigned long long)(s->unresolved[0] + s->unresolved[1]),
+		 (unsigned long long)s->unresolved[0], (unsigned long long)s->unresolved[1],
+		 (unsigned long long)s->truncated, (unsigned long long)probe_rate_limited(k),
+		 (unsigned long long)a->sink->errors,
 		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_SUCCESS]),
 		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_INVALID]),
 		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_ERROR]), losses);

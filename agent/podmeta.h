@@ -10,7 +10,7 @@
  * No API server and no runtime socket: a file per container, read once and
  * cached by container id. Where the bundle lives is a list of path
  * templates, "{id}" standing for the 64-hex-digit container id that
- * fdtable.h takes from the cgroup (config.h, pods.bundlePaths). A container
+ * the pipeline takes from the cgroup (containers.h) (config.h, pods.bundlePaths). A container
  * whose bundle has no pod annotations (docker, a plain podman container) is
  * remembered as having no pod; one whose bundle is not found (not mounted,
  * not there yet) or cannot be read as JSON is asked again after
@@ -76,7 +76,7 @@ int podmeta_new(struct podmeta **out, const char *const *paths, size_t n_paths, 
 void podmeta_free(struct podmeta *pm);
 
 /*
- * The pod of container @id (as fdtable_container_id() gives it; "" for a
+ * The pod of container @id (as containers_id() gives it; "" for a
  * process in no container). Never NULL: unknown gives empty strings. The
  * pointer is valid until the next call. @now_ns: CLOCK_MONOTONIC. @pm must
  * not be NULL (a pipeline without pod lookup has none and does not call).

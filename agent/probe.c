@@ -11,13 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "btfoff.h"
 #include "cpulist.h"
 #include "kheaders.h"
 #include "log.h"
 
 extern const char sentinel_probe_text[];
 
-#define MAX_PROGS 4
+#define MAX_PROGS 2
 #define LOAD_LOG_SIZE (1 << 20)
 
 struct prog_spec {
@@ -28,12 +29,8 @@ struct prog_spec {
 };
 
 static const struct prog_spec progs[] = {
+	{"raw_tracepoint__sys_enter", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "sys_enter"},
 	{"raw_tracepoint__sys_exit", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "sys_exit"},
-	{"tracepoint__sched__sched_process_exec", BPF_PROG_TYPE_TRACEPOINT, "sched",
-	 "sched_process_exec"},
-	{"tracepoint__sched__sched_process_exit", BPF_PROG_TYPE_TRACEPOINT, "sched",
-	 "sched_process_exit"},
-	{"tracepoint__task__task_newtask", BPF_PROG_TYPE_TRACEPOINT, "task", "task_newtask"},
 };
 
 /* Perf transport: records of one drain, merged by timestamp before use. */
@@ -56,11 +53,7 @@ struct probe {
 	int prog_fd[MAX_PROGS];
 	int link_fd[MAX_PROGS];
 	unsigned nprogs;
-	int config_fd, fds_fd, verdicts_fd, comms_fd, counters_fd, rl_fd;
-	/* probe_sweep_fds(): where the walk of the fds map goes on */
-	struct se_fd_key sweep_key;
-	bool sweep_key_valid;
-	uint64_t claim_seq; /* probe_claim_fd()'s last seq, below SE_SEQ_AGENT */
+	int config_fd, files_fd, verdicts_fd, comms_fd, counters_fd, rl_fd;
 	struct probe_rate_limit rl;
 	uint64_t rl_cost_ns, rl_tau_ns; /* se_config's, from rl */
 	int ncpus_possible;
@@ -124,16 +117,67 @@ static int table_fd(struct probe *p, const char *name)
 	return fd;
 }
 
+/*
+ * The running kernel's struct offsets, as -D flags for the compile (owned by
+ * *@out, freed with btfoff_free). The headers libbcc compiles against may
+ * be another kernel's (here: 6.1 headers, a 6.18 kernel), and struct mount
+ * is in no headers package at all: without BTF the probe cannot name files
+ * right, so the agent refuses to start rather than report wrong names.
+ */
+static int offsets(const struct probe_opts *o, struct btfoff **out)
+{
+	const char *path = o->btf_path ? o->btf_path : BTFOFF_VMLINUX;
+	char err[1024];
+	size_t n;
+	const struct btfoff_want *want = btfoff_probe_wants(&n);
+	struct btfoff *b = btfoff_load(path, err, sizeof(err));
+
+	if (!b) {
+		log_error("no BTF for the running kernel: the probe cannot name files",
+			  "btf=%s error=\"%s\" hint=\"a kernel built with CONFIG_DEBUG_INFO_BTF "
+			  "(every major distribution since 2020) provides /sys/kernel/btf/vmlinux; "
+			  "kernel headers are not enough (struct mount is in none)\"",
+			  path, err);
+		return -ENOENT;
+	}
+	if (btfoff_resolve(b, want, n, err, sizeof(err)) != 0) {
+		log_error("the kernel's BTF lacks struct members the probe reads",
+			  "btf=%s error=\"%s\"", path, err);
+		btfoff_free(b);
+		return -ENOENT;
+	}
+	log_info("struct offsets from BTF", "btf=%s members=%zu", path, n);
+	*out = b;
+	return 0;
+}
+
 static int compile(struct probe *p, const struct probe_opts *o)
 {
-	char d_rb[32], d_pages[48], d_fds[48];
-	const char *cflags[] = {d_rb, d_pages, d_fds};
+	char d_rb[32], d_pages[48], d_files[48];
+	const char *base[] = {d_rb, d_pages, d_files};
+	const char *const *offs;
+	const char **cflags;
+	struct btfoff *b = NULL;
+	size_t n_offs, n = 0;
 	unsigned pages = o->ringbuf_kib / 4; /* 4 KiB pages */
-	int saved;
+	int saved, err;
 
+	err = offsets(o, &b);
+	if (err)
+		return err;
+	offs = btfoff_cflags(b, &n_offs);
+	cflags = calloc(3 + n_offs, sizeof(*cflags));
+	if (!cflags) {
+		btfoff_free(b);
+		return -ENOMEM;
+	}
 	snprintf(d_rb, sizeof(d_rb), "-DSE_RINGBUF=%d", p->transport == PROBE_RINGBUF);
 	snprintf(d_pages, sizeof(d_pages), "-DSE_RINGBUF_PAGES=%u", pages ? pages : 1);
-	snprintf(d_fds, sizeof(d_fds), "-DSE_FD_ENTRIES=%u", o->fd_entries);
+	snprintf(d_files, sizeof(d_files), "-DSE_FILE_ENTRIES=%u", o->file_entries);
+	for (size_t i = 0; i < 3; i++)
+		cflags[n++] = base[i];
+	for (size_t i = 0; i < n_offs; i++)
+		cflags[n++] = offs[i];
 	/* libbcc prints some complaints (no kernel headers, modprobe) on
 	 * stdout, which in stdout mode is the event stream: send them to
 	 * stderr for the compile. */
@@ -141,12 +185,15 @@ static int compile(struct probe *p, const struct probe_opts *o)
 	saved = dup(STDOUT_FILENO);
 	if (saved >= 0)
 		dup2(STDERR_FILENO, STDOUT_FILENO);
-	p->mod = bpf_module_create_c_from_string(sentinel_probe_text, 0, cflags, 3, true, NULL);
+	p->mod =
+		bpf_module_create_c_from_string(sentinel_probe_text, 0, cflags, (int)n, true, NULL);
 	if (saved >= 0) {
 		fflush(stdout);
 		dup2(saved, STDOUT_FILENO);
 		close(saved);
 	}
+	free(cflags);
+	btfoff_free(b);
 	if (!p->mod) {
 		log_error("compiling the BPF probe failed",
 			  "hint=\"kernel headers are needed at /lib/modules/$(uname -r)/build; "
@@ -391,12 +438,12 @@ int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn c
 		p->nprogs++;
 	}
 	p->config_fd = table_fd(p, "config");
-	p->fds_fd = table_fd(p, "fds");
+	p->files_fd = table_fd(p, "files");
 	p->verdicts_fd = table_fd(p, "verdicts");
 	p->comms_fd = table_fd(p, "comm_masks");
 	p->counters_fd = table_fd(p, "counters");
 	p->rl_fd = table_fd(p, "rl_suppressed");
-	if (p->config_fd < 0 || p->fds_fd < 0 || p->verdicts_fd < 0 || p->comms_fd < 0 ||
+	if (p->config_fd < 0 || p->files_fd < 0 || p->verdicts_fd < 0 || p->comms_fd < 0 ||
 	    p->counters_fd < 0 || p->rl_fd < 0) {
 		err = -ENOENT;
 		goto fail;
@@ -528,74 +575,11 @@ int probe_post_verdict(struct probe *p, uint64_t seq, uint64_t mask, uint32_t ge
 	return 0;
 }
 
-int probe_forget_fd(struct probe *p, uint32_t tgid, int32_t fd)
+int probe_forget_file(struct probe *p, uint64_t file)
 {
-	struct se_fd_key key = {.tgid = tgid, .fd = fd};
-
-	if (bpf_delete_elem(p->fds_fd, &key) != 0)
+	if (bpf_delete_elem(p->files_fd, &file) != 0)
 		return -errno;
 	return 0;
-}
-
-int probe_claim_fd(struct probe *p, uint32_t tgid, int32_t fd, uint32_t gen, uint64_t *seq)
-{
-	struct se_fd_key key = {.tgid = tgid, .fd = fd};
-	struct se_fd_state st = {
-		.seq = SE_SEQ_AGENT | ++p->claim_seq, .gen = gen, .flags = SE_FD_PENDING};
-
-	/* BPF_NOEXIST: an open the probe saw since attaching keeps its state. */
-	if (bpf_update_elem(p->fds_fd, &key, &st, BPF_NOEXIST) != 0)
-		return -errno;
-	*seq = st.seq;
-	return 0;
-}
-
-#define SWEEP_MAX_KEYS 1024
-
-int probe_sweep_fds(struct probe *p, size_t max,
-		    int (*alive)(uint32_t tgid, uint64_t *start_time, void *ctx), void *ctx,
-		    bool *wrapped)
-{
-	struct se_fd_key keys[SWEEP_MAX_KEYS], k = p->sweep_key;
-	bool valid = p->sweep_key_valid, last_alive = true;
-	uint32_t last_tgid = 0;
-	size_t n = 0;
-	int deleted = 0;
-
-	*wrapped = false;
-	if (max > SWEEP_MAX_KEYS)
-		max = SWEEP_MAX_KEYS;
-	/* Collect, then delete: get_next_key from a key that is gone restarts
-	 * a hash map from its first key. */
-	while (n < max) {
-		if (bpf_get_next_key(p->fds_fd, valid ? &k : NULL, &keys[n]) != 0) {
-			*wrapped = true;
-			break;
-		}
-		k = keys[n++];
-		valid = true;
-	}
-	/* Resume after the last key that stays; if none stays, the next walk
-	 * from the start finds what follows them anyway. */
-	p->sweep_key_valid = false;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t start;
-
-		/* A process's fds are usually adjacent: one /proc check each. */
-		if (i == 0 || keys[i].tgid != last_tgid) {
-			last_tgid = keys[i].tgid;
-			last_alive = alive(last_tgid, &start, ctx) != 0;
-		}
-		if (!last_alive && bpf_delete_elem(p->fds_fd, &keys[i]) == 0) {
-			deleted++;
-			continue;
-		}
-		p->sweep_key = keys[i];
-		p->sweep_key_valid = true;
-	}
-	if (*wrapped)
-		p->sweep_key_valid = false;
-	return deleted;
 }
 
 static int read_counter(struct probe *p, int idx, uint64_t *out)
@@ -653,24 +637,6 @@ uint64_t probe_buffer_drops(const uint64_t k[SE_CTR_MAX])
 uint64_t probe_rate_limited(const uint64_t k[SE_CTR_MAX])
 {
 	return loss_sum(k, "rate_limited");
-}
-
-int probe_lost_records(struct probe *p, uint64_t *out)
-{
-	int err = 0;
-
-	*out = p->perf_lost;
-	/* Called per drain (5 lookups, every 10 ms): only the buffer's
-	 * counters, not every one. */
-	for (unsigned i = 0; i < probe_n_loss_classes && !err; i++) {
-		uint64_t v;
-
-		if (strcmp(probe_loss_classes[i].reason, "buffer_full") != 0)
-			continue;
-		err = read_counter(p, probe_loss_classes[i].ctr, &v);
-		*out += err ? 0 : v;
-	}
-	return err;
 }
 
 const struct probe_rate_limit *probe_rate_limit(const struct probe *p)

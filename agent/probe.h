@@ -32,11 +32,12 @@ struct probe_rate_limit {
 };
 
 struct probe_opts {
-	int transport;	      /* 0 = auto (ring buffer when the kernel has it), or PROBE_* */
-	unsigned ringbuf_kib; /* ring buffer size, power of two */
-	unsigned perf_pages;  /* per-CPU perf buffer pages, power of two */
-	unsigned fd_entries;  /* fds map capacity */
-	uint32_t self_tgid;   /* never traced */
+	int transport;	       /* 0 = auto (ring buffer when the kernel has it), or PROBE_* */
+	unsigned ringbuf_kib;  /* ring buffer size, power of two */
+	unsigned perf_pages;   /* per-CPU perf buffer pages, power of two */
+	unsigned file_entries; /* open files the kernel keeps verdicts for (LRU) */
+	const char *btf_path;  /* the kernel's BTF; NULL: /sys/kernel/btf/vmlinux */
+	uint32_t self_tgid;    /* never traced */
 	struct probe_rate_limit rate_limit;
 };
 
@@ -56,7 +57,7 @@ typedef void (*probe_rl_fn)(void *ctx, const struct probe_rl_entry *e);
 /*
  * Called for every record in kernel order (perf transport: merged by
  * timestamp within each drain). @size is the record's full size: at least
- * sizeof(struct se_record); SE_OPEN/SE_CHDIR are struct se_path_record.
+ * sizeof(struct se_record); SE_NAME is a struct se_name_record.
  */
 typedef void (*probe_record_fn)(void *ctx, const struct se_record *rec, size_t size);
 
@@ -71,29 +72,11 @@ int probe_attach(struct probe *p);
 /* Waits up to timeout_ms for records, then hands every available one to the
  * callback. Returns the number of records handled or -errno. */
 int probe_drain(struct probe *p, int timeout_ms);
-/* The verdict user space decided for an fd the kernel reported pending. */
+/* The verdict user space decided for the file the kernel named @seq. */
 int probe_post_verdict(struct probe *p, uint64_t seq, uint64_t mask, uint32_t gen);
-/* Forget the kernel's state for an fd (exit, exec, close_range). */
-int probe_forget_fd(struct probe *p, uint32_t tgid, int32_t fd);
-/*
- * Makes the kernel track (@tgid, @fd), pending a verdict under the seq
- * returned in @seq (for rules generation @gen), unless it already does:
- * from then on its close is recorded. For fds open before the agent
- * started. 0, or -errno (-EEXIST: tracked already; -E2BIG: map full).
- */
-int probe_claim_fd(struct probe *p, uint32_t tgid, int32_t fd, uint32_t gen, uint64_t *seq);
-/*
- * Walks up to @max keys (at most 1024) of the kernel's fds map from where
- * the last call stopped, and deletes the entries of processes @alive says
- * are gone (0; 1 alive, <0 unknown: kept). These are entries user space
- * never heard of, their open record lost, and whose exit record was lost
- * too: nothing else would ever remove them. Sets *@wrapped when the walk
- * reached the end of the map (the next call starts over). Returns the
- * number deleted, or -errno.
- */
-int probe_sweep_fds(struct probe *p, size_t max,
-		    int (*alive)(uint32_t tgid, uint64_t *start_time, void *ctx), void *ctx,
-		    bool *wrapped);
+/* Forget the kernel's verdict for the struct file at @file (an event came
+ * under a name user space does not know): its next event walks again. */
+int probe_forget_file(struct probe *p, uint64_t file);
 /* Kernel counters summed over CPUs, indexed by enum se_counter. */
 int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX]);
 
@@ -119,9 +102,6 @@ extern const unsigned probe_n_loss_classes;
 uint64_t probe_buffer_drops(const uint64_t k[SE_CTR_MAX]);
 /* Events the rate limit suppressed, both types. */
 uint64_t probe_rate_limited(const uint64_t k[SE_CTR_MAX]);
-/* Records lost so far, whatever the transport (buffer full, perf ring
- * overwritten): one map lookup. 0, or -errno. */
-int probe_lost_records(struct probe *p, uint64_t *out);
 /* The rate limit the probe was opened with. */
 const struct probe_rate_limit *probe_rate_limit(const struct probe *p);
 /* Every process the rate limit suppressed events of (in the kernel's map).

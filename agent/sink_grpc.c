@@ -122,7 +122,7 @@ struct sink_grpc {
 	unsigned isolated_refusals;
 	uint64_t isolate_acked; /* acked when isolation began */
 	/* reader thread only: names that are not UTF-8, made wire-safe */
-	struct wire_text fname, comm;
+	struct wire_text fname, comm, extra;
 	uint64_t not_utf8;
 };
 
@@ -215,18 +215,44 @@ static const char *wire_text(struct wire_text *w, const char *s, const char **he
 	return w->text;
 }
 
+/*
+ * The envelope's extra data. Only filename_in_root can hold bytes that are
+ * not UTF-8 (a name): it goes like filename, with its exact bytes in
+ * filename_in_root_hex when needed; the others are the pipeline's digits.
+ */
+static size_t add_extra(struct sink_grpc *s, const struct envelope *e, const char **keys,
+			const char **vals, size_t n, int *oom)
+{
+	for (unsigned i = 0; i < e->n_extra; i++) {
+		const char *hex = NULL;
+
+		keys[n] = e->extra[i].key;
+		if (strcmp(e->extra[i].key, "filename_in_root") != 0) {
+			vals[n++] = e->extra[i].value;
+			continue;
+		}
+		vals[n++] = wire_text(&s->extra, e->extra[i].value, &hex, oom);
+		if (hex) {
+			keys[n] = "filename_in_root_hex";
+			vals[n++] = hex;
+		}
+	}
+	return n;
+}
+
 static int grpc_emit(struct sink *base, const struct envelope *e)
 {
 	struct sink_grpc *s = (struct sink_grpc *)base;
 	Sentinel__V1__EventEnvelope env = SENTINEL__V1__EVENT_ENVELOPE__INIT;
-	Sentinel__V1__EventEnvelope__DataEntry d[8];
-	Sentinel__V1__EventEnvelope__DataEntry *dp[8];
-	const char *keys[8] = {"filename", "bytes", "comm", "pid", "tid"};
+	Sentinel__V1__EventEnvelope__DataEntry d[8 + 2 * ENVELOPE_EXTRA_MAX];
+	Sentinel__V1__EventEnvelope__DataEntry *dp[8 + 2 * ENVELOPE_EXTRA_MAX];
+	const char *keys[8 + 2 * ENVELOPE_EXTRA_MAX] = {"filename", "bytes", "comm", "pid", "tid"};
 	char bytes[24], pid[12], tid[12];
 	const char *fname_hex, *comm_hex;
 	int oom = 0;
-	const char *vals[8] = {wire_text(&s->fname, e->filename, &fname_hex, &oom), bytes,
-			       wire_text(&s->comm, e->comm, &comm_hex, &oom), pid, tid};
+	const char *vals[8 + 2 * ENVELOPE_EXTRA_MAX] = {
+		wire_text(&s->fname, e->filename, &fname_hex, &oom), bytes,
+		wire_text(&s->comm, e->comm, &comm_hex, &oom), pid, tid};
 	size_t n = 5;
 	uint8_t *buf;
 	size_t len;
@@ -248,6 +274,11 @@ static int grpc_emit(struct sink *base, const struct envelope *e)
 	if (e->filename_truncated) {
 		keys[n] = "filename_truncated";
 		vals[n++] = "true";
+	}
+	n = add_extra(s, e, keys, vals, n, &oom);
+	if (oom) {
+		base->errors++;
+		return -ENOMEM;
 	}
 	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)e->bytes);
 	snprintf(pid, sizeof(pid), "%u", e->pid);
@@ -760,6 +791,8 @@ static void grpc_destroy(struct sink *base)
 	free(s->fname.hex);
 	free(s->comm.text);
 	free(s->comm.hex);
+	free(s->extra.text);
+	free(s->extra.hex);
 	free(s->target);
 	free(s->agent_id);
 	free(s);

@@ -82,6 +82,12 @@ static int stdout_emit(struct sink *base, const struct envelope *e)
 	jbuf_u64_str(b, e->pid);
 	jbuf_raw(b, ",\"tid\":", 7);
 	jbuf_u64_str(b, e->tid);
+	for (unsigned i = 0; i < e->n_extra; i++) {
+		jbuf_raw(b, ",", 1);
+		jbuf_str(b, e->extra[i].key, strlen(e->extra[i].key));
+		jbuf_raw(b, ":", 1);
+		jbuf_str(b, e->extra[i].value, strlen(e->extra[i].value));
+	}
 	/* Only when set: a string, like every data value (the gRPC map). */
 	if (e->filename_truncated) {
 		static const char flag[] = ",\"filename_truncated\":\"true\"";

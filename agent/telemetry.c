@@ -41,7 +41,7 @@ struct snapshot {
 	uint64_t perf_lost;
 	struct pipeline_stats pl;
 	unsigned rules_enabled;
-	uint64_t fd_entries, fd_procs, fd_full;
+	uint64_t names, names_evicted, containers_unknown;
 	struct podmeta_stats pods;
 	bool pods_on;
 	uint64_t pod_entries;
@@ -97,9 +97,9 @@ static void fill(struct telemetry *t, struct snapshot *s, uint64_t now)
 	s->perf_lost = t->probe ? probe_perf_lost(t->probe) : 0;
 	s->pl = pl->stats;
 	s->rules_enabled = pl->rules ? pl->rules->n_enabled : 0;
-	s->fd_entries = pl->fds.n_fds;
-	s->fd_procs = pl->fds.n_procs;
-	s->fd_full = pl->fds.full;
+	s->names = pl->names.n;
+	s->names_evicted = pl->names.evicted;
+	s->containers_unknown = pl->containers.unknown;
 	s->pods_on = pl->pods != NULL;
 	if (pl->pods) {
 		s->pods = *podmeta_stats(pl->pods);
@@ -397,8 +397,7 @@ static void render_kernel_losses(FILE *f, const struct snapshot *s)
 		       "Kernel-side losses: buffer_full = records lost because the ring or perf "
 		       "buffer was full, by event_type (internal: records that are not events) "
 		       "and verdict (matched: the file matched a rule; pending: awaiting its "
-		       "verdict); fd_map_full = fds the kernel could not track (their events are "
-		       "still reported, resolved through /proc).");
+		       "verdict).");
 	for (unsigned i = 0; i < probe_n_loss_classes; i++) {
 		const struct probe_loss_class *c = &probe_loss_classes[i];
 
@@ -409,10 +408,6 @@ static void render_kernel_losses(FILE *f, const struct snapshot *s)
 						   {"verdict", c->verdict}),
 				    s->kernel[c->ctr]);
 	}
-	metrics_u64(f, n,
-		    METRICS_LABELS({"reason", "fd_map_full"}, {"event_type", "internal"},
-				   {"verdict", "none"}),
-		    s->kernel[SE_CTR_DROP_FDMAP]);
 	metrics_family(f, rl, "counter",
 		       "Events that matched the rules but were suppressed in the kernel by the "
 		       "per-process rate limit, by event_type.");
@@ -426,11 +421,16 @@ static void render_kernel(FILE *f, const struct telemetry *t, const struct snaps
 {
 	if (s->kernel_ok) {
 		counter(f, "sentinel_agent_kernel_seen_total",
-			"Read/write syscalls of traced processes the probe looked at.",
+			"Read/write syscalls of traced processes the probe looked at (at their "
+			"entry).",
 			s->kernel[SE_CTR_SEEN]);
 		counter(f, "sentinel_agent_kernel_filtered_total",
 			"Read/write syscalls dropped in the kernel because no rule matches.",
 			s->kernel[SE_CTR_FILTERED]);
+		counter(f, "sentinel_agent_kernel_walks_total",
+			"File paths the kernel walked (a file's first event, or after a rename, "
+			"mount change or rules reload).",
+			s->kernel[SE_CTR_WALKS]);
 		render_kernel_losses(f, s);
 	}
 	if (t->perf)
@@ -490,24 +490,31 @@ static void render_pipeline(FILE *f, const struct snapshot *s)
 	counter(f, "sentinel_agent_user_filtered_total",
 		"Events decided in user space (fd verdict pending) that matched no rule.",
 		s->pl.user_filtered);
-	counter(f, "sentinel_agent_unresolved_total",
-		"Events dropped because their fd's path could not be found.", s->pl.unresolved);
-	counter(f, "sentinel_agent_fd_names_inherited_total",
-		"fds named from the parent's table: held since the fork, never changed, and "
-		"the process gone before /proc could be asked (or the fd dup'ed).",
-		s->pl.inherited);
+	n = "sentinel_agent_unresolved_total";
+	metrics_family(f, n, "counter",
+		       "Events dropped because the file's name (sent once per file by the "
+		       "kernel) was lost with a full buffer or evicted; the file is named again "
+		       "at its next event.");
+	one_label(f, n, "event_type", "file_read", s->pl.unresolved[RULE_FILE_READ]);
+	one_label(f, n, "event_type", "file_write", s->pl.unresolved[RULE_FILE_WRITE]);
 	n = "sentinel_agent_rule_matches_total";
 	metrics_family(f, n, "counter", "Forwarded events by matching rule (by rule name).");
 	for (size_t i = 0; i < s->n_totals; i++)
 		one_label(f, n, "rule", s->totals[i].name, s->totals[i].matches);
 	gauge(f, "sentinel_agent_rules_enabled", "Enabled rules in force.", s->rules_enabled);
-	gauge(f, "sentinel_agent_fd_table_entries", "Open fds the agent tracks, all processes.",
-	      s->fd_entries);
-	gauge(f, "sentinel_agent_fd_table_processes", "Processes the agent tracks fds of.",
-	      s->fd_procs);
-	counter(f, "sentinel_agent_fd_table_full_total",
-		"Fds or processes not tracked because the table held probe.fdTableSize.",
-		s->fd_full);
+	counter(f, "sentinel_agent_file_names_total",
+		"File names the kernel resolved and sent (a file's first event, or after a "
+		"rename, mount change or rules reload).",
+		s->pl.names);
+	gauge(f, "sentinel_agent_file_names", "File names held (least recently used go first).",
+	      s->names);
+	counter(f, "sentinel_agent_file_names_evicted_total",
+		"File names evicted to make room (their file, if still used, is named again).",
+		s->names_evicted);
+	counter(f, "sentinel_agent_container_unknown_total",
+		"Processes gone before their container could be read from /proc (their "
+		"events carry no container id).",
+		s->containers_unknown);
 	if (s->pods_on) {
 		static const char *const results[PODMETA_RESULTS] = {
 			[PODMETA_FOUND] = "found",
@@ -527,19 +534,9 @@ static void render_pipeline(FILE *f, const struct snapshot *s)
 		      s->pod_entries);
 	}
 	counter(f, "sentinel_agent_names_truncated_total",
-		"Events forwarded with only the leading part of a file name longer than "
-		"PATH_MAX (flagged filename_truncated).",
+		"Events forwarded with only the leaf-most part of a file name too long or "
+		"too deep for the kernel's walk (flagged filename_truncated).",
 		s->pl.truncated);
-	counter(f, "sentinel_agent_reclaimed_processes_total",
-		"Dead processes whose entries the sweep removed (their exit record was lost).",
-		s->pl.reclaimed_procs);
-	counter(f, "sentinel_agent_reclaimed_fds_total",
-		"Fd entries removed with reclaimed processes or found closed by the sweep.",
-		s->pl.reclaimed_fds);
-	counter(f, "sentinel_agent_reclaimed_kernel_fds_total",
-		"Kernel fds-map entries of gone processes that user space never knew (their "
-		"open and exit records lost), removed by the sweep.",
-		s->pl.reclaimed_kernel_fds);
 	n = "sentinel_agent_event_latency_seconds";
 	metrics_family(f, n, "histogram",
 		       "Kernel timestamp of the syscall to the event being handed to the sink.");

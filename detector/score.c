@@ -320,6 +320,11 @@ static const char *sensitive_prefix(const struct ref_rules *r, const char *path)
 	return best;
 }
 
+static int truthy(const char *v)
+{
+	return v && strcmp(v, "true") == 0;
+}
+
 static int comm_allowed(const struct ref_rules *r, const char *comm)
 {
 	if (!comm)
@@ -364,6 +369,11 @@ static void ref_score(void *state, const Sentinel__V1__EventEnvelope *ev, struct
 		return;
 	filename = envelope_data(ev, "filename");
 	prefix = filename ? sensitive_prefix(r, filename) : NULL;
+	/* A name too deep for the agent's walk holds only its last components:
+	 * where it lies is unknown, so it may be under any sensitive prefix
+	 * (the agent matches it against every rule for the same reason). */
+	if (!prefix && truthy(envelope_data(ev, "filename_truncated")) && r->n_prefixes)
+		prefix = "(unknown: name truncated)";
 	if (prefix && !comm_allowed(r, envelope_data(ev, "comm")))
 		flag(out, SCORE_SENSITIVE, CODE_SENSITIVE, "sensitive_path_write: %s", prefix);
 	if (parse_u64(envelope_data(ev, "bytes"), &bytes) == 0 && bytes > r->high_write_bytes)

@@ -5,59 +5,51 @@
  * (compiled by libbcc at agent start-up) and by the agent itself, so it uses
  * only the __u* types both sides have.
  *
- * Every record starts with struct se_record (56 bytes). SE_OPEN and SE_CHDIR
- * carry the path the process passed, as struct se_path_record, sent with only
- * the bytes the path needs.
+ * Every record starts with struct se_record (80 bytes). SE_NAME carries the
+ * kernel's resolved path of a file (struct se_kpath, probes/pathwalk.h),
+ * sent with only the bytes the path needs.
  */
 #ifndef SENTINEL_EVENT_H
 #define SENTINEL_EVENT_H
 
 #include <linux/types.h>
+#ifndef SENTINEL_PATHWALK_H
+#include "pathwalk.h"
+#endif
 
 #define SE_COMM_LEN 16
-#define SE_PATH_MAX 4096 /* PATH_MAX with the NUL: longer names fail to open */
 #define SE_MAX_RULES 64  /* one bit per enabled rule in the verdict masks */
 #define SE_MAX_COMMS 1024 /* distinct comms named by the rules (comm_masks map: 2 slots) */
 #define SE_RL_ENTRIES 16384 /* rate-limit buckets: processes that emitted events lately */
 #define SE_RL_SUPPRESSED_ENTRIES 4096 /* processes with suppressed events, until reported */
-/*
- * A process is young for SE_YOUNG_NS after its fork: until then the probe
- * also records the changes it makes to fds it does not track (close, dup
- * onto, F_SETFD), so that the agent knows every fd the process changed and
- * can name the others from its parent's table (agent/lineage.h).
- * SE_YOUNG_ENTRIES processes at once; a fork that finds no room is flagged
- * SE_F_UNTRACKED, and the agent does not rely on its lineage.
- */
-#define SE_YOUNG_NS 1000000000ULL
-#define SE_YOUNG_ENTRIES 16384
+/* Threads inside a read or write the probe decided to report, between the
+ * syscall's entry (where the file is taken) and its exit (the bytes). */
+#define SE_INFLIGHT_ENTRIES 16384
 
 enum se_kind {
-	SE_READ = 1,	/* fd, arg = bytes read */
-	SE_WRITE = 2,	/* fd, arg = bytes written */
-	SE_OPEN = 3,	/* path record: fd = new fd, arg = open flags */
-	SE_CHDIR = 4,	/* path record */
-	SE_FCHDIR = 5,	/* fd = new cwd */
-	SE_CLOSE = 6,	/* fd */
-	SE_CLOSE_RANGE = 7, /* fd = first, arg = last | (u64)flags << 32 */
-	SE_DUP = 8,	/* fd = new fd, arg = old fd */
-	SE_SETFD = 9,	/* fd, arg = FD_* flags (close-on-exec) */
-	SE_EXEC = 10,	/* the process replaced its image: close-on-exec fds are gone */
-	SE_EXIT = 11,	/* the thread-group leader exited */
-	SE_FORK = 12,	/* a new process (not a thread): tgid = parent, fd = child */
+	SE_READ = 1,  /* arg = bytes read; the file is the one @seq names */
+	SE_WRITE = 2, /* arg = bytes written */
+	SE_NAME = 3,  /* struct se_name_record: the path @seq names; arg = the inode's mode */
 	SE_KIND_MAX
 };
 
 /* se_record.flags */
-#define SE_F_PENDING 0x1   /* verdict = seq: the kernel has no verdict for this fd yet */
-#define SE_F_UNTRACKED 0x2 /* the fd map was full: decide in user space, no verdict;
-			    * on SE_FORK: the young map was full */
-#define SE_F_CLOEXEC 0x4   /* the new fd is close-on-exec (OPEN, DUP) */
-#define SE_F_PATH_FAULT 0x8 /* the path could not be read from user memory */
+#define SE_F_PENDING 0x1 /* the kernel has no verdict for the file yet: user space decides */
 
+/*
+ * @seq names one (file, name) pair: the kernel gives a new one each time it
+ * walks a file's path (first sight, or after the file's identity or a
+ * rename/mount changed what the path may be), and sends that path once, in
+ * an SE_NAME record with the same seq, ahead of the file's events. A
+ * verdict user space posts is keyed by it.
+ */
 struct se_record {
-	__u64 ts_ns;	/* bpf_ktime_get_ns() at syscall exit */
-	__u64 arg;	/* see enum se_kind */
-	__u64 verdict;	/* SE_F_PENDING: verdict sequence number; else matched-rule mask */
+	__u64 ts_ns;   /* bpf_ktime_get_ns() at syscall exit (SE_NAME: at the walk) */
+	__u64 arg;     /* see enum se_kind */
+	__u64 mask;    /* rules whose path part matches; valid unless SE_F_PENDING */
+	__u64 seq;     /* the file's name, see above */
+	__u64 file;    /* the struct file's address: the key of the kernel's verdict */
+	__u64 cgroup;  /* bpf_get_current_cgroup_id() */
 	__u32 tgid;
 	__u32 tid;
 	__s32 fd;
@@ -66,31 +58,43 @@ struct se_record {
 	char comm[SE_COMM_LEN];
 };
 
-struct se_path_record {
+/* An SE_NAME record: the header, then the walk, sent up to kp.names[kp.len]. */
+struct se_name_record {
 	struct se_record r;
-	__s32 dirfd;	/* AT_FDCWD (-100) or the dirfd of openat/openat2 */
-	__u32 path_len; /* bytes in path[], with the terminating NUL */
-	char path[SE_PATH_MAX];
+	struct se_kpath kp;
 };
 
-#define SE_PATH_RECORD_HDR ((unsigned long)&((struct se_path_record *)0)->path)
+#define SE_NAME_RECORD_HDR ((unsigned long)&((struct se_name_record *)0)->kp.names)
 
-/* Verdict seqs the agent gives (fds it found at start-up); the probe's own
- * carry the CPU id in bits 48-62 (next_seq). */
-#define SE_SEQ_AGENT (1ULL << 63)
-/* fds map: what the kernel knows about one (tgid, fd). */
-struct se_fd_key {
-	__u32 tgid;
+/* Verdict seqs carry the CPU id in bits 48-62 (next_seq in the probe). */
+
+/*
+ * files map: what the kernel knows about one open file, keyed by its struct
+ * file address. An address is reused once the file is freed, so the entry
+ * also holds what the name was computed from: the dentry, mount and inode
+ * the file points at, the rules generation and the rename epoch (after any
+ * rename or mount change the file is walked again, and named anew only if
+ * its path's signature changed). See the probe's file_state().
+ */
+struct se_file_state {
+	__u64 dentry, mnt, inode;
+	__u64 sig;  /* the walk's signature (se_kpath.sig) */
+	__u64 seq;  /* names the verdict user space will post */
+	__u64 mask; /* rules whose path part matches, valid when not pending */
+	__u32 gen;  /* rules generation the mask was computed for */
+	__u32 epoch;
+	__u32 flags; /* SE_FILE_* */
+	__u32 pad;
+};
+
+#define SE_FILE_PENDING 0x1
+
+/* inflight map (tid ->): a read or write the probe will report at its exit. */
+struct se_inflight {
+	__u64 file, seq, mask;
 	__s32 fd;
-};
-
-#define SE_FD_PENDING 0x1
-
-struct se_fd_state {
-	__u64 seq;	/* names the verdict user space will post for this fd */
-	__u64 mask;	/* rules whose path part matches, valid when not pending */
-	__u32 gen;	/* rules generation the mask was computed for */
-	__u32 flags;	/* SE_FD_* */
+	__u16 kind;
+	__u16 flags; /* SE_F_PENDING */
 };
 
 /* verdicts map: seq -> what user space decided */
@@ -103,7 +107,7 @@ struct se_verdict {
 /* config map, one entry; written by the agent before attaching */
 struct se_config {
 	__u32 self_tgid;	/* the agent: never traced (no feedback loop) */
-	__u32 gen;		/* rules generation; fd verdicts of other gens are stale */
+	__u32 gen;		/* rules generation; verdicts of other gens are stale */
 	__u64 type_mask[2];	/* [0] read, [1] write: enabled rules of that event type */
 	__u64 anycomm_mask;	/* rules with no comm list */
 	__u64 comm_rules;	/* rules with a comm list (looked up in comm_masks) */
@@ -148,10 +152,10 @@ struct se_comm_key {
  * them live in one table, agent/probe.c probe_drop_classes.
  */
 enum se_counter {
-	SE_CTR_SEEN = 0,	   /* successful reads/writes by traced processes */
+	SE_CTR_SEEN = 0,	   /* reads/writes entered by traced processes */
 	SE_CTR_FILTERED,	   /* of those, dropped in the kernel by the rules */
 	SE_CTR_PENDING,		   /* forwarded while the fd's verdict was pending */
-	SE_CTR_DROP_FDMAP,	   /* fds not tracked: fds map full */
+	SE_CTR_WALKS,		   /* file paths walked (first sight, or a stale name) */
 	SE_CTR_RATE_LIMITED_READ,  /* reads suppressed by the per-process rate limit */
 	SE_CTR_RATE_LIMITED_WRITE, /* writes likewise (READ + 1: indexed by kind) */
 	SE_CTR_DROP_READ_MATCHED,  /* buffer full: a read of a matched file */

@@ -41,9 +41,9 @@ install_packages() {
 
 # libbcc looks for /lib/modules/$(uname -r)/build (and .../source). When the
 # running kernel ships no headers (as on these VMs), link the distro's generic
-# headers there. Syscall tracepoints do not depend on struct layouts, so an
-# older headers tree is safe for our probes; anything that walks kernel
-# structs would not be.
+# headers there. The probe takes every struct offset it walks from the
+# running kernel's BTF (agent/btfoff.c), never from these headers, so an
+# older headers tree is safe for it.
 link_kernel_headers() {
 	local rel moddir build common target
 	rel=$(uname -r)
@@ -52,7 +52,7 @@ link_kernel_headers() {
 		target=$(readlink -f "$moddir/build")
 		case "$target" in
 		*"$rel"*) log "kernel headers for $rel at $moddir/build" ;;
-		*) warn "kernel $rel uses generic headers $target (linked earlier; fine for tracepoints)" ;;
+		*) warn "kernel $rel uses generic headers $target (linked earlier; fine: struct offsets come from BTF)" ;;
 		esac
 		return
 	fi
@@ -68,7 +68,7 @@ link_kernel_headers() {
 	warn "no headers for the running kernel $rel; linked the generic tree"
 	warn "  $moddir/build  -> $build"
 	warn "  $moddir/source -> $common"
-	warn "tracepoint probes are layout-independent, so this is safe for sentinel-ebpf"
+	warn "the probe takes struct offsets from BTF, not headers, so this is safe for sentinel-ebpf"
 }
 
 mount_fs() {

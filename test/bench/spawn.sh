@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# What the agent costs programs that create processes and churn fds: the
-# fork record (task:task_newtask), the exit record, and the close/dup
-# records of fds the probe does not track that a process makes in its first
-# second (lineage, agent/lineage.h). Run as root, from a release build.
+# What the agent costs programs that create processes and churn fds. Since
+# names come from the kernel's objects (issue 14) the probe follows no fork,
+# exit, close or dup: what is left is the raw sys_enter/sys_exit programs'
+# switch on every syscall (kept as the A/B against the earlier design,
+# which recorded forks, exits and a young process's fd changes). Run as
+# root, from a release build.
 #
 #   spawn.sh [--forks N] [--pipes N] [--rounds R]
 #
 # Two workloads, each timed by sentinel-workload's own wall clock:
 #   fork   N times: fork a child that exits at once, wait for it
 #   pipes  in a process less than a second old: N times pipe2 + 2 closes
-#          (fds the probe never tracks: only a young process's are recorded)
+#          (the earlier design recorded these in a process's first second)
 # Rows: none (no agent), agent (built-in rules, stdout to /dev/null); with
 # AGENT_B set, a second agent binary as row "agent-b" (an A/B of two builds).
 # Prints the median of R rounds, rows interleaved, and every run.

@@ -24,9 +24,25 @@ new_case() {
 }
 
 # start_agent OUTDIR [agent args...]: runs the agent, waits for ready.
+# Health and metrics ports the config does not set are 0 (the kernel's
+# pick; a config without them is appended to), so that tests run beside
+# another agent on the node.
 start_agent() {
 	local dir=$1
 	shift
+	local a prev='' cfg=''
+	for a in "$@"; do
+		[ "$prev" = --config ] && cfg=$a
+		prev=$a
+	done
+	if [ -z "$cfg" ]; then
+		cfg=$dir/ports.yaml
+		: >"$cfg"
+		set -- --config "$cfg" "$@"
+	fi
+	# A config that names no ports gets the kernel's pick too.
+	grep -q '^health:' "$cfg" || printf 'health: {port: 0}\n' >>"$cfg"
+	grep -q '^metrics:' "$cfg" || printf 'metrics: {port: 0}\n' >>"$cfg"
 	: >"$dir/agent.err"
 	"$AGENT" --mode "${AGENT_MODE:-stdout}" "$@" >"$dir/agent.out" 2>"$dir/agent.err" &
 	AGENT_PID=$!

@@ -10,8 +10,9 @@
 # writes invalid UTF-8 bytes as \udcXX) and byte count; no output line may
 # be broken and no other name may appear (a mangled one, or a truncated one
 # not flagged filename_truncated). A path longer than PATH_MAX (reachable
-# only relative to a deep cwd) must come as its leading components, flagged
-# filename_truncated.
+# only relative to a deep cwd) is longer than the kernel's walk: it must come
+# as its trailing components (relative, so it never passes for an absolute
+# path), flagged filename_truncated.
 #
 # Known gaps are reported as XFAIL (expected failure), not counted as
 # failures; an XPASS says a gap closed and this test should be tightened.

@@ -144,8 +144,18 @@ test_deltas() {
 	local inf
 	inf=$(metric 'sentinel_agent_event_latency_seconds_bucket{le="+Inf"}')
 	check "deltas: +Inf bucket = count" "$(metric sentinel_agent_event_latency_seconds_count)" "$inf"
-	[ "$(metric sentinel_agent_fd_table_entries)" -gt 0 ] && ok "deltas: fd_table_entries > 0" ||
-		fail "deltas: fd_table_entries > 0"
+	local nm
+	nm=$(metric sentinel_agent_file_names)
+	[ "${nm:-0}" -gt 0 ] && ok "deltas: file_names > 0 ($nm)" ||
+		fail "deltas: file_names > 0" "got '$nm'"
+	# A walk sends a name unless it found the path unchanged after a rename
+	# elsewhere: never more names than walks.
+	local nt wk
+	nt=$(metric sentinel_agent_file_names_total)
+	wk=$(metric sentinel_agent_kernel_walks_total)
+	[ "${nt:-0}" -gt 0 ] && [ "$nt" -le "${wk:-0}" ] &&
+		ok "deltas: names sent $nt <= paths walked $wk" ||
+		fail "deltas: 0 < names sent <= paths walked" "names=$nt walks=$wk"
 	# stdout mode has no detector: ready without one, and no grpc families.
 	check "deltas: /readyz in stdout mode" "200 ok" "$(probe_status /readyz)"
 	check "deltas: /healthz" "200 ok" "$(probe_status /healthz)"

@@ -113,7 +113,7 @@ hz=$(getconf CLK_TCK)
 t_start=$(date +%s.%N)
 : >"$work/samples"
 printf '%6s %9s %6s %6s %9s %6s %6s %11s %8s %8s %8s\n' t_s agent_MiB a_fds a_cpu% \
-	det_MiB d_fds d_cpu% events queue dropped fdtable | tee "$work/table"
+	det_MiB d_fds d_cpu% events queue dropped names | tee "$work/table"
 ta=$(cpu_ticks "$agent")
 td=$(cpu_ticks "$det")
 for ((t = INTERVAL; t <= SECONDS_TOTAL; t += INTERVAL)); do
@@ -126,7 +126,7 @@ for ((t = INTERVAL; t <= SECONDS_TOTAL; t += INTERVAL)); do
 	s="$s $(rss_kib "$det") $(nfds "$det") $(((cd_ - td) * 100 / hz / INTERVAL))"
 	s="$s $(metric "$APORT" "$A_EV") $(metric "$APORT" sentinel_agent_queue_depth)"
 	s="$s $(metric "$APORT" sentinel_agent_queue_dropped_total)"
-	s="$s $(metric "$APORT" sentinel_agent_fd_table_entries)"
+	s="$s $(metric "$APORT" sentinel_agent_file_names)"
 	ta=$ca
 	td=$cd_
 	echo "$s" >>"$work/samples"

@@ -240,13 +240,15 @@ def load_events(path, fmt):
 
 def matches(c, path, name, truncated):
     """Whether an event's name stands for case c's file: the exact bytes,
-    unflagged; or, for a path longer than PATH_MAX, its leading components
-    (a true prefix ending at a '/'), flagged filename_truncated."""
+    unflagged; or, for a path longer than the kernel's walk, its trailing
+    components (a true suffix, relative: never starting with '/'), flagged
+    filename_truncated."""
     if name is None:
         return False
     if not c.get("truncated"):
         return name == path and not truncated
-    return truncated and len(name) < 4096 and path.startswith(name.rstrip(b"/") + b"/")
+    return (truncated and 0 < len(name) < 4096 and not name.startswith(b"/")
+            and path.endswith(b"/" + name))
 
 
 def cmd_check(a):
@@ -274,7 +276,7 @@ def cmd_check(a):
         good = all(n == 1 for n in got)
         entry = "%s (%d bytes, %s%s): %s" % (
             c["case"], c["len"], c["how"],
-            ", as its leading part, flagged truncated" if c.get("truncated") else "",
+            ", as its trailing part, flagged truncated" if c.get("truncated") else "",
             " ".join("%s=%d" % (t, n) for (t, _), n in zip(want, got)))
         if c["xfail"]:
             (res["xpass"] if good else res["xfail"]).append(entry + " -- " + c["xfail"])

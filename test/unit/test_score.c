@@ -46,17 +46,16 @@ static void init_fails(const char *want)
 	assert_string_equal(err, want);
 }
 
-/* Scores one event; @bytes NULL leaves data.bytes out. */
-static struct verdict score(void *st, const char *type, const char *filename, const char *comm,
-			    const char *bytes)
+/* Scores one event of @type with the @n data entries @keys = @vals. */
+static struct verdict score_data(void *st, const char *type, const char *const *keys,
+				 const char *const *vals, size_t n)
 {
 	Sentinel__V1__EventEnvelope ev = SENTINEL__V1__EVENT_ENVELOPE__INIT;
-	Sentinel__V1__EventEnvelope__DataEntry d[3], *dp[3];
-	const char *keys[3] = {"filename", "comm", "bytes"};
-	const char *vals[3] = {filename, comm, bytes};
+	Sentinel__V1__EventEnvelope__DataEntry d[4], *dp[4];
 	struct verdict v;
 
-	for (int i = 0; i < 3; i++) {
+	assert_true(n <= 4);
+	for (size_t i = 0; i < n; i++) {
 		sentinel__v1__event_envelope__data_entry__init(&d[i]);
 		d[i].key = (char *)keys[i];
 		d[i].value = (char *)vals[i];
@@ -65,10 +64,20 @@ static struct verdict score(void *st, const char *type, const char *filename, co
 	ev.event_id = "e1";
 	ev.event_type = (char *)type;
 	ev.data = dp;
-	ev.n_data = bytes ? 3 : 2;
+	ev.n_data = n;
 	memset(&v, 0, sizeof(v));
 	scorer_reference.score(st, &ev, &v);
 	return v;
+}
+
+/* Scores one event; @bytes NULL leaves data.bytes out. */
+static struct verdict score(void *st, const char *type, const char *filename, const char *comm,
+			    const char *bytes)
+{
+	const char *keys[3] = {"filename", "comm", "bytes"};
+	const char *vals[3] = {filename, comm, bytes};
+
+	return score_data(st, type, keys, vals, bytes ? 3 : 2);
 }
 
 static void expect_none(struct verdict v)
@@ -105,6 +114,23 @@ static void test_component_boundary(void **state)
 	expect_none(score(st, "file_write", "/etcx/passwd", "vim", "1"));
 	expect_none(score(st, "file_write", "/tmp/etc/passwd", "vim", "1"));
 	expect_none(score(st, "file_write", "/usrlocal", "vim", "1"));
+	scorer_reference.destroy(st);
+}
+
+/* A name too deep for the agent's walk (flagged filename_truncated, only
+ * its last components, relative): it may lie under any sensitive prefix. */
+static void test_truncated_name(void **state)
+{
+	const char *keys[3] = {"filename", "comm", "filename_truncated"};
+	const char *vals[3] = {"d/e/f", "sh", "true"};
+	void *st = init_ok();
+	struct verdict v = score_data(st, "file_write", keys, vals, 3);
+
+	(void)state;
+	assert_true(v.anomaly);
+	assert_string_equal(v.reason, "sensitive_path_write: (unknown: name truncated)");
+	/* Not flagged: a relative name is no sensitive path. */
+	expect_none(score(st, "file_write", "d/e/f", "sh", "1"));
 	scorer_reference.destroy(st);
 }
 
@@ -435,6 +461,7 @@ int main(void)
 		cmocka_unit_test_setup(test_sensitive_write, clear_env),
 		cmocka_unit_test_setup(test_component_boundary, clear_env),
 		cmocka_unit_test_setup(test_allowed_comm, clear_env),
+		cmocka_unit_test_setup(test_truncated_name, clear_env),
 		cmocka_unit_test_setup(test_reads_never, clear_env),
 		cmocka_unit_test_setup(test_high_write_bytes, clear_env),
 		cmocka_unit_test_setup(test_both_rules, clear_env),

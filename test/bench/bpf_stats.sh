@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# What the probe costs per syscall, from the kernel's own accounting
+# (kernel.bpf_stats_enabled=1: run_time_ns and run_cnt per program), which
+# scheduling noise does not move the way wall-clock rates move here.
+#
+#   bash test/bench/bpf_stats.sh [ROUNDS] [AGENT...]     (root; default 5 rounds)
+#
+# Each round runs, one after the other (interleaved, so a drift of the
+# machine hits every candidate alike): the minimal probe
+# (sentinel-minimal-probe on raw sys_exit: the floor), then each AGENT with
+# rules that match nothing the load writes (a path rule on /nonexistent/:
+# every write is decided in the kernel, the case the budget is about), each
+# for SECONDS of sentinel-loadgen --mode write --bytes 1 --append flat out.
+# Per candidate it prints the median over rounds of the nanoseconds all its
+# raw_tracepoint programs ran per syscall (sum of run_time_ns over the
+# programs, divided by the sys_exit program's run_cnt: every syscall runs
+# each program once), and that minus the floor.
+#
+# BUILD (default build/release) names sentinel-minimal-probe and
+# sentinel-loadgen; AGENTs default to $BUILD/sentinel-agent. SECONDS: 3.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+BUILD=${BUILD:-$root/build/release}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-3}
+rounds=${1:-5}
+shift || true
+agents=("$@")
+[ "${#agents[@]}" -gt 0 ] || agents=("$BUILD/sentinel-agent")
+PROBE=$BUILD/test/bench/sentinel-minimal-probe
+LOADGEN=$BUILD/test/bench/sentinel-loadgen
+for b in "$PROBE" "$LOADGEN" "${agents[@]}"; do
+	[ -x "$b" ] || { echo "bpf_stats: $b is missing (build it first)" >&2; exit 2; }
+done
+[ "$(id -u)" -eq 0 ] || { echo "bpf_stats: needs root" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/sentinel-bpfstats.XXXXXX)
+prev=$(sysctl -n kernel.bpf_stats_enabled)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+	sysctl -qw kernel.bpf_stats_enabled="$prev"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+sysctl -qw kernel.bpf_stats_enabled=1
+mkdir -p "$work/load"
+printf 'rules:\n  - {name: none, event: file_write, match: {pathPrefixes: ["/nonexistent/"]}}\n' \
+	>"$work/rules.yaml"
+printf 'health: {port: 0}\nmetrics: {port: 0}\n' >"$work/config.yaml"
+
+# ns_per_syscall PID: the candidate's raw_tracepoint programs' time per syscall
+ns_per_syscall() {
+	bpftool prog show -j | jq -r --argjson p "$1" '
+		[.[] | select(.type == "raw_tracepoint" and ((.pids // []) | any(.pid == $p)))]
+		| (map(.run_time_ns) | add) as $t
+		| (map(select(.name | test("sys_exit"))) | .[0].run_cnt) as $n
+		| if $n and $n > 0 then $t / $n else "nan" end'
+}
+
+# run NAME CMD...: start CMD, wait until it is ready, load, read, stop
+run() {
+	local name=$1 i
+	shift
+	: >"$work/$name.err"
+	"$@" >"$work/$name.out" 2>"$work/$name.err" &
+	pid=$!
+	for i in $(seq 1 600); do
+		grep -qE 'msg="agent ready"|^ready' "$work/$name.err" "$work/$name.out" && break
+		kill -0 "$pid" 2>/dev/null || { cat "$work/$name.err" >&2; exit 1; }
+		sleep 0.05
+	done
+	"$LOADGEN" --mode write --bytes 1 --append --dir "$work/load" \
+		--duration "$SECONDS_PER_RUN" >/dev/null
+	echo "$(ns_per_syscall "$pid")" >>"$work/$name.ns"
+	kill -INT "$pid"
+	wait "$pid" 2>/dev/null || true
+	pid=
+}
+
+names=(minimal)
+for i in "${!agents[@]}"; do names+=("agent$i"); done
+for r in $(seq 1 "$rounds"); do
+	run minimal "$PROBE"
+	for i in "${!agents[@]}"; do
+		run "agent$i" "${agents[$i]}" --mode stdout --config "$work/config.yaml" \
+			--rules "$work/rules.yaml"
+	done
+	echo "round $r: $(for n in "${names[@]}"; do printf '%s=%.1f ' "$n" "$(tail -n 1 "$work/$n.ns")"; done)"
+done
+
+median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+floor=$(median "$work/minimal.ns")
+printf '\n| candidate | ns per syscall (median of %d) | over the minimal program |\n|---|---|---|\n' "$rounds"
+printf '| minimal probe (raw sys_exit, a counter) | %.1f | 0 |\n' "$floor"
+for i in "${!agents[@]}"; do
+	m=$(median "$work/agent$i.ns")
+	printf '| %s | %.1f | %+.1f |\n' "${agents[$i]}" "$m" "$(echo "$m - $floor" | bc -l)"
+done
