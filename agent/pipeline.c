@@ -338,10 +338,11 @@ static void on_io(struct pipeline *pl, const struct se_record *r)
 	uint64_t mask;
 
 	if (!n) {
-		/* Its name was lost (buffer full) or evicted: have the kernel
-		 * name the file again at its next event. */
+		/* seq 0: the kernel could not send the name (buffer full) and
+		 * keeps no state, so the next event names the file. Another
+		 * seq was evicted here: have the kernel name the file again. */
 		pl->stats.unresolved[ev]++;
-		if (pl->probe)
+		if (pl->probe && r->seq)
 			probe_forget_file(pl->probe, r->file);
 		return;
 	}

@@ -53,7 +53,7 @@ struct probe {
 	int prog_fd[MAX_PROGS];
 	int link_fd[MAX_PROGS];
 	unsigned nprogs;
-	int config_fd, files_fd, verdicts_fd, comms_fd, counters_fd, rl_fd;
+	int config_fd, files_fd, verdicts_fd, comms_fd, counters_fd, rl_fd, epoch_fd;
 	struct probe_rate_limit rl;
 	uint64_t rl_cost_ns, rl_tau_ns; /* se_config's, from rl */
 	int ncpus_possible;
@@ -439,12 +439,13 @@ int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn c
 	}
 	p->config_fd = table_fd(p, "config");
 	p->files_fd = table_fd(p, "files");
+	p->epoch_fd = table_fd(p, "epoch");
 	p->verdicts_fd = table_fd(p, "verdicts");
 	p->comms_fd = table_fd(p, "comm_masks");
 	p->counters_fd = table_fd(p, "counters");
 	p->rl_fd = table_fd(p, "rl_suppressed");
-	if (p->config_fd < 0 || p->files_fd < 0 || p->verdicts_fd < 0 || p->comms_fd < 0 ||
-	    p->counters_fd < 0 || p->rl_fd < 0) {
+	if (p->config_fd < 0 || p->files_fd < 0 || p->epoch_fd < 0 || p->verdicts_fd < 0 ||
+	    p->comms_fd < 0 || p->counters_fd < 0 || p->rl_fd < 0) {
 		err = -ENOENT;
 		goto fail;
 	}
@@ -577,9 +578,20 @@ int probe_post_verdict(struct probe *p, uint64_t seq, uint64_t mask, uint32_t ge
 
 int probe_forget_file(struct probe *p, uint64_t file)
 {
-	if (bpf_delete_elem(p->files_fd, &file) != 0)
-		return -errno;
-	return 0;
+	int zero = 0, err = 0;
+	uint32_t ep;
+
+	if (bpf_delete_elem(p->files_fd, &file) != 0 && errno != ENOENT)
+		err = -errno;
+	/* Each CPU may hold the file's verdict in its last_file cache: a new
+	 * epoch makes every cached state stale (the kernel's own bumps race
+	 * with this one harmlessly: any change invalidates). */
+	if (bpf_lookup_elem(p->epoch_fd, &zero, &ep) == 0) {
+		ep++;
+		if (bpf_update_elem(p->epoch_fd, &zero, &ep, 0) != 0)
+			err = -errno;
+	}
+	return err;
 }
 
 static int read_counter(struct probe *p, int idx, uint64_t *out)

@@ -75,7 +75,8 @@ int probe_drain(struct probe *p, int timeout_ms);
 /* The verdict user space decided for the file the kernel named @seq. */
 int probe_post_verdict(struct probe *p, uint64_t seq, uint64_t mask, uint32_t gen);
 /* Forget the kernel's verdict for the struct file at @file (an event came
- * under a name user space does not know): its next event walks again. */
+ * under a name user space does not know): its next event walks again. Also
+ * starts a new rename epoch, so no CPU's cached verdict of it survives. */
 int probe_forget_file(struct probe *p, uint64_t file);
 /* Kernel counters summed over CPUs, indexed by enum se_counter. */
 int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX]);

@@ -113,9 +113,25 @@ static __always_inline __u64 se_fd_file(int fd)
 	if (!files || fd < 0)
 		return 0;
 	fdt = se_kp_ptr(files + SE_OFF_FILES_STRUCT_FDT);
-	if (!fdt || (__u32)fd >= se_kp_u32(fdt + SE_OFF_FDTABLE_MAX_FDS))
+	if (!fdt)
+		return 0;
+#if SE_OFF_FDTABLE_MAX_FDS == 0 && SE_OFF_FDTABLE_FD == 8
+	{
+		/* { unsigned int max_fds; struct file **fd; } as in every kernel
+		 * so far: one read for both (this runs on every decided read or
+		 * write, where each probe read is a measurable share). */
+		__u64 two[2] = {};
+
+		bpf_probe_read_kernel(two, sizeof(two), (void *)fdt);
+		if ((__u32)fd >= (__u32)two[0])
+			return 0;
+		arr = two[1];
+	}
+#else
+	if ((__u32)fd >= se_kp_u32(fdt + SE_OFF_FDTABLE_MAX_FDS))
 		return 0;
 	arr = se_kp_ptr(fdt + SE_OFF_FDTABLE_FD);
+#endif
 	return arr ? se_kp_ptr(arr + (__u64)fd * sizeof(__u64)) : 0;
 }
 

@@ -49,10 +49,14 @@ printf 'rules:\n  - {name: none, event: file_write, match: {pathPrefixes: ["/non
 	>"$work/rules.yaml"
 printf 'health: {port: 0}\nmetrics: {port: 0}\n' >"$work/config.yaml"
 
-# ns_per_syscall PID: the candidate's raw_tracepoint programs' time per syscall
+# ns_per_syscall PID: the candidate's raw_tracepoint programs' time per
+# syscall. Its programs are those whose ids its fds hold (/proc/PID/fdinfo:
+# bpftool's own pid column needs a bpftool built with it).
 ns_per_syscall() {
-	bpftool prog show -j | jq -r --argjson p "$1" '
-		[.[] | select(.type == "raw_tracepoint" and ((.pids // []) | any(.pid == $p)))]
+	local ids
+	ids=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | jq -sc .)
+	bpftool prog show -j | jq -r --argjson ids "$ids" '
+		[.[] | select(.type == "raw_tracepoint" and (.id as $i | $ids | index($i)))]
 		| (map(.run_time_ns) | add) as $t
 		| (map(select(.name | test("sys_exit"))) | .[0].run_cnt) as $n
 		| if $n and $n > 0 then $t / $n else "nan" end'

@@ -222,6 +222,44 @@ t_flood_drops_counted() {
 			$(summary_field "$D" dropped_internal)))"
 }
 
+# The struct offsets the probe walks with come from the running kernel's
+# BTF: without BTF the agent refuses to start; with another kernel's
+# (Debian 6.1's, where 16 of the members sit elsewhere) the same write is
+# not named right. So the right names everywhere else came from BTF, not
+# from the (6.1) headers libbcc compiles against here.
+t_btf_source() {
+	new_case btf
+	local rc=0 b61=${SENTINEL_BTF_61:-/var/cache/sentinel-ebpf/btf/vmlinux-6.1} got
+	printf 'health: {port: 0}\nmetrics: {port: 0}\n' >"$D/ports.yaml"
+	SENTINEL_BTF_PATH=/nonexistent "$AGENT" --mode stdout --config "$D/ports.yaml" >/dev/null \
+		2>"$D/nobtf.err" || rc=$?
+	check "btf: without BTF the agent refuses to start (exit 1)" 1 "$rc"
+	if grep -q 'msg="no BTF for the running kernel: the probe cannot name files" btf=/nonexistent' \
+		"$D/nobtf.err"; then
+		ok "btf: the error names the BTF file and what is missing"
+	else
+		fail "btf: the error names the BTF file and what is missing" "$(grep level=error "$D/nobtf.err")"
+	fi
+	if [ ! -r "$b61" ]; then
+		fail "btf: another kernel's BTF to compare with" "$b61 missing (test/tools/fetch_btf61.sh)"
+		return
+	fi
+	mkdir -p "$D/deep/er"
+	SENTINEL_BTF_PATH=$b61 start_agent "$D" || { fail "btf: agent starts with 6.1's BTF"; return; }
+	workload "$D" open w "$D/deep/er/x.txt" as A write A 7
+	stop_agent "$D" || return
+	local pid
+	pid=$(wl_pid "$D")
+	need "btf: the workload's pid" "$pid" || return
+	got=$(jq -r --arg p "$pid" 'select(.data.pid == $p and .data.bytes == "7") | .data.filename' \
+		"$D/agent.out")
+	if [ "$got" != "$D/deep/er/x.txt" ]; then
+		ok "btf: with 6.1's offsets the write is not named right (got '${got:0:60}')"
+	else
+		fail "btf: 6.1's offsets must not name the file right (the offsets would not matter)"
+	fi
+}
+
 t_perf_transport() {
 	new_case perf
 	printf 'probe:\n  transport: perf\n' >"$D/config.yaml"
@@ -365,6 +403,7 @@ t_inherited_fds
 t_filter_prefix_comm
 t_kernel_filter_proof
 t_flood_drops_counted
+t_btf_source
 t_perf_transport
 t_odd_names
 t_prompt_output

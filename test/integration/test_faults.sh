@@ -181,13 +181,10 @@ t_churn() {
 		"$(metric 'sentinel_agent_events_total{event_type="file_write"}')"
 	check "churn: none unresolved" 0 "$(metric_sum sentinel_agent_unresolved_total)"
 	n1=$(metric sentinel_agent_file_names_total)
-	# Each process's file is a new struct file: one name each (and the
-	# inherited stdout of the churn loop, filtered in the kernel after).
-	if [ $((n1 - n0)) -ge 2000 ]; then
-		ok "churn: each new file named once by the kernel (+$((n1 - n0)) names)"
-	else
-		fail "churn: each new file named by the kernel" "names +$((n1 - n0))"
-	fi
+	# Not a check: a process's new struct file often reuses a freed one's
+	# address with the same dentry, mount and inode (the same file), whose
+	# verdict and name still hold.
+	note "churn: the kernel sent $((n1 - n0)) names for 2000 processes' files"
 	# Both tables are bounded LRUs: closed files' entries stay until
 	# evicted, never beyond the size (probe.fdTableSize, the names cap).
 	k=$(map_entries "$map")
@@ -228,14 +225,20 @@ t_churn_lost_names() {
 	fi
 	# Not a check: whether an event came under a lost name is chance.
 	note "lost names: events under a lost name, counted unresolved: $(metric_sum sentinel_agent_unresolved_total)"
-	# Self-healing: a new write to a churn file after the flood is named.
-	sh -c "echo after >>$D/w/a"
-	wait_for "the write after the flood" 10 grep -q "\"filename\":\"$D/w/a\",\"bytes\":\"6\"" \
-		"$D/agent.out" || true
+	# Self-healing: writes to a churn file after the flood are named. The
+	# first may still meet a full buffer (its name lost and counted): a
+	# second and a third try, each a new process.
+	local try
+	for try in 1 2 3; do
+		sh -c "echo after >>$D/w/a"
+		wait_for "a write after the flood (try $try)" 3 \
+			grep -q "\"filename\":\"$D/w/a\",\"bytes\":\"6\"" "$D/agent.out" && break
+	done
 	if grep -q "\"filename\":\"$D/w/a\",\"bytes\":\"6\"" "$D/agent.out"; then
-		ok "lost names: a write after the flood is named and delivered"
+		ok "lost names: a write after the flood is named and delivered (try $try)"
 	else
-		fail "lost names: a write after the flood is named and delivered"
+		fail "lost names: a write after the flood is named and delivered" \
+			"$(scrape | grep -E '^sentinel_agent_(unresolved|kernel_dropped)_total' | grep -v ' 0$')"
 	fi
 	stop_agent "$D" || return
 }
