@@ -5,7 +5,7 @@
  *
  * Threads: the main thread handles signals and rules-file changes (it loads
  * and validates new rules and hands them over); the reader thread owns the
- * probe's buffers, the fd table, the sink and the rules in force.
+ * probe's buffers, the file names, the sink and the rules in force.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Faults and load, with real BPF: process churn (the fd table and the
-# kernel's fds map come back to their baseline, also when exit records are
-# lost), the detector killed and restarted under load (nothing lost), a full
+# Faults and load, with real BPF: process churn (every short-lived
+# process's write named, the maps within their bounds, names lost with a
+# full buffer named again), the detector killed and restarted under load (nothing lost), a full
 # queue (every drop counted, exactly), a stalled detector (the reader keeps
 # up, the agent buffers then drops), SIGTERM and SIGKILL under load (exit
 # bounded, flushed, no BPF program or map left), and start-up failures: no
