@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errbuf.h"
+
 /* Anonymous struct/union nesting followed; the kernel's deepest is ~3. A cap
  * also ends a crafted file whose anonymous members contain themselves. */
 #define MAX_ANON_DEPTH 16
@@ -82,24 +84,6 @@ const struct btfoff_want *btfoff_probe_wants(size_t *n)
 {
 	*n = sizeof(probe_wants) / sizeof(probe_wants[0]);
 	return probe_wants;
-}
-
-/* Appends to @buf, "; " between parts; silently truncates. */
-__attribute__((format(printf, 3, 4))) static void append(char *buf, size_t cap, const char *fmt,
-							 ...)
-{
-	size_t len = strnlen(buf, cap);
-	va_list ap;
-
-	if (len + 3 >= cap)
-		return;
-	if (len) {
-		memcpy(buf + len, "; ", 3);
-		len += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(buf + len, cap - len, fmt, ap);
-	va_end(ap);
 }
 
 struct btfoff *btfoff_from_btf(struct btf *btf, const char *source)
@@ -291,26 +275,29 @@ static int resolve_one(const struct btfoff *b, const struct btfoff_want *w, stru
 			return 0;
 		}
 		if (rc == -ENOENT) {
-			append(err, errcap, "%s %s has no member %s", kind, w->type, w->member);
+			errbuf_append(err, errcap, "%s %s has no member %s", kind, w->type,
+				      w->member);
 			return rc;
 		}
 		if (rc) {
-			append(err, errcap, "%s %s member %s: %s", kind, w->type, w->member, why);
+			errbuf_append(err, errcap, "%s %s member %s: %s", kind, w->type, w->member,
+				      why);
 			return rc;
 		}
 		if (seen++ && (cur.off != r->off || cur.size != r->size)) {
-			append(err, errcap,
-			       "%s %s is defined more than once in BTF %s, with %s at offset %zu "
-			       "(size %zu) and at %zu (size %zu)",
-			       kind, w->type, b->source, w->member, r->off, r->size, cur.off,
-			       cur.size);
+			errbuf_append(
+				err, errcap,
+				"%s %s is defined more than once in BTF %s, with %s at offset %zu "
+				"(size %zu) and at %zu (size %zu)",
+				kind, w->type, b->source, w->member, r->off, r->size, cur.off,
+				cur.size);
 			return -EINVAL;
 		}
 		*r = cur;
 	}
 	if (seen || w->optional)
 		return 0;
-	append(err, errcap, "struct %s not in BTF %s", w->type, b->source);
+	errbuf_append(err, errcap, "struct %s not in BTF %s", w->type, b->source);
 	return -ENOENT;
 }
 
@@ -399,7 +386,7 @@ int btfoff_resolve(struct btfoff *b, const struct btfoff_want *want, size_t n, c
 		err[0] = '\0';
 	drop_results(b);
 	if (!res) {
-		append(err, errcap, "out of memory");
+		errbuf_append(err, errcap, "out of memory");
 		return -ENOMEM;
 	}
 	/* all of them, so that one run names every member this kernel lacks */
@@ -413,7 +400,7 @@ int btfoff_resolve(struct btfoff *b, const struct btfoff_want *want, size_t n, c
 		goto cleanup;
 	rc = make_cflags(b, want, res, n);
 	if (rc) {
-		append(err, errcap, "out of memory");
+		errbuf_append(err, errcap, "out of memory");
 		goto cleanup;
 	}
 	b->res = res;

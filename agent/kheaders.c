@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "log.h"
 
 #define MODULES_DIR "/lib/modules"
@@ -28,24 +29,6 @@ static int is_file(const char *p)
 	struct stat st;
 
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* Appends to @buf, "; " between parts; silently truncates. */
-__attribute__((format(printf, 3, 4))) static void append(char *buf, size_t cap, const char *fmt,
-							 ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	if (len + 3 >= cap)
-		return;
-	if (len) {
-		memcpy(buf + len, "; ", 3);
-		len += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(buf + len, cap - len, fmt, ap);
-	va_end(ap);
 }
 
 void kheaders_env_default(struct kheaders_env *e, char *release_buf, size_t cap)
@@ -221,15 +204,16 @@ static void explain_path(struct kheaders_info *out, const char *path)
 	switch (kheaders_check_path(path, where, sizeof(where), target, sizeof(target))) {
 	case KHEADERS_PATH_OK: return;
 	case KHEADERS_PATH_MISSING:
-		append(out->problem, sizeof(out->problem), "%s does not exist", where);
+		errbuf_append(out->problem, sizeof(out->problem), "%s does not exist", where);
 		return;
 	case KHEADERS_PATH_DANGLING:
-		append(out->problem, sizeof(out->problem),
-		       "%s is a dangling symlink to %s (its target is not in this file system%s)",
-		       where, target,
-		       strncmp(target, "/usr/src/", 9) == 0
-			       ? ": mount the host's /usr/src into the container"
-			       : "");
+		errbuf_append(
+			out->problem, sizeof(out->problem),
+			"%s is a dangling symlink to %s (its target is not in this file system%s)",
+			where, target,
+			strncmp(target, "/usr/src/", 9) == 0
+				? ": mount the host's /usr/src into the container"
+				: "");
 		return;
 	}
 }
@@ -254,14 +238,16 @@ static void explain(const struct kheaders_env *e, struct kheaders_info *out, con
 				out->problem[before] = '\0';
 		}
 	} else if (!*e->kernel_source) {
-		append(out->problem, sizeof(out->problem), "BCC_KERNEL_SOURCE is set but empty");
+		errbuf_append(out->problem, sizeof(out->problem),
+			      "BCC_KERNEL_SOURCE is set but empty");
 		return;
 	}
 	if (!out->problem[0])
 		explain_path(out, kpath);
 	if (!out->problem[0] && is_dir(kpath))
-		append(out->problem, sizeof(out->problem),
-		       "%s has no include/linux/kconfig.h (not a complete headers tree)", kpath);
+		errbuf_append(out->problem, sizeof(out->problem),
+			      "%s has no include/linux/kconfig.h (not a complete headers tree)",
+			      kpath);
 }
 
 static void resolve(const char *path, char *out, size_t cap)
@@ -313,7 +299,7 @@ int kheaders_find(const struct kheaders_env *e, struct kheaders_info *out)
 	}
 	bad |= pathf(probe, sizeof(probe), "%s/include/linux/kconfig.h", kpath);
 	if (bad) {
-		append(out->problem, sizeof(out->problem), "path too long");
+		errbuf_append(out->problem, sizeof(out->problem), "path too long");
 		return -1;
 	}
 	if (is_file(probe)) {
