@@ -62,10 +62,9 @@ static int fill(struct name *e, const struct kpath *kp, uint32_t mode)
 		if (!e->in_root)
 			return -1;
 	}
-	e->ino = kp->ino;
-	e->dev_major = kp->dev_major;
-	e->dev_minor = kp->dev_minor;
-	e->mntns = kp->mntns;
+	snprintf(e->dev, sizeof(e->dev), "%u:%u", kp->dev_major, kp->dev_minor);
+	snprintf(e->ino, sizeof(e->ino), "%llu", (unsigned long long)kp->ino);
+	snprintf(e->mntns, sizeof(e->mntns), "%u", kp->mntns);
 	e->truncated = kp->flags & SE_KP_F_TRUNCATED;
 	e->unlinked = kp->flags & SE_KP_F_UNLINKED;
 	return 0;

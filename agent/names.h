@@ -30,8 +30,9 @@ struct name {
 	uint64_t seq;
 	char *path;    /* host-rooted, what rules match; owned */
 	char *in_root; /* as the process sees it below its root; NULL when the same */
-	uint64_t ino;
-	uint32_t dev_major, dev_minor, mntns;
+	/* The file's device ("major:minor"), inode and the mount namespace,
+	 * formatted once here: every event of the file carries them. */
+	char dev[24], ino[21], mntns[11];
 	bool truncated; /* only the leaf-most components (a bound was hit) */
 	bool unlinked;	/* the file was deleted when named */
 	/* What the pipeline decided, for the rules generation mask_gen. */

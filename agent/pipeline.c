@@ -268,16 +268,12 @@ static void observe_latency(struct pipeline *pl, uint64_t ts_ns)
 /* What a detector needs beyond the name to tell files apart: the device
  * and inode (a tmpfs over /etc/x is not the host's /etc/x), the mount
  * namespace, and the name as the process sees it (chroot, container). */
-static void name_data(struct envelope *env, const struct name *n, char *buf, size_t cap)
+static void name_data(struct envelope *env, const struct name *n)
 {
-	int dev = snprintf(buf, cap, "%u:%u", n->dev_major, n->dev_minor) + 1;
-	int ino = snprintf(buf + dev, cap - (size_t)dev, "%" PRIu64, n->ino) + 1;
-
-	snprintf(buf + dev + ino, cap - (size_t)(dev + ino), "%u", n->mntns);
 	env->n_extra = 0;
-	envelope_extra(env, "dev", buf);
-	envelope_extra(env, "ino", buf + dev);
-	envelope_extra(env, "mntns", buf + dev + ino);
+	envelope_extra(env, "dev", n->dev);
+	envelope_extra(env, "ino", n->ino);
+	envelope_extra(env, "mntns", n->mntns);
 	if (n->in_root)
 		envelope_extra(env, "filename_in_root", n->in_root);
 	if (n->unlinked)
@@ -288,7 +284,6 @@ static void forward(struct pipeline *pl, const struct se_record *r, const struct
 		    uint64_t mask)
 {
 	struct envelope env;
-	char data[64];
 	int ev = r->kind == SE_WRITE;
 
 	envelope_new_id(&pl->src, env.event_id);
@@ -310,7 +305,7 @@ static void forward(struct pipeline *pl, const struct se_record *r, const struct
 	env.filename_truncated = n->truncated;
 	if (n->truncated)
 		pl->stats.truncated++;
-	name_data(&env, n, data, sizeof(data));
+	name_data(&env, n);
 	env.bytes = r->arg;
 	memcpy(env.comm, r->comm, SE_COMM_LEN);
 	env.comm[SE_COMM_LEN] = '\0';

@@ -122,29 +122,21 @@ BPF_RINGBUF_OUTPUT(events, SE_RINGBUF_PAGES);
 BPF_PERF_OUTPUT(events);
 #endif
 
-/* bcc rewrites map calls only outside macros, hence a function. */
-static __always_inline int emit(void *ctx, void *data, __u32 size)
-{
-#if SE_RINGBUF
-	/* No wake-up per record: the agent drains on a short timer. Waking
-	 * the reader on every event is what costs, not the copy. */
-	return events.ringbuf_output(data, size, BPF_RB_NO_WAKEUP);
-#else
-	return events.perf_submit(ctx, data, size);
-#endif
-}
-
 /*
- * A file name: wakes the reader, so the verdict comes back in microseconds
- * instead of a drain interval. Until it does, every read and write of the
- * new file goes up pending: a process reading a new file in small chunks
- * (a compiler, pahole on vmlinux) would otherwise fill a small ring with
- * events user space only filters. One wake-up per new file, not per event.
+ * bcc rewrites map calls only outside macros, hence a function. Events
+ * (@wake 0) wake nobody: the agent drains on a short timer, and waking the
+ * reader per event is what costs, not the copy. A file name (@wake 1)
+ * wakes it, so the verdict comes back in microseconds instead of a drain
+ * interval: until it does, every read and write of the new file goes up
+ * pending, and a process reading a new file in small chunks (a compiler,
+ * pahole on vmlinux) would fill a small ring with events user space only
+ * filters. One wake-up per new file, not per event. The perf transport
+ * wakes on its own watermark.
  */
-static __always_inline int emit_name(void *ctx, void *data, __u32 size)
+static __always_inline int emit(void *ctx, void *data, __u32 size, int wake)
 {
 #if SE_RINGBUF
-	return events.ringbuf_output(data, size, BPF_RB_FORCE_WAKEUP);
+	return events.ringbuf_output(data, size, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 #else
 	return events.perf_submit(ctx, data, size);
 #endif
@@ -302,7 +294,7 @@ static __always_inline __u64 send_name(void *ctx, struct se_name_record *n)
 	if (!n)
 		return 0;
 	n->r.seq = seq;
-	if (emit_name(ctx, n, sizeof(n->r) + se_kpath_size(&n->kp)) != 0) {
+	if (emit(ctx, n, sizeof(n->r) + se_kpath_size(&n->kp), 1) != 0) {
 		count(SE_CTR_DROP_INTERNAL);
 		return 0;
 	}
@@ -329,14 +321,13 @@ static __always_inline int same_file(struct se_file_state *st, __u64 dentry, __u
  * all three must be freed and reallocated together.
  */
 static __always_inline struct se_file_state *file_state(void *ctx, struct se_config *cfg,
-							 __u64 file, __s32 fd)
+							 struct se_last_file *last, __u64 file,
+							 __s32 fd)
 {
 	struct se_file_state *st, ns = {};
 	struct se_name_record *n;
 	__u32 ep = epoch_now();
 	__u64 inode;
-	int zero = 0;
-	struct se_last_file *last = last_file.lookup(&zero);
 
 #if SE_OFF_FILE_F_INODE < SE_OFF_FILE_F_PATH && SE_OFF_FILE_F_PATH + 16 - SE_OFF_FILE_F_INODE <= 64
 	{
@@ -395,11 +386,9 @@ static __always_inline struct se_file_state *file_state(void *ctx, struct se_con
 
 /* A decided state into this CPU's last_file (not a pending one: its
  * verdict is still to be copied from the verdicts map). */
-static __always_inline void remember(__u64 file, struct se_file_state *st)
+static __always_inline void remember(struct se_last_file *last, __u64 file,
+				     struct se_file_state *st)
 {
-	int zero = 0;
-	struct se_last_file *last = last_file.lookup(&zero);
-
 	if (!last || &last->st == st)
 		return;
 	last->file = file;
@@ -420,6 +409,8 @@ static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct
 	struct se_file_state *st;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	char comm[SE_COMM_LEN];
+	struct se_last_file *last;
+	int zero = 0;
 
 	count(SE_CTR_SEEN);
 	if (type & cfg->comm_rules) {
@@ -431,7 +422,8 @@ static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct
 	file = se_fd_file(fd);
 	if (!file)
 		return; /* not an open fd: the call fails with EBADF */
-	st = file_state(ctx, cfg, file, fd);
+	last = last_file.lookup(&zero);
+	st = file_state(ctx, cfg, last, file, fd);
 	if (!st)
 		goto pending; /* no name sent: seq 0, unresolved in user space */
 	in.seq = st->seq;
@@ -446,7 +438,7 @@ static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct
 		st->flags &= ~SE_FILE_PENDING;
 		verdicts.delete(&seq);
 	}
-	remember(file, st);
+	remember(last, file, st);
 	m &= st->mask;
 	if (!m)
 		goto filtered;
@@ -474,7 +466,7 @@ filtered:
  * its file was already decided (the counters' layout in event.h). */
 static __always_inline void emit_io(void *ctx, struct se_record *r, __u16 kind, int pending)
 {
-	if (emit(ctx, r, sizeof(*r)) != 0)
+	if (emit(ctx, r, sizeof(*r), 0) != 0)
 		count(SE_CTR_DROP_READ_MATCHED + (kind == SE_WRITE ? 2 : 0) + (pending ? 1 : 0));
 }
 
