@@ -68,6 +68,23 @@ wait_for() {
 	done
 }
 
+# run_cases CASE...: runs each case function in the order given. With
+# SENTINEL_CASES set (names separated by spaces) only those run, still in
+# this order: the mutant runner runs the case that must kill its mutant. A
+# name there that is not one of this suite's cases fails, so a renamed case
+# cannot make a mutant's test pass by running nothing.
+run_cases() {
+	local c
+	for c in ${SENTINEL_CASES:-}; do
+		[[ " $* " == *" $c "* ]] || fail "case $c exists" "the cases here: $*"
+	done
+	for c in "$@"; do
+		if [ -z "${SENTINEL_CASES:-}" ] || [[ " $SENTINEL_CASES " == *" $c "* ]]; then
+			"$c"
+		fi
+	done
+}
+
 # check NAME EXPECTED ACTUAL
 check() {
 	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected: $2" "actual:   $3"; fi

@@ -393,19 +393,5 @@ t_inherited_fds() {
 	inherit_case inherit-perf --config "$TMP_ROOT/perf-config.yaml"
 }
 
-t_syscall_families
-t_relative_paths
-t_dup_family
-t_fd_before_agent
-t_fd_before_agent_reused
-t_rename_while_open
-t_inherited_fds
-t_filter_prefix_comm
-t_kernel_filter_proof
-t_flood_drops_counted
-t_btf_source
-t_perf_transport
-t_odd_names
-t_prompt_output
-t_bad_rules
+run_cases t_syscall_families t_relative_paths t_dup_family t_fd_before_agent t_fd_before_agent_reused t_rename_while_open t_inherited_fds t_filter_prefix_comm t_kernel_filter_proof t_flood_drops_counted t_btf_source t_perf_transport t_odd_names t_prompt_output t_bad_rules
 finish

@@ -484,7 +484,5 @@ test_fd_exhaustion() {
 	fi
 }
 
-test_abuse
-test_configured
-test_fd_exhaustion
+run_cases test_abuse test_configured test_fd_exhaustion
 finish

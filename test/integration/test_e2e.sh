@@ -235,9 +235,5 @@ t_mtls() {
 	check "mtls: detector exits 0 on SIGTERM" 0 "$rc"
 }
 
-t_sensitive_write
-t_tls
-t_mtls
-t_detector_restart
-t_legacy_client_and_garbage
+run_cases t_sensitive_write t_tls t_mtls t_detector_restart t_legacy_client_and_garbage
 finish

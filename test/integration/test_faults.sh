@@ -628,15 +628,5 @@ t_no_bpf_permission() {
 		"$(grep -c 'compiling the BPF probe' "$D/agent.err")"
 }
 
-t_churn
-t_churn_lost_names
-t_table_full
-t_detector_kills
-t_queue_full_kill
-t_queue_full_start
-t_stall
-t_sigterm
-t_sigkill
-t_no_tracefs
-t_no_bpf_permission
+run_cases t_churn t_churn_lost_names t_table_full t_detector_kills t_queue_full_kill t_queue_full_start t_stall t_sigterm t_sigkill t_no_tracefs t_no_bpf_permission
 finish

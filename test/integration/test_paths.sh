@@ -202,8 +202,6 @@ t_legacy() {
 	fi
 }
 
-t_stdout
-t_detector
-t_legacy
+run_cases t_stdout t_detector t_legacy
 [ "$T_XFAIL" -gt 0 ] && printf '\n%d expected failures (XFAIL): known gaps, see above\n' "$T_XFAIL"
 finish

@@ -206,7 +206,5 @@ test_off() {
 	check "off: no report lines" 0 "$(grep -c 'rate limit' "$D/agent.err")"
 }
 
-test_flood
-test_bucket
-test_off
+run_cases test_flood test_bucket test_off
 finish

@@ -285,8 +285,5 @@ gen=3 trigger=sighup" "$(grep 'msg="rules reloaded"' "$D/agent.err" |
 		"$(summary_field "$D" reloads_ok) $(summary_field "$D" reloads_invalid) $(summary_field "$D" reloads_error)"
 }
 
-t_open_fd_verdict
-t_no_loss
-t_bad_file
-t_sighup
+run_cases t_open_fd_verdict t_no_loss t_bad_file t_sighup
 finish

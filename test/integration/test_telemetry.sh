@@ -323,8 +323,5 @@ time.sleep(30)' >"$D/port" &
 		fail "port: the error names the address" "$(tail -n 3 "$D/agent.err")"
 }
 
-test_deltas
-test_readiness
-test_drops
-test_port_in_use
+run_cases test_deltas test_readiness test_drops test_port_in_use
 finish

@@ -209,8 +209,6 @@ test_fds() {
 	vg_stop "$D" fds 1
 }
 
-test_plain
-test_mtls
-test_fds
+run_cases test_plain test_mtls test_fds
 echo "     valgrind test took $(($(date +%s) - T0)) s"
 finish
