@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "evtype.h"
 
 #define ENVELOPE_UUID_LEN 36
 
@@ -25,7 +26,8 @@ struct envelope_kv {
 
 struct envelope {
 	char event_id[ENVELOPE_UUID_LEN + 1];
-	const char *event_type; /* "file_read" | "file_write" */
+	enum ev_type type;	/* indexes the sinks' per-type counts */
+	const char *event_type; /* ev_type_name(type): the wire name */
 	uint64_t ts_unix_nano;
 	const char *hostname;
 	const char *pod;

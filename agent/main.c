@@ -307,16 +307,28 @@ static void loss_fields(const uint64_t k[SE_CTR_MAX], char *buf, size_t cap)
 				      (unsigned long long)k[probe_loss_classes[i].ctr]);
 }
 
+/* " PREFIX_file_read=N PREFIX_file_write=N" from @v (by enum ev_type),
+ * appended at @buf's end. */
+static void type_fields(const char *prefix, const uint64_t v[EV_TYPES], char *buf, size_t cap)
+{
+	size_t o = strlen(buf);
+
+	for (int t = 0; t < EV_TYPES && o < cap; t++)
+		o += (size_t)snprintf(buf + o, cap - o, " %s_%s=%llu", prefix,
+				      ev_type_name((unsigned)t), (unsigned long long)v[t]);
+}
+
 static void summary(struct agent *a)
 {
 	uint64_t k[SE_CTR_MAX] = {0};
-	char losses[512];
+	char losses[768];
 	const struct pipeline_stats *s = &a->pl.stats;
 
 	/* What the last interval suppressed, per process, before the totals. */
 	telemetry_rate_limit_report(a->tel);
 	probe_read_counters(a->probe, k);
 	loss_fields(k, losses, sizeof(losses));
+	type_fields("sink_errors", a->sink->errors, losses, sizeof(losses));
 	log_info("stopped",
 		 "seen=%llu forwarded=%llu filtered_kernel=%llu io_records=%llu "
 		 "pending=%llu filtered_user=%llu names=%llu walks=%llu dropped_buffer=%llu "
@@ -333,7 +345,7 @@ static void summary(struct agent *a)
 		 (unsigned long long)(s->unresolved[0] + s->unresolved[1]),
 		 (unsigned long long)s->unresolved[0], (unsigned long long)s->unresolved[1],
 		 (unsigned long long)s->truncated, (unsigned long long)probe_rate_limited(k),
-		 (unsigned long long)a->sink->errors,
+		 (unsigned long long)sink_errors_total(a->sink),
 		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_SUCCESS]),
 		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_INVALID]),
 		 (unsigned long long)atomic_load(&a->reloads.n[RELOAD_ERROR]), losses);

@@ -54,7 +54,7 @@ void pipeline_set_probe(struct pipeline *pl, struct probe *probe)
 /* @rs's comm_masks entries; -ENOMEM when rules_comm_masks() failed (logged). */
 static int comm_entries(const struct ruleset *rs, struct rules_comm_mask **cm, size_t *n)
 {
-	uint64_t type_mask[2], anycomm, comm_rules;
+	uint64_t type_mask[EV_TYPES], anycomm, comm_rules;
 
 	*n = rules_comm_masks(rs, cm);
 	rules_kernel_masks(rs, type_mask, &anycomm, &comm_rules);
@@ -84,7 +84,7 @@ static int push_filter(struct pipeline *pl, const struct ruleset *rs, uint32_t g
 	struct rules_comm_mask *cm_new = NULL, *cm_old = NULL;
 	struct se_comm_key *keys = NULL;
 	uint64_t *masks = NULL;
-	uint64_t type_mask[2], anycomm, comm_rules;
+	uint64_t type_mask[EV_TYPES], anycomm, comm_rules;
 	size_t n_new = 0, n_old = 0;
 	int err;
 
@@ -113,8 +113,9 @@ static int push_filter(struct pipeline *pl, const struct ruleset *rs, uint32_t g
 	rules_kernel_masks(rs, type_mask, &anycomm, &comm_rules);
 	cfg.self_tgid = (uint32_t)getpid();
 	cfg.gen = gen;
-	cfg.type_mask[0] = type_mask[0];
-	cfg.type_mask[1] = type_mask[1];
+	_Static_assert(sizeof(cfg.type_mask) == sizeof(type_mask),
+		       "one kernel mask per event type");
+	memcpy(cfg.type_mask, type_mask, sizeof(cfg.type_mask));
 	cfg.anycomm_mask = anycomm;
 	cfg.comm_rules = comm_rules;
 	/* Both slots, then the config: the switch. */
@@ -287,7 +288,8 @@ static void forward(struct pipeline *pl, const struct se_record *r, const struct
 	int ev = r->kind == SE_WRITE;
 
 	envelope_new_id(&pl->src, env.event_id);
-	env.event_type = rules_event_name((enum rule_event)ev);
+	env.type = (enum ev_type)ev;
+	env.event_type = ev_type_name(env.type);
 	env.ts_unix_nano = envelope_unix_ns(&pl->src, r->ts_ns);
 	env.hostname = pl->src.hostname;
 	env.pod = pl->src.pod;
@@ -337,13 +339,15 @@ static void on_io(struct pipeline *pl, const struct se_record *r)
 		 * keeps no state, so the next event names the file. Another
 		 * seq was evicted here: have the kernel name the file again. */
 		pl->stats.unresolved[ev]++;
+		if (!(r->flags & SE_F_PENDING))
+			pl->stats.unresolved_matched[ev]++;
 		if (pl->probe && r->seq)
 			probe_forget_file(pl->probe, r->file);
 		return;
 	}
 	if (r->flags & SE_F_PENDING) {
 		post_verdict(pl, n);
-		mask = rules_match(pl->rules, (enum rule_event)ev, r->comm, path_mask(pl, n));
+		mask = rules_match(pl->rules, (enum ev_type)ev, r->comm, path_mask(pl, n));
 		log_debug("pending event decided in user space",
 			  "tgid=%u fd=%d seq=%" PRIx64 " path=%s mask=%" PRIx64, r->tgid, r->fd,
 			  (uint64_t)r->seq, n->path, mask);

@@ -28,13 +28,16 @@ struct pipeline_stats {
 	uint64_t io_records;	/* of those, reads and writes */
 	uint64_t names;		/* of those, file names (SE_NAME) */
 	uint64_t names_invalid; /* names refused as malformed (a probe bug: logged) */
-	uint64_t forwarded[2];	/* by enum rule_event */
+	uint64_t forwarded[EV_TYPES];
 	uint64_t user_filtered; /* pending events no rule matched */
 	/* Events under a name user space does not have: its SE_NAME record
 	 * was lost (buffer full) or evicted from the names table; by enum
-	 * rule_event. The kernel is told to forget the file, so its next
+	 * ev_type. The kernel is told to forget the file, so its next
 	 * event is named again. */
-	uint64_t unresolved[2];
+	uint64_t unresolved[EV_TYPES];
+	/* Of those, events the kernel had matched (not pending): certainly
+	 * lost events of a watched file. */
+	uint64_t unresolved_matched[EV_TYPES];
 	uint64_t truncated; /* forwarded with only the leaf-most part of a long name */
 	uint64_t verdicts_posted;
 	uint64_t verdict_errors;

@@ -619,15 +619,15 @@ int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX])
 }
 
 const struct probe_loss_class probe_loss_classes[] = {
-	{SE_CTR_DROP_READ_MATCHED, "buffer_full", "file_read", "matched", "dropped_read_matched"},
-	{SE_CTR_DROP_READ_PENDING, "buffer_full", "file_read", "pending", "dropped_read_pending"},
-	{SE_CTR_DROP_WRITE_MATCHED, "buffer_full", "file_write", "matched",
+	{SE_CTR_DROP_READ_MATCHED, "buffer_full", EV_FILE_READ, "matched", "dropped_read_matched"},
+	{SE_CTR_DROP_READ_PENDING, "buffer_full", EV_FILE_READ, "pending", "dropped_read_pending"},
+	{SE_CTR_DROP_WRITE_MATCHED, "buffer_full", EV_FILE_WRITE, "matched",
 	 "dropped_write_matched"},
-	{SE_CTR_DROP_WRITE_PENDING, "buffer_full", "file_write", "pending",
+	{SE_CTR_DROP_WRITE_PENDING, "buffer_full", EV_FILE_WRITE, "pending",
 	 "dropped_write_pending"},
-	{SE_CTR_DROP_INTERNAL, "buffer_full", "internal", "none", "dropped_internal"},
-	{SE_CTR_RATE_LIMITED_READ, "rate_limited", "file_read", "matched", "rate_limited_read"},
-	{SE_CTR_RATE_LIMITED_WRITE, "rate_limited", "file_write", "matched", "rate_limited_write"},
+	{SE_CTR_DROP_INTERNAL, "buffer_full", EV_INTERNAL, "none", "dropped_internal"},
+	{SE_CTR_RATE_LIMITED_READ, "rate_limited", EV_FILE_READ, "matched", "rate_limited_read"},
+	{SE_CTR_RATE_LIMITED_WRITE, "rate_limited", EV_FILE_WRITE, "matched", "rate_limited_write"},
 };
 const unsigned probe_n_loss_classes = sizeof(probe_loss_classes) / sizeof(probe_loss_classes[0]);
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "evtype.h"
 
 enum probe_transport_kind { PROBE_RINGBUF = 1, PROBE_PERF = 2 };
 
@@ -91,10 +92,10 @@ int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX]);
  */
 struct probe_loss_class {
 	enum se_counter ctr;
-	const char *reason;	/* buffer_full, rate_limited */
-	const char *event_type; /* file_read, file_write, internal */
-	const char *verdict;	/* matched, pending, none */
-	const char *summary;	/* the key in the stop summary line */
+	const char *reason;  /* buffer_full, rate_limited */
+	unsigned type;	     /* enum ev_type, or EV_INTERNAL */
+	const char *verdict; /* matched, pending, none */
+	const char *summary; /* the key in the stop summary line */
 };
 extern const struct probe_loss_class probe_loss_classes[];
 extern const unsigned probe_n_loss_classes;

@@ -36,15 +36,6 @@ const char *rules_default_text(void)
 	return default_rules;
 }
 
-const char *rules_event_name(enum rule_event ev)
-{
-	switch (ev) {
-	case RULE_FILE_READ: return "file_read";
-	case RULE_FILE_WRITE: return "file_write";
-	}
-	return "unknown";
-}
-
 static void free_strv(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -135,16 +126,16 @@ err:
 	return -1;
 }
 
-static int parse_event(struct ydoc *d, const yaml_node_t *n, const char *what, enum rule_event *out)
+static int parse_event(struct ydoc *d, const yaml_node_t *n, const char *what, enum ev_type *out)
 {
 	const char *s;
 
 	if (ydoc_str(d, n, what, &s))
 		return -1;
 	if (strcmp(s, "file_read") == 0)
-		*out = RULE_FILE_READ;
+		*out = EV_FILE_READ;
 	else if (strcmp(s, "file_write") == 0)
-		*out = RULE_FILE_WRITE;
+		*out = EV_FILE_WRITE;
 	else
 		return ydoc_expected(d, n, what, "file_read or file_write");
 	return 0;
@@ -330,7 +321,7 @@ static bool comm_listed(const struct rule *r, const char *comm)
 	return false;
 }
 
-uint64_t rules_match(const struct ruleset *rs, enum rule_event ev, const char *comm,
+uint64_t rules_match(const struct ruleset *rs, enum ev_type ev, const char *comm,
 		     uint64_t path_mask)
 {
 	uint64_t mask = 0;
@@ -344,15 +335,15 @@ uint64_t rules_match(const struct ruleset *rs, enum rule_event ev, const char *c
 	return mask;
 }
 
-void rules_kernel_masks(const struct ruleset *rs, uint64_t type_mask[2], uint64_t *anycomm,
+void rules_kernel_masks(const struct ruleset *rs, uint64_t type_mask[EV_TYPES], uint64_t *anycomm,
 			uint64_t *comm_rules)
 {
-	type_mask[0] = type_mask[1] = 0;
+	memset(type_mask, 0, EV_TYPES * sizeof(*type_mask));
 	*anycomm = *comm_rules = 0;
 	for (unsigned b = 0; b < rs->n_enabled; b++) {
 		const struct rule *r = rs->by_bit[b];
 
-		type_mask[r->event == RULE_FILE_WRITE] |= 1ULL << b;
+		type_mask[r->event == EV_FILE_WRITE] |= 1ULL << b;
 		if (r->n_comms)
 			*comm_rules |= 1ULL << b;
 		else
@@ -436,7 +427,7 @@ void rules_print(const struct ruleset *rs, FILE *out)
 		else
 			fputs("  # disabled: no bit\n", out);
 		fprintf(out, "    enabled: %s\n    event: %s\n    match:\n",
-			r->enabled ? "true" : "false", rules_event_name(r->event));
+			r->enabled ? "true" : "false", ev_type_name(r->event));
 		print_list(out, "pathPrefixes", r->prefixes, r->n_prefixes);
 		print_list(out, "comms", r->comms, r->n_comms);
 	}

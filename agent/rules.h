@@ -27,16 +27,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "evtype.h"
+
 #define RULES_MAX_ENABLED 64 /* bits in a verdict mask; SE_MAX_RULES */
 #define RULES_COMM_LEN 16    /* TASK_COMM_LEN: 15 bytes and the NUL; SE_COMM_LEN */
 #define RULES_DEFAULT_NAME "<embedded rules>"
 
-enum rule_event { RULE_FILE_READ = 0, RULE_FILE_WRITE = 1 };
-
 struct rule {
 	char *name;
 	bool enabled;
-	enum rule_event event;
+	enum ev_type event;
 	char **prefixes;
 	size_t n_prefixes;
 	char **comms; /* each at most RULES_COMM_LEN - 1 bytes */
@@ -74,7 +74,7 @@ uint64_t rules_path_mask(const struct ruleset *rs, const char *path);
  * file_read rules, [1] = file_write rules; *anycomm = enabled rules with no
  * comms; *comm_rules = enabled rules with comms.
  */
-void rules_kernel_masks(const struct ruleset *rs, uint64_t type_mask[2], uint64_t *anycomm,
+void rules_kernel_masks(const struct ruleset *rs, uint64_t type_mask[EV_TYPES], uint64_t *anycomm,
 			uint64_t *comm_rules);
 
 /*
@@ -90,10 +90,8 @@ struct rules_comm_mask {
 size_t rules_comm_masks(const struct ruleset *rs, struct rules_comm_mask **out);
 
 /* Full user-space decision: bits of rules matching @ev, @comm and @path_mask. */
-uint64_t rules_match(const struct ruleset *rs, enum rule_event ev, const char *comm,
+uint64_t rules_match(const struct ruleset *rs, enum ev_type ev, const char *comm,
 		     uint64_t path_mask);
-
-const char *rules_event_name(enum rule_event ev); /* "file_read" / "file_write" */
 
 /* The rules as YAML that rules_load_*() reads back, bits in comments (--check). */
 void rules_print(const struct ruleset *rs, FILE *out);

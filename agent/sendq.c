@@ -65,11 +65,12 @@ void sendq_free(struct sendq *q)
 	pthread_mutex_destroy(&q->lock);
 }
 
-enum sendq_push_result sendq_push(struct sendq *q, uint64_t seq, uint8_t *data, uint32_t len,
-				  const char *event_id)
+enum sendq_push_result sendq_push(struct sendq *q, uint64_t seq, enum ev_type type, uint8_t *data,
+				  uint32_t len, const char *event_id)
 {
 	enum sendq_push_result r = SENDQ_KEPT;
-	struct sendq_item it = {.seq = seq, .enq_ns = clock_mono_ns(), .data = data, .len = len};
+	struct sendq_item it = {
+		.seq = seq, .enq_ns = clock_mono_ns(), .data = data, .len = len, .type = type};
 
 	memcpy(it.event_id, event_id, SENDQ_ID_LEN);
 	it.event_id[SENDQ_ID_LEN] = '\0';
@@ -77,14 +78,19 @@ enum sendq_push_result sendq_push(struct sendq *q, uint64_t seq, uint8_t *data, 
 	if (q->fly.len + q->unsent.len == q->cap) {
 		/* Full: the oldest unsent goes; in flight only if all are. */
 		struct sendq_ring *from = q->unsent.len ? &q->unsent : &q->fly;
+		struct sendq_type_stats *ts = &q->st.type[at(q, from, 0)->type];
 
 		r = at(q, from, 0)->was_sent ? SENDQ_DROPPED_UNACKED : SENDQ_DROPPED_UNSENT;
 		release_front(q, from);
 		q->st.dropped++;
-		if (r == SENDQ_DROPPED_UNACKED)
+		ts->dropped++;
+		if (r == SENDQ_DROPPED_UNACKED) {
 			q->st.dropped_unacked++;
+			ts->dropped_unacked++;
+		}
 	}
 	push_back(q, &q->unsent, &it);
+	q->st.type[type].pushed++;
 	pthread_mutex_unlock(&q->lock);
 	return r;
 }
@@ -171,13 +177,19 @@ size_t sendq_take(struct sendq *q, size_t max, int batch, uint8_t **out, size_t 
 	return n;
 }
 
+/* The oldest in flight was answered; call with the lock held. */
+static void ack_front(struct sendq *q)
+{
+	q->st.type[at(q, &q->fly, 0)->type].acked++;
+	release_front(q, &q->fly);
+	q->st.acked++;
+}
+
 void sendq_ack_seq(struct sendq *q, uint64_t seq)
 {
 	pthread_mutex_lock(&q->lock);
-	while (q->fly.len && at(q, &q->fly, 0)->seq <= seq) {
-		release_front(q, &q->fly);
-		q->st.acked++;
-	}
+	while (q->fly.len && at(q, &q->fly, 0)->seq <= seq)
+		ack_front(q);
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -190,10 +202,8 @@ void sendq_ack_event_id(struct sendq *q, const char *event_id)
 		if (strncmp(at(q, &q->fly, i)->event_id, event_id, SENDQ_ID_LEN) == 0)
 			break;
 	if (i < q->fly.len) {
-		for (size_t k = 0; k <= i; k++) {
-			release_front(q, &q->fly);
-			q->st.acked++;
-		}
+		for (size_t k = 0; k <= i; k++)
+			ack_front(q);
 	}
 	pthread_mutex_unlock(&q->lock);
 }
@@ -246,6 +256,7 @@ int sendq_reject_oldest(struct sendq *q, uint64_t *seq, char event_id[SENDQ_ID_L
 	if (it) {
 		*seq = it->seq;
 		memcpy(event_id, it->event_id, SENDQ_ID_LEN + 1);
+		q->st.type[it->type].rejected++;
 		release_front(q, q->fly.len ? &q->fly : &q->unsent);
 		q->st.rejected++;
 	}

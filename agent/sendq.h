@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "evtype.h"
+
 #define SENDQ_ID_LEN 36
 
 struct sendq_item {
@@ -40,9 +42,21 @@ struct sendq_item {
 	uint64_t enq_ns; /* CLOCK_MONOTONIC when queued */
 	uint8_t *data;	 /* packed EventEnvelope, owned */
 	uint32_t len;
+	uint8_t type; /* enum ev_type: the per-type counts */
 	char event_id[SENDQ_ID_LEN + 1];
 	uint8_t was_sent; /* taken at least once (kept across rewinds) */
 };
+
+/* How entries of one event type left the queue. */
+struct sendq_type_stats {
+	uint64_t pushed, acked, dropped, dropped_unacked, rejected;
+};
+
+/* Entries of one type still held: pushed and not yet gone. */
+static inline uint64_t sendq_type_held(const struct sendq_type_stats *t)
+{
+	return t->pushed - t->acked - t->dropped - t->rejected;
+}
 
 struct sendq_stats {
 	uint64_t depth; /* entries held (unanswered + unsent) */
@@ -52,6 +66,7 @@ struct sendq_stats {
 	uint64_t acked;
 	uint64_t resent;   /* entries rewound for sending again */
 	uint64_t rejected; /* dropped because the detector refused them every time */
+	struct sendq_type_stats type[EV_TYPES]; /* the same, by event type */
 };
 
 /* A ring of cap items: @len of them from index @start. */
@@ -77,8 +92,8 @@ enum sendq_push_result {
 };
 
 /* Producer. Takes ownership of @data (freed on drop or ack). */
-enum sendq_push_result sendq_push(struct sendq *q, uint64_t seq, uint8_t *data, uint32_t len,
-				  const char *event_id);
+enum sendq_push_result sendq_push(struct sendq *q, uint64_t seq, enum ev_type type, uint8_t *data,
+				  uint32_t len, const char *event_id);
 
 /* Consumer: how many unsent, and the age in ns of the oldest unsent. */
 size_t sendq_unsent(struct sendq *q, uint64_t now_ns, uint64_t *oldest_age_ns);

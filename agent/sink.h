@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "envelope.h"
+#include "sendq.h"
 
 struct sink;
 
@@ -21,9 +22,19 @@ struct sink_ops {
 
 struct sink {
 	const struct sink_ops *ops;
-	uint64_t emitted; /* envelopes accepted */
-	uint64_t errors;  /* envelopes lost by the sink */
+	uint64_t emitted;	   /* envelopes accepted */
+	uint64_t errors[EV_TYPES]; /* envelopes lost by the sink, by type */
 };
+
+/* Every type's losses added up. */
+static inline uint64_t sink_errors_total(const struct sink *s)
+{
+	uint64_t n = 0;
+
+	for (int t = 0; t < EV_TYPES; t++)
+		n += s->errors[t];
+	return n;
+}
 
 static inline int sink_emit(struct sink *s, const struct envelope *e)
 {
@@ -69,6 +80,7 @@ struct sink_grpc_stats {
 	uint64_t anomalies; /* verdicts with anomaly=true */
 	uint64_t responses;
 	uint64_t not_utf8; /* envelopes whose filename or comm went with U+FFFD and _hex */
+	struct sendq_type_stats type[EV_TYPES]; /* acked, dropped, rejected by type */
 };
 
 struct sink *sink_grpc_new(const struct sink_grpc_opts *o);

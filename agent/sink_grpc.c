@@ -258,7 +258,7 @@ static int grpc_emit(struct sink *base, const struct envelope *e)
 	size_t len;
 
 	if (oom) {
-		base->errors++;
+		base->errors[e->type]++;
 		return -ENOMEM;
 	}
 	if (fname_hex || comm_hex)
@@ -277,7 +277,7 @@ static int grpc_emit(struct sink *base, const struct envelope *e)
 	}
 	n = add_extra(s, e, keys, vals, n, &oom);
 	if (oom) {
-		base->errors++;
+		base->errors[e->type]++;
 		return -ENOMEM;
 	}
 	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)e->bytes);
@@ -303,11 +303,11 @@ static int grpc_emit(struct sink *base, const struct envelope *e)
 	len = sentinel__v1__event_envelope__get_packed_size(&env);
 	buf = malloc(len ? len : 1);
 	if (!buf) {
-		base->errors++;
+		base->errors[e->type]++;
 		return -ENOMEM;
 	}
 	sentinel__v1__event_envelope__pack(&env, buf);
-	note_push(s, sendq_push(&s->q, e->seq, buf, (uint32_t)len, e->event_id));
+	note_push(s, sendq_push(&s->q, e->seq, e->type, buf, (uint32_t)len, e->event_id));
 	base->emitted++;
 	return 0;
 }
@@ -783,7 +783,8 @@ static void grpc_destroy(struct sink *base)
 		 (unsigned long long)qs.depth, (unsigned long long)atomic_load(&s->reconnects),
 		 (unsigned long long)atomic_load(&s->anomalies), (unsigned long long)qs.rejected,
 		 (unsigned long long)s->not_utf8);
-	base->errors += qs.depth;
+	for (int t = 0; t < EV_TYPES; t++)
+		base->errors[t] += sendq_type_held(&qs.type[t]);
 	sendq_free(&s->q);
 	grpc_shutdown();
 	free(s->buf);
@@ -866,6 +867,7 @@ void sink_grpc_get_stats(struct sink *base, struct sink_grpc_stats *out)
 	out->dropped = qs.dropped;
 	out->dropped_unacked = qs.dropped_unacked;
 	out->rejected = qs.rejected;
+	memcpy(out->type, qs.type, sizeof(out->type));
 	out->queue_depth = qs.depth;
 	out->reconnects = atomic_load(&s->reconnects);
 	out->connected = atomic_load(&s->connected);

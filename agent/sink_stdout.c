@@ -20,8 +20,8 @@
 struct sink_stdout {
 	struct sink base;
 	int fd;
-	int broken;	  /* write failed for good (EPIPE, EBADF...) */
-	uint64_t pending; /* envelopes in buf */
+	int broken;		    /* write failed for good (EPIPE, EBADF...) */
+	uint64_t pending[EV_TYPES]; /* envelopes in buf, by type */
 	struct jbuf buf;
 };
 
@@ -29,6 +29,15 @@ static void put_kv(struct jbuf *b, const char *key, const char *val)
 {
 	jbuf_raw(b, key, strlen(key));
 	jbuf_str(b, val, strlen(val));
+}
+
+/* The envelopes in the buffer are lost: counted by type. */
+static void lose_pending(struct sink_stdout *s)
+{
+	for (int t = 0; t < EV_TYPES; t++) {
+		s->base.errors[t] += s->pending[t];
+		s->pending[t] = 0;
+	}
 }
 
 static int write_all(struct sink_stdout *s)
@@ -45,13 +54,13 @@ static int write_all(struct sink_stdout *s)
 				log_error("stdout sink: write failed, events are being dropped",
 					  "errno=%d", errno);
 			s->broken = 1;
-			s->base.errors += s->pending;
+			lose_pending(s);
 			break;
 		}
 		off += (size_t)n;
 	}
 	jbuf_reset(&s->buf);
-	s->pending = 0;
+	memset(s->pending, 0, sizeof(s->pending));
 	return s->broken ? -EPIPE : 0;
 }
 
@@ -61,7 +70,7 @@ static int stdout_emit(struct sink *base, const struct envelope *e)
 	struct jbuf *b = &s->buf;
 
 	if (s->broken) {
-		base->errors++;
+		base->errors[e->type]++;
 		return -EPIPE;
 	}
 	put_kv(b, "{\"event_id\":", e->event_id);
@@ -99,11 +108,11 @@ static int stdout_emit(struct sink *base, const struct envelope *e)
 		log_error("stdout sink: out of memory");
 		jbuf_reset(b);
 		b->oom = 0;
-		base->errors += s->pending + 1;
-		s->pending = 0;
+		lose_pending(s);
+		base->errors[e->type]++;
 		return -ENOMEM;
 	}
-	s->pending++;
+	s->pending[e->type]++;
 	base->emitted++;
 	if (b->len >= FLUSH_AT)
 		return write_all(s);

@@ -46,7 +46,7 @@ struct snapshot {
 	bool pods_on;
 	uint64_t pod_entries;
 	struct histogram latency;
-	uint64_t sink_emitted, sink_errors;
+	uint64_t sink_emitted, sink_errors[EV_TYPES];
 	struct sink_grpc_stats grpc;
 	bool grpc_ever_up;
 	uint64_t grpc_last_up_ns;  /* last publish that saw the stream up */
@@ -107,7 +107,7 @@ static void fill(struct telemetry *t, struct snapshot *s, uint64_t now)
 	}
 	s->latency = pl->latency;
 	s->sink_emitted = t->src.sink->emitted;
-	s->sink_errors = t->src.sink->errors;
+	memcpy(s->sink_errors, t->src.sink->errors, sizeof(s->sink_errors));
 	if (t->o.grpc) {
 		sink_grpc_get_stats(t->src.sink, &s->grpc);
 		if (s->grpc.connected) {
@@ -385,6 +385,26 @@ static void one_label(FILE *f, const char *name, const char *label, const char *
 	metrics_u64(f, name, &l, v);
 }
 
+/* A counter family with one series per event type, @v indexed by enum
+ * ev_type. */
+static void by_type(FILE *f, const char *name, const char *help, const uint64_t v[EV_TYPES])
+{
+	metrics_family(f, name, "counter", help);
+	for (int t = 0; t < EV_TYPES; t++)
+		one_label(f, name, "event_type", ev_type_name((unsigned)t), v[t]);
+}
+
+/* The same from one field of the queue's per-type counts. */
+static void queue_by_type(FILE *f, const char *name, const char *help,
+			  const struct sendq_type_stats st[EV_TYPES], size_t field)
+{
+	uint64_t v[EV_TYPES];
+
+	for (int t = 0; t < EV_TYPES; t++)
+		memcpy(&v[t], (const char *)&st[t] + field, sizeof(v[t]));
+	by_type(f, name, help, v);
+}
+
 /* One series per loss class (probe_loss_classes): for a file whose verdict
  * is decided, written = events_total + dropped{verdict="matched"} +
  * rate_limited, per event type. */
@@ -404,7 +424,7 @@ static void render_kernel_losses(FILE *f, const struct snapshot *s)
 		if (strcmp(c->reason, "buffer_full") == 0)
 			metrics_u64(f, n,
 				    METRICS_LABELS({"reason", c->reason},
-						   {"event_type", c->event_type},
+						   {"event_type", ev_type_name(c->type)},
 						   {"verdict", c->verdict}),
 				    s->kernel[c->ctr]);
 	}
@@ -413,7 +433,7 @@ static void render_kernel_losses(FILE *f, const struct snapshot *s)
 		       "per-process rate limit, by event_type.");
 	for (unsigned i = 0; i < probe_n_loss_classes; i++)
 		if (strcmp(probe_loss_classes[i].reason, "rate_limited") == 0)
-			one_label(f, rl, "event_type", probe_loss_classes[i].event_type,
+			one_label(f, rl, "event_type", ev_type_name(probe_loss_classes[i].type),
 				  s->kernel[probe_loss_classes[i].ctr]);
 }
 
@@ -480,23 +500,37 @@ static void render_rate_limit(FILE *f, const struct snapshot *s)
 	}
 }
 
+/* By event type and, like the kernel's losses, by verdict: matched events
+ * are certainly a watched file's; pending ones may be any file's. */
+static void render_unresolved(FILE *f, const struct snapshot *s)
+{
+	const char *n = "sentinel_agent_unresolved_total";
+
+	metrics_family(f, n, "counter",
+		       "Events dropped because the file's name (sent once per file by the kernel) "
+		       "was lost with a full buffer or evicted, by event_type and verdict "
+		       "(matched: the kernel had matched the file; pending: undecided); the file "
+		       "is named again at its next event.");
+	for (int t = 0; t < EV_TYPES; t++) {
+		const char *type = ev_type_name((unsigned)t);
+		uint64_t m = s->pl.unresolved_matched[t];
+
+		metrics_u64(f, n, METRICS_LABELS({"event_type", type}, {"verdict", "matched"}), m);
+		metrics_u64(f, n, METRICS_LABELS({"event_type", type}, {"verdict", "pending"}),
+			    s->pl.unresolved[t] - m);
+	}
+}
+
 static void render_pipeline(FILE *f, const struct snapshot *s)
 {
-	const char *n = "sentinel_agent_events_total";
+	const char *n;
 
-	metrics_family(f, n, "counter", "Events that matched a rule and were handed to the sink.");
-	one_label(f, n, "event_type", "file_read", s->pl.forwarded[RULE_FILE_READ]);
-	one_label(f, n, "event_type", "file_write", s->pl.forwarded[RULE_FILE_WRITE]);
+	by_type(f, "sentinel_agent_events_total",
+		"Events that matched a rule and were handed to the sink.", s->pl.forwarded);
 	counter(f, "sentinel_agent_user_filtered_total",
 		"Events decided in user space (fd verdict pending) that matched no rule.",
 		s->pl.user_filtered);
-	n = "sentinel_agent_unresolved_total";
-	metrics_family(f, n, "counter",
-		       "Events dropped because the file's name (sent once per file by the "
-		       "kernel) was lost with a full buffer or evicted; the file is named again "
-		       "at its next event.");
-	one_label(f, n, "event_type", "file_read", s->pl.unresolved[RULE_FILE_READ]);
-	one_label(f, n, "event_type", "file_write", s->pl.unresolved[RULE_FILE_WRITE]);
+	render_unresolved(f, s);
 	n = "sentinel_agent_rule_matches_total";
 	metrics_family(f, n, "counter", "Forwarded events by matching rule (by rule name).");
 	for (size_t i = 0; i < s->n_totals; i++)
@@ -545,24 +579,26 @@ static void render_pipeline(FILE *f, const struct snapshot *s)
 
 static void render_sink(FILE *f, const struct telemetry *t, const struct snapshot *s)
 {
-	counter(f, "sentinel_agent_sink_errors_total",
-		"Events the sink lost (stdout: write failed; grpc: could not be queued).",
+	by_type(f, "sentinel_agent_sink_errors_total",
+		"Events the sink lost (stdout: write failed; grpc: could not be queued, or "
+		"still queued at shutdown).",
 		s->sink_errors);
 	if (!t->o.grpc)
 		return;
 	gauge(f, "sentinel_agent_queue_depth", "Events queued for the detector, unsent or unacked.",
 	      s->grpc.queue_depth);
-	counter(f, "sentinel_agent_queue_dropped_total",
-		"Queued events dropped because the queue was full, the oldest not yet sent first.",
-		s->grpc.dropped);
-	counter(f, "sentinel_agent_queue_dropped_sent_total",
-		"Of the dropped, events already sent but unanswered (may have reached the "
-		"detector).",
-		s->grpc.dropped_unacked);
+	queue_by_type(f, "sentinel_agent_queue_dropped_total",
+		      "Queued events dropped because the queue was full, the oldest not yet sent "
+		      "first.",
+		      s->grpc.type, offsetof(struct sendq_type_stats, dropped));
+	queue_by_type(f, "sentinel_agent_queue_dropped_sent_total",
+		      "Of the dropped, events already sent but unanswered (may have reached the "
+		      "detector).",
+		      s->grpc.type, offsetof(struct sendq_type_stats, dropped_unacked));
 	counter(f, "sentinel_agent_grpc_sent_total", "Events written to a detector stream.",
 		s->grpc.sent);
-	counter(f, "sentinel_agent_grpc_acked_total", "Events the detector answered.",
-		s->grpc.acked);
+	queue_by_type(f, "sentinel_agent_grpc_acked_total", "Events the detector answered.",
+		      s->grpc.type, offsetof(struct sendq_type_stats, acked));
 	counter(f, "sentinel_agent_grpc_resent_total",
 		"Events sent again after a stream broke before they were answered.",
 		s->grpc.resent);
@@ -572,9 +608,10 @@ static void render_sink(FILE *f, const struct telemetry *t, const struct snapsho
 	      s->grpc.connected ? 1 : 0);
 	counter(f, "sentinel_agent_detector_anomalies_total",
 		"Events the detector answered as anomalies.", s->grpc.anomalies);
-	counter(f, "sentinel_agent_grpc_rejected_total",
-		"Events the detector refused every time, sent alone: dropped (logged with seq).",
-		s->grpc.rejected);
+	queue_by_type(f, "sentinel_agent_grpc_rejected_total",
+		      "Events the detector refused every time, sent alone: dropped (logged with "
+		      "seq).",
+		      s->grpc.type, offsetof(struct sendq_type_stats, rejected));
 	counter(f, "sentinel_agent_grpc_names_not_utf8_total",
 		"Envelopes whose file name or comm was not UTF-8: sent as text with U+FFFD, "
 		"exact bytes in data filename_hex or comm_hex.",

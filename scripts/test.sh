@@ -11,6 +11,10 @@ bash scripts/build.sh asan
 bash test/tools/fetch_btf61.sh
 status=0
 ctest --test-dir build/asan --output-on-failure --timeout 600 || status=1
+# Mutants that must die (test/mutants/*.mut): each a small change to what
+# users see (loss counts, matching, bytes, names, acks, reloads, escaping,
+# readiness), each must make its test fail. ~11 min on 2 cores.
+python3 test/mutants/run.py || status=1
 # A test that could not run says SKIP; only the reasons in test/skips.allow pass.
 bash test/check_skips.sh build/asan/Testing/Temporary/LastTest.log || status=1
 bash scripts/lint.sh || status=1

@@ -57,7 +57,7 @@ static void check_shape(const struct ruleset *rs)
 		FUZZ_CHECK(r->name && r->name[0]);
 		for (size_t j = 0; j < i; j++)
 			FUZZ_CHECK(strcmp(rs->rules[j].name, r->name) != 0);
-		FUZZ_CHECK(r->event == RULE_FILE_READ || r->event == RULE_FILE_WRITE);
+		FUZZ_CHECK(r->event == EV_FILE_READ || r->event == EV_FILE_WRITE);
 		if (r->enabled) {
 			FUZZ_CHECK(r->bit == (int)enabled);
 			FUZZ_CHECK(enabled < RULES_MAX_ENABLED && rs->by_bit[enabled] == r);

@@ -17,6 +17,46 @@ cleanup_all() {
 }
 trap cleanup_all EXIT
 
+# Predicates for wait_for (checks.sh).
+
+# exited PID: PID is gone (a child of this shell once bash has reaped it)
+exited() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+# lines_ge FILE PATTERN N: at least N lines of FILE match PATTERN (grep)
+lines_ge() {
+	local n
+	n=$(grep -c -- "$2" "$1" 2>/dev/null)
+	[ "${n:-0}" -ge "$3" ]
+}
+
+# logged_or_exited FILE PATTERN PID: PATTERN is in FILE, or PID is gone
+# (a wait for a start-up line that need not outlast the process)
+logged_or_exited() {
+	grep -q -- "$2" "$1" 2>/dev/null || exited "$3"
+}
+
+# listening PORT: something listens on TCP PORT
+listening() {
+	ss -ltnH "sport = :$1" | grep -q .
+}
+
+listening_or_exited() { # PORT PID
+	listening "$1" || exited "$2"
+}
+
+# wait_listening PORT PID ERRFILE [SECONDS]: until something listens on
+# PORT (10 s by default); 1, with ERRFILE shown, if PID exits first.
+wait_listening() {
+	wait_for "a listener on port $1 (pid $2)" "${4:-10}" listening_or_exited "$1" "$2"
+	if exited "$2"; then
+		cat "$3" >&2
+		return 1
+	fi
+	listening "$1"
+}
+
 # new_case NAME: a fresh directory for one case, in $D
 new_case() {
 	D=$TMP_ROOT/$1
@@ -47,25 +87,21 @@ start_agent() {
 	"$AGENT" --mode "${AGENT_MODE:-stdout}" "$@" >"$dir/agent.out" 2>"$dir/agent.err" &
 	AGENT_PID=$!
 	AGENT_LAST_PID=$AGENT_PID
-	for _ in $(seq 1 600); do
-		grep -q 'msg="agent ready"' "$dir/agent.err" && return 0
-		if ! kill -0 "$AGENT_PID" 2>/dev/null; then
-			cat "$dir/agent.err" >&2
-			AGENT_PID=
-			return 1
-		fi
-		sleep 0.05
-	done
-	echo "agent not ready after 30 s" >&2
+	wait_for "the agent to be ready" 30 \
+		logged_or_exited "$dir/agent.err" 'msg="agent ready"' "$AGENT_PID"
+	grep -q 'msg="agent ready"' "$dir/agent.err" && return 0
 	cat "$dir/agent.err" >&2
+	exited "$AGENT_PID" && AGENT_PID=
 	return 1
 }
 
 # stop_agent OUTDIR: SIGTERM, expects exit 0 and the summary line.
 stop_agent() {
 	local dir=$1 rc=0
-	# Let the last drain (10 ms timer) pick up the workload's final records.
-	sleep 0.2
+	# Nothing to wait for first: on SIGTERM the agent detaches, drains the
+	# kernel buffers to the last record (agent/main.c run()) and flushes
+	# its sink before the summary line, so the wait below covers the
+	# workload's final records.
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID" || rc=$?
 	AGENT_PID=

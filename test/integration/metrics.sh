@@ -38,20 +38,42 @@ metric_sum() {
 	scrape | msum "$1"
 }
 
+# settle_sum PREFIX WANT [TRIES]: settle for the sum of PREFIX's series
+# (a family labelled by event_type).
+settle_sum() {
+	local SEEN=
+	wait_for "the sum of $1 to be $2" $(((${3:-100} + 9) / 10)) metric_sum_is "$1" "$2"
+	echo "$SEEN"
+}
+
 # metric SERIES: its value in a fresh scrape
 metric() {
 	scrape | mval "$1"
 }
 
-# settle SERIES WANT [TRIES]: waits (0.1 s a try, default 100) for SERIES to
-# be WANT; prints the last value seen (the caller compares, so a wrong
-# value still fails).
-settle() {
+# metric_ge SERIES N: SERIES is at least N in a fresh scrape
+metric_ge() {
 	local v
-	for _ in $(seq 1 "${3:-100}"); do
-		v=$(metric "$1")
-		[ "$v" = "$2" ] && break
-		sleep 0.1
-	done
-	echo "$v"
+	v=$(metric "$1")
+	[ "${v:-0}" -ge "$2" ]
+}
+
+# metric_is SERIES WANT, metric_sum_is PREFIX WANT: predicates for
+# wait_for; the value seen is left in SEEN
+metric_is() {
+	SEEN=$(metric "$1")
+	[ "$SEEN" = "$2" ]
+}
+metric_sum_is() {
+	SEEN=$(metric_sum "$1")
+	[ "$SEEN" = "$2" ]
+}
+
+# settle SERIES WANT [TRIES]: waits up to TRIES tenths of a second (default
+# 100: 10 s) for SERIES to be WANT; prints the last value seen (the caller
+# compares, so a wrong value still fails).
+settle() {
+	local SEEN=
+	wait_for "$1 to be $2" $(((${3:-100} + 9) / 10)) metric_is "$1" "$2"
+	echo "$SEEN"
 }

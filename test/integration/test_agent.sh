@@ -14,6 +14,8 @@ command -v jq >/dev/null || { echo "integration tests need jq"; exit 1; }
 # The agent's default rules forward everything under /: the workload's
 # events are picked out by pid and by the test directory.
 
+# Each call as it returned: the 1000-byte read is short (101 bytes left),
+# the read after it at end of file moved nothing and is no event.
 t_syscall_families() {
 	new_case families
 	local wl pid
@@ -21,7 +23,7 @@ t_syscall_families() {
 	workload "$D" open w "$D/a.txt" as A write A 5 pwrite A 7 100 writev A 3,4 \
 		pwritev A 2,2 0 pwritev2 A 1,1 -1 close A \
 		open r "$D/a.txt" as B read B 3 pread B 4 10 readv B 1,2 preadv B 2,2 0 \
-		preadv2 B 1,1 0 close B
+		preadv2 B 1,1 0 read B 1000 read B 10 close B
 	stop_agent "$D" || return
 	pid=$(wl_pid "$D")
 	need "families: the workload's pid" "$pid" || return
@@ -156,9 +158,17 @@ t_kernel_filter_proof() {
 	start_agent "$D" --config "$D/config.yaml" --rules "$D/rules.yaml" ||
 		{ fail "kfilter: agent starts"; return; }
 	# The file's first write names it and is decided in user space; the
-	# sleep lets the agent post the verdict (one drain after that write).
-	workload "$D" comm wl-kfilter open w "$D/f" as A write A 1 sleep-ms 300 \
-		repeat 20000 write A 1 end
+	# rest wait until the agent has posted that verdict (it logs the
+	# decision at debug right after posting it).
+	local wlpid
+	workload "$D" comm wl-kfilter open w "$D/f" as A write A 1 wait-file "$D/go" \
+		repeat 20000 write A 1 end &
+	wlpid=$!
+	wait_for "the first write decided in user space" 8 lines_ge "$D/agent.err" \
+		"msg=\"pending event decided in user space\".* path=$D/f " 1 ||
+		fail "kfilter: the file's first write is decided in user space"
+	touch "$D/go"
+	wait "$wlpid" || fail "kfilter: workload ran"
 	stop_agent "$D" || return
 	local filtered fwd in_user
 	filtered=$(summary_field "$D" filtered_kernel)
@@ -277,7 +287,6 @@ t_odd_names() {
 	name=$(printf '%s/q"uote\\back\nnew\tline-\377-\303\251.txt' "$D")
 	start_agent "$D" || { fail "odd: agent starts"; return; }
 	printf 'x' >>"$name"
-	sleep 0.05
 	stop_agent "$D" || return
 	if jq -e . "$D/agent.out" >/dev/null; then ok "odd: output is valid JSON"; else fail "odd: output is valid JSON"; fi
 	# surrogateescape: python's fsencode gives back the exact bytes
@@ -303,10 +312,9 @@ t_prompt_output() {
 	start_agent "$D" || { fail "prompt: agent starts"; return; }
 	workload "$D" open w "$D/now.txt" as A write A 3
 	local seen=0
-	for _ in $(seq 1 20); do
-		grep -q "\"filename\":\"$D/now.txt\"" "$D/agent.out" && { seen=1; break; }
-		sleep 0.05
-	done
+	# The deadline is the claim: within a second.
+	wait_for "the event on stdout" 1 grep -q "\"filename\":\"$D/now.txt\"" "$D/agent.out" &&
+		seen=1
 	stop_agent "$D" || return
 	check "prompt: an event is on stdout within a second" 1 "$seen"
 }

@@ -61,17 +61,31 @@ start_detector() {
 		--metrics-port "${MPORT:-0}" --summary-interval 0 "${args[@]}" \
 		>>"$dir/det.out" 2>>"$dir/det.err" &
 	DET_PID=$!
-	for _ in $(seq 1 200); do
-		GPORT=$(sed -n 's/.*msg="detector listening".* port=\([0-9]*\) .*/\1/p' "$dir/det.err")
-		if [ -n "$GPORT" ]; then
-			[ "${MPORT:-0}" = 0 ] && return 0
-			grep -q 'msg="metrics listening"' "$dir/det.err" && return 0
-		fi
-		kill -0 "$DET_PID" 2>/dev/null || { cat "$dir/det.err" >&2; return 1; }
-		sleep 0.05
-	done
+	wait_for "the detector to listen" 10 det_listening_or_exited "$dir"
+	! exited "$DET_PID" && det_listening "$dir" && return 0
 	cat "$dir/det.err" >&2
 	return 1
+}
+
+# det_listening DIR: DIR/det.err has the gRPC port (into GPORT) and, with
+# MPORT set, the metrics listening line
+det_listening() {
+	GPORT=$(sed -n 's/.*msg="detector listening".* port=\([0-9]*\) .*/\1/p' "$1/det.err")
+	[ -n "$GPORT" ] || return 1
+	[ "${MPORT:-0}" = 0 ] || grep -q 'msg="metrics listening"' "$1/det.err"
+}
+
+det_listening_or_exited() { # DIR
+	det_listening "$1" || exited "$DET_PID"
+}
+
+# det_fds: how many fds the detector has open
+det_fds() {
+	find "/proc/$DET_PID/fd" -mindepth 1 | wc -l
+}
+
+fds_over() { # N
+	[ "$(det_fds)" -gt "$1" ]
 }
 
 # vm FIELD: VmRSS or VmHWM of the detector, in MiB
@@ -99,11 +113,7 @@ jqc() {
 
 # wait_line FILE: up to 30 s for FILE to have a first line
 wait_line() {
-	for _ in $(seq 1 300); do
-		[ -s "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for "a first line in $1" 30 test -s "$1"
 }
 
 # streams_once DIR OPEN: a raw HTTP/2 client opens OPEN streams at once on
@@ -154,6 +164,13 @@ step() {
 	echo "$(date +%s.%N) $1" >>"$D/steps.log"
 }
 
+# runs_after FILE T N: at least N runs in FILE began at or after time T (a
+# run begins when the one before it ended)
+runs_after() {
+	[ -n "$2" ] && awk -v t="$2" -v n="$3" 'prev >= t { c++ } { prev = $1 }
+		END { exit !(c >= n) }' "$1"
+}
+
 # good_report: failed runs, each with the step that was running
 good_report() {
 	good_ok -v "$GOOD_OUT" | head -n 5 | while read -r t rest; do
@@ -184,11 +201,8 @@ test_abuse() {
 	wait_line "$D/idle.out" || { fail "abuse: idle connections opened"; return; }
 	check "abuse: 3000 idle connections open" '{"fails":0,"open":3000}' \
 		"$(head -n 1 "$D/idle.out")"
-	for _ in $(seq 1 100); do
-		n=$(find "/proc/$DET_PID/fd" -mindepth 1 | wc -l)
-		[ "$n" -gt 3000 ] && break
-		sleep 0.1
-	done
+	wait_for "the detector to hold over 3000 fds" 10 fds_over 3000
+	n=$(det_fds)
 	[ "$n" -gt 3000 ] && ok "abuse: the detector accepted them ($n fds)" ||
 		fail "abuse: the detector accepted them" "$n fds"
 
@@ -223,11 +237,7 @@ test_abuse() {
 	else
 		fail "invalid protobuf: sentinel-legacy-client --garbage gets INVALID_ARGUMENT"
 	fi
-	for _ in $(seq 1 50); do
-		d1=$(metric sentinel_detector_decode_errors_total)
-		[ "$d1" = $((d0 + n)) ] && break
-		sleep 0.1
-	done
+	d1=$(settle sentinel_detector_decode_errors_total $((d0 + n)) 50)
 	check "invalid protobuf: decode_errors_total counts each one" "$((d0 + n))" "$d1"
 
 	step size-cap
@@ -303,7 +313,11 @@ test_abuse() {
 		note "six 100 MB messages at once, under load: peak RSS ${hwm} MiB, over 420 MiB" \
 			"(gRPC's reclaimer fell behind); measured again on a fresh detector"
 	fi
-	sleep 2 # a few more runs after the pressure
+	# A few more runs after the pressure: two begun after it.
+	wait_for "two runs begun after the pressure" 60 runs_after "$D/good-b.out" \
+		"$(awk '$2 == "big-done" { print $1 }' "$D/steps.log")" 2 ||
+		fail "well-behaved client: two runs begun after the pressure" \
+			"$(tail -n 3 "$D/good-b.out")"
 	step end-b
 	good_stop
 	runs=$(wc -l <"$D/good-b.out")
@@ -431,7 +445,7 @@ test_configured() {
 			>/dev/null 2>"$D/bad.err" &
 		p=$!
 		rc=0
-		for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+		wait_for "the detector with '$bad' to exit" 5 exited "$p"
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" || rc=$?
 		check "configured: '$bad' is refused at start (exit 1)" 1 "$rc"
@@ -451,21 +465,15 @@ test_fd_exhaustion() {
 		exec "$DETECTOR" --port 0 --bind 127.0.0.1 --metrics-port 0 --summary-interval 0
 	) >"$D/det.out" 2>"$D/det.err" &
 	DET_PID=$!
-	for _ in $(seq 1 200); do
-		GPORT=$(sed -n 's/.*msg="detector listening".* port=\([0-9]*\) .*/\1/p' "$D/det.err")
-		[ -n "$GPORT" ] && break
-		sleep 0.05
-	done
-	[ -n "$GPORT" ] || { fail "fds: detector starts with 256 fds"; return; }
+	wait_for "the detector to listen" 10 det_listening_or_exited "$D"
+	det_listening "$D" || { fail "fds: detector starts with 256 fds"; return; }
 	grep -q 'max_open_files=256 ' "$D/det.err" && ok "fds: the open files limit is logged" ||
 		fail "fds: the open files limit is logged" "$(head -n 1 "$D/det.err")"
 	abuse idle --conns 400 --stop-file "$D/stop" >"$D/idle.out" &
 	BG_PIDS+=($!)
 	wait_line "$D/idle.out"
-	for _ in $(seq 1 100); do
-		kill -0 "$DET_PID" 2>/dev/null || { alive=0; break; }
-		sleep 0.1
-	done
+	# Either outcome is checked below: exited within 10 s, or alive then.
+	wait_for "the detector to exit" 10 exited "$DET_PID" 2>/dev/null && alive=0
 	touch "$D/stop"
 	wait "${BG_PIDS[@]}"
 	BG_PIDS=()

@@ -34,26 +34,20 @@ start_detector() {
 	"$DETECTOR" --port 0 --bind 127.0.0.1 --metrics-bind 127.0.0.1 --metrics-port "$mport" \
 		--summary-interval 0 "$@" >>"$dir/det.out" 2>>"$dir/det.err" &
 	DET_PID=$!
-	for _ in $(seq 1 200); do
-		if grep -q 'msg="metrics listening"' "$dir/det.err"; then
-			GPORT=$(sed -n 's/.*msg="detector listening".* port=\([0-9]*\) .*/\1/p' \
-				"$dir/det.err")
-			return 0
-		fi
-		kill -0 "$DET_PID" 2>/dev/null || { cat "$dir/det.err" >&2; return 1; }
-		sleep 0.05
-	done
+	if wait_log "$dir" 'msg="metrics listening"'; then
+		GPORT=$(sed -n 's/.*msg="detector listening".* port=\([0-9]*\) .*/\1/p' \
+			"$dir/det.err")
+		return 0
+	fi
 	cat "$dir/det.err" >&2
 	return 1
 }
 
-# wait_log DIR PATTERN: up to 10 s for PATTERN in DIR/det.err
+# wait_log DIR PATTERN: up to 10 s for PATTERN in DIR/det.err (1 at once if
+# the detector exits)
 wait_log() {
-	for _ in $(seq 1 200); do
-		grep -q "$2" "$1/det.err" && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_for "'$2' in $1/det.err" 10 logged_or_exited "$1/det.err" "$2" "$DET_PID"
+	grep -q -- "$2" "$1/det.err"
 }
 
 # http PATH [curl args...]: "CODE BODY"
@@ -192,20 +186,25 @@ test_deltas() {
 }
 
 # ---- 4. a stream seen while open, and liveness under load ----
+
+# stream_seen PID: streams_active is 1 (then the caller's seen=1, and its
+# health from /healthz), or PID, the client, has exited
+stream_seen() {
+	if [ "$(metric sentinel_detector_streams_active)" = 1 ]; then
+		seen=1
+		health=$(http /healthz)
+		return 0
+	fi
+	exited "$1"
+}
+
 test_active_stream() {
 	local pid seen=0 health="" o0 e0
 	o0=$(metric sentinel_detector_streams_opened_total)
 	e0=$(metric sentinel_detector_events_total)
 	legacy --count 20000 >"$D/long.json" &
 	pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		if [ "$(metric sentinel_detector_streams_active)" = 1 ]; then
-			seen=1
-			health=$(http /healthz)
-			break
-		fi
-		sleep 0.05
-	done
+	wait_for "streams_active 1 while the long stream runs" 60 stream_seen "$pid"
 	wait "$pid" || fail "active: the long stream succeeds"
 	check "active: streams_active 1 during a stream" 1 "$seen"
 	check "active: /healthz 200 under load" "200 ok" "$health"
@@ -270,10 +269,11 @@ test_stop_and_env() {
 	"$DETECTOR" --port 0 --bind 127.0.0.1 --metrics-port 0 --summary-interval 0 \
 		>/dev/null 2>"$D/det.err" &
 	DET_PID=$!
-	wait_log "$D" 'msg="detector listening"'
-	sleep 0.3
-	check "off: --metrics-port 0 serves no metrics" 0 "$(grep -c 'metrics' "$D/det.err")"
+	wait_log "$D" 'msg="detector listening"' || fail "off: the detector starts"
+	# Its whole log once it has stopped: a metrics server would have been
+	# started (and logged) before the detector could see the signal.
 	stop_detector || fail "off: exit 0 on SIGTERM"
+	check "off: --metrics-port 0 serves no metrics" 0 "$(grep -c 'metrics' "$D/det.err")"
 }
 
 if test_start; then

@@ -9,6 +9,8 @@ LOADGEN=$(readlink -f "$4")
 LEGACY=$(readlink -f "$5")
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=metrics.sh
+. "$(dirname "$0")/metrics.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "e2e tests need root (BPF)"; exit 1; }
 PORT=50071
@@ -42,12 +44,23 @@ start_detector() {
 	env "${envs[@]}" "$DETECTOR" --port "$PORT" --metrics-port 0 --summary-interval 1 "${args[@]}" \
 		>>"$dir/det.out" 2>>"$dir/det.err" &
 	DET_PID=$!
-	for _ in $(seq 1 200); do
-		ss -ltn "sport = :$PORT" | grep -q LISTEN && return 0
-		kill -0 "$DET_PID" 2>/dev/null || { cat "$dir/det.err" >&2; return 1; }
-		sleep 0.05
-	done
-	return 1
+	wait_listening "$PORT" "$DET_PID" "$dir/det.err"
+}
+
+# anomaly_line FILE PATH: the detector's first anomaly line for PATH in
+# FILE, into $line; 1 if there is none yet
+anomaly_line() {
+	line=$(jq -c --arg f "$2" 'select(.filename == $f)' "$1" 2>/dev/null | head -n 1)
+	[ -n "$line" ]
+}
+
+# all_answered LOADGEN_JSON: the agent forwarded as many writes as the load
+# generator made, and its queue to the detector is empty (all acknowledged)
+all_answered() {
+	local n e
+	n=$(jq -r .syscalls "$1")
+	e=$(metric 'sentinel_agent_events_total{event_type="file_write"}')
+	[ -n "$n" ] && [ "${e:-0}" -ge "$n" ] && [ "$(metric sentinel_agent_queue_depth)" = 0 ]
 }
 
 agent_config() {
@@ -78,11 +91,8 @@ t_sensitive_write() {
 		open w "$D/plain/x" as P write P 3 open r /etc/hostname as H read H 1
 	pid=$(wl_pid "$D")
 	line=
-	for _ in $(seq 1 20); do
-		line=$(jq -c --arg f "$etc" 'select(.filename == $f)' "$D/det.out" 2>/dev/null | head -n 1)
-		[ -n "$line" ] && break
-		sleep 0.05
-	done
+	# The deadline is the claim: within a second.
+	wait_for "the anomaly in the detector's log" 1 anomaly_line "$D/det.out" "$etc"
 	if [ -n "$line" ]; then
 		ok "sensitive: a write under /etc is an anomaly in the detector's log within a second"
 	else
@@ -122,15 +132,20 @@ t_detector_restart() {
 	"$LOADGEN" --mode write --bytes 1 --dir "$D/load" --rate 20000 --duration 4 \
 		--comm wl-e2e >"$D/loadgen.json" &
 	gen=$!
-	sleep 1.2
+	# Killed mid-stream, once the detector has answered 2000 of the load.
+	wait_for "2000 anomaly lines from the load" 10 lines_ge "$D/det.out" '"seq":' 2000 ||
+		fail "restart: the load reaches the detector"
 	kill -KILL "$DET_PID"
 	wait "$DET_PID" 2>/dev/null
 	DET_PID=
+	# time under test: the detector stays down 1 s while the load goes on
 	sleep 1
 	start_detector "$D" DETECTOR_SENSITIVE_PREFIXES="$D/load" ||
 		{ fail "restart: detector restarts"; return; }
 	wait "$gen"
-	sleep 1
+	agent_ports "$D"
+	wait_for "every write forwarded and the queue empty" 30 all_answered "$D/loadgen.json" ||
+		fail "restart: the agent catches up after the restart"
 	stop_agent "$D" || return
 	syscalls=$(jq -r .syscalls "$D/loadgen.json")
 	need "restart: the load generator's count" "$syscalls" || return
@@ -170,7 +185,7 @@ t_legacy_client_and_garbage() {
 
 t_tls() {
 	new_case tls
-	local etc=/etc/sentinel-e2e-tls-$$.tmp
+	local etc=/etc/sentinel-e2e-tls-$$.tmp line
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/key.pem" -out "$D/cert.pem" \
 		-subj /CN=localhost -addext "subjectAltName=DNS:localhost" -days 1 2>/dev/null ||
 		{ fail "tls: make a test certificate"; return; }
@@ -180,7 +195,7 @@ t_tls() {
 		"$PORT" "$D/cert.pem" >"$D/agent.yaml"
 	start_agent "$D" --config "$D/agent.yaml" || { fail "tls: agent starts"; return; }
 	workload "$D" open w "$etc" as E write E 2 close E unlink "$etc"
-	sleep 0.5
+	wait_for "the anomaly in the detector's log" 10 anomaly_line "$D/det.out" "$etc"
 	stop_agent "$D" || return
 	check "tls: the anomaly crosses a TLS stream verified against the CA file" 1 \
 		"$(jq -c --arg f "$etc" 'select(.filename == $f)' "$D/det.out" | wc -l)"
@@ -193,7 +208,7 @@ t_tls() {
 # them never gets one.
 t_mtls() {
 	new_case mtls
-	local etc=/etc/sentinel-e2e-mtls-$$.tmp rc=0
+	local etc=/etc/sentinel-e2e-mtls-$$.tmp rc=0 line
 	{
 		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/ca.key" -out "$D/ca.pem" \
 			-subj /CN=sentinel-test-ca -days 1 &&
@@ -213,7 +228,7 @@ t_mtls() {
 		"$PORT" "$D/ca.pem" "$D/cli.pem" "$D/cli.key" >"$D/agent.yaml"
 	start_agent "$D" --config "$D/agent.yaml" || { fail "mtls: agent starts"; return; }
 	workload "$D" open w "$etc" as E write E 2 close E unlink "$etc"
-	sleep 0.5
+	wait_for "the anomaly in the detector's log" 10 anomaly_line "$D/det.out" "$etc"
 	stop_agent "$D" || return
 	check "mtls: the anomaly crosses a stream with the agent's client certificate" 1 \
 		"$(jq -c --arg f "$etc" 'select(.filename == $f)' "$D/det.out" | wc -l)"
@@ -225,7 +240,9 @@ t_mtls() {
 		"$PORT" "$D/ca.pem" >"$D/nocert/agent.yaml"
 	start_agent "$D/nocert" --config "$D/nocert/agent.yaml" || { fail "mtls: agent without a certificate starts"; return; }
 	workload "$D/nocert" open w "$etc" as E write E 3 close E unlink "$etc"
-	sleep 1
+	# No wait: the refused handshake logs nothing to wait for, and on
+	# SIGTERM the agent drains the event into its queue and keeps trying
+	# to deliver it for its whole 5 s shutdown grace (it is never answered).
 	stop_agent "$D/nocert" || return
 	check "mtls: without a client certificate nothing is answered" 0 \
 		"$(sink_field "$D/nocert" acked)"

@@ -490,6 +490,7 @@ t_races() {
 	# a subshell older than a second, alive, writes its inherited fd 3
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	case_repeat subshell_old 3 file_write "$W/ss.txt" 154 bash -c 'exec 3>>"$1"
+		# time under test: the writer is over a second old when it writes, and alive 0.3 s on
 		( echo "writer pid=$BASHPID tid=$BASHPID"; sleep 1.2; printf "%154s" x >&3; sleep 0.3 )' \
 		sh "$W/ss.txt"
 	mkfifo "$W/fifo" "$U/fifo"

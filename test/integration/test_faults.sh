@@ -47,12 +47,18 @@ start_detector() {
 	env "$@" "$DETECTOR" --port "$DET_PORT" --bind 127.0.0.1 --metrics-port 0 \
 		--summary-interval 0 >>"$dir/det.out" 2>>"$dir/det.err" &
 	DET_PID=$!
-	for _ in $(seq 1 200); do
-		ss -ltn "sport = :$DET_PORT" | grep -q LISTEN && return 0
-		kill -0 "$DET_PID" 2>/dev/null || { cat "$dir/det.err" >&2; return 1; }
-		sleep 0.05
-	done
-	return 1
+	wait_listening "$DET_PORT" "$DET_PID" "$dir/det.err"
+}
+
+# acked_over N: the detector has acknowledged more than N events (the
+# sum of sentinel_agent_grpc_acked_total, whatever its labels)
+acked_over() {
+	[ "$(metric_sum sentinel_agent_grpc_acked_total)" -gt "$1" ]
+}
+
+# bpf_gone IDS...: none of IDS is left in the kernel
+bpf_gone() {
+	[ -z "$(bpf_alive "$@")" ]
 }
 
 kill_detector() {
@@ -290,16 +296,21 @@ t_detector_kills() {
 	agent_config "$D" 500000
 	AGENT_MODE=grpc start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
 		{ fail "kills: agent starts"; return; }
+	agent_ports "$D"
 	loadgen "$D" 8
-	for _ in 1 2 3; do
-		sleep 1.5
+	local a k
+	for k in 1 2 3; do
+		# Killed mid-stream, once this detector has acknowledged 1000 events.
+		a=$(metric_sum sentinel_agent_grpc_acked_total)
+		wait_for "1000 events acknowledged before kill $k" 10 acked_over $((a + 1000)) ||
+			fail "kills: the detector answers before kill $k"
 		kill_detector
+		# time under test: the detector stays down 0.7 s while the load goes on
 		sleep 0.7
 		start_detector "$D" DETECTOR_SENSITIVE_PREFIXES="$D/load" ||
 			{ fail "kills: detector restarts"; return; }
 	done
 	loadgen_wait
-	agent_ports "$D"
 	settle sentinel_agent_queue_depth 0 300 >/dev/null
 	stop_agent "$D" || return
 	stop_detector
@@ -370,14 +381,17 @@ t_queue_full_kill() {
 		{ fail "qkill: agent starts"; return; }
 	agent_ports "$D"
 	loadgen "$D" 7
-	sleep 1.5
+	# Killed mid-stream, once the detector has acknowledged 1000 events.
+	wait_for "1000 events acknowledged" 10 acked_over 1000 ||
+		fail "qkill: the detector answers before the kill"
 	kill_detector
+	# time under test: 2 s down under load, so that the 1000-entry queue overflows
 	sleep 2
 	start_detector "$D" DETECTOR_SENSITIVE_PREFIXES="$D/load" ||
 		{ fail "qkill: detector restarts"; return; }
 	loadgen_wait
 	check "qkill: everything queued is answered" 0 "$(settle sentinel_agent_queue_depth 0 300)"
-	mdrop=$(metric sentinel_agent_queue_dropped_total)
+	mdrop=$(metric_sum "sentinel_agent_queue_dropped_total{")
 	stop_agent "$D" || return
 	stop_detector
 	drop_accounting qkill "$D" "$mdrop"
@@ -407,12 +421,13 @@ t_queue_full_start() {
 		fail "qstart: /readyz says why" "$s"
 	fi
 	loadgen "$D" 4
+	# time under test: 2 s of load with no detector, so that the 1000-entry queue overflows
 	sleep 2
 	start_detector "$D" DETECTOR_SENSITIVE_PREFIXES="$D/load" ||
 		{ fail "qstart: detector starts"; return; }
 	loadgen_wait
 	check "qstart: everything queued is answered" 0 "$(settle sentinel_agent_queue_depth 0 300)"
-	mdrop=$(metric sentinel_agent_queue_dropped_total)
+	mdrop=$(metric_sum "sentinel_agent_queue_dropped_total{")
 	stop_agent "$D" || return
 	stop_detector
 	drop_accounting qstart "$D" "$mdrop"
@@ -440,11 +455,17 @@ t_stall() {
 	b0=$(metric_sum 'sentinel_agent_kernel_dropped_total{reason="buffer_full"')
 	need "stall: the kernel drop counter before" "$b0" || return
 	loadgen "$D" 9
-	sleep 2
+	# Stopped mid-stream, once the detector has acknowledged 1000 events.
+	wait_for "1000 events acknowledged" 10 acked_over 1000 ||
+		fail "stall: the detector answers before the stop"
 	kill -STOP "$DET_PID"
-	sleep 0.3
+	# The window opens once the stop shows: the queue grows (unacked 2000).
+	wait_for "the queue to grow with the detector stopped" 10 \
+		metric_ge sentinel_agent_queue_depth 2000 ||
+		fail "stall: the queue grows while the detector is stopped"
 	e0=$(metric 'sentinel_agent_events_total{event_type="file_write"}')
 	t0=$(date +%s.%N)
+	# time under test: the reader's rate is measured over 3.5 s of the stall
 	sleep 3.5
 	e1=$(metric 'sentinel_agent_events_total{event_type="file_write"}')
 	t1=$(date +%s.%N)
@@ -472,7 +493,7 @@ t_stall() {
 		"$(metric_sum 'sentinel_agent_kernel_dropped_total{reason="buffer_full"')"
 	check "stall: after SIGCONT everything queued is answered" 0 \
 		"$(settle sentinel_agent_queue_depth 0 300)"
-	mdrop=$(metric sentinel_agent_queue_dropped_total)
+	mdrop=$(metric_sum "sentinel_agent_queue_dropped_total{")
 	stop_agent "$D" || return
 	stop_detector
 	local n acked dropped
@@ -507,8 +528,12 @@ t_sigterm() {
 	else
 		fail "sigterm: the agent's programs are found" "${ids[*]}"
 	fi
+	agent_ports "$D"
 	loadgen "$D" 6
-	sleep 2.5
+	# SIGTERM under load, once the agent has forwarded 2 s of it.
+	wait_for "$((2 * RATE)) events forwarded" 15 \
+		metric_ge 'sentinel_agent_events_total{event_type="file_write"}' $((2 * RATE)) ||
+		fail "sigterm: the agent forwards the load"
 	t0=$(date +%s%N)
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID" || rc=$?
@@ -530,11 +555,8 @@ t_sigterm() {
 	check "sigterm: flushed: every event it forwarded was acknowledged" \
 		"$(sink_field "$D" emitted) 0 0" \
 		"$(sink_field "$D" acked) $(sink_field "$D" unacked) $(sink_field "$D" dropped)"
-	for _ in $(seq 1 30); do
-		left=$(bpf_alive "${ids[@]}")
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
+	wait_for "the agent's BPF objects to be freed" 10 bpf_gone "${ids[@]}"
+	left=$(bpf_alive "${ids[@]}")
 	check "sigterm: no program or map of the agent is left" "" "$left"
 	stop_detector
 }
@@ -549,17 +571,18 @@ t_sigkill() {
 		{ fail "sigkill: agent starts"; return; }
 	mapfile -t ids < <(bpf_ids "$AGENT_PID")
 	[ "${#ids[@]}" -ge 4 ] || { fail "sigkill: the agent's BPF objects are found"; return; }
+	agent_ports "$D"
 	loadgen "$D" 3
-	sleep 1
+	# SIGKILL under load, once the agent has forwarded some of it.
+	wait_for "$((RATE / 2)) events forwarded" 15 \
+		metric_ge 'sentinel_agent_events_total{event_type="file_write"}' $((RATE / 2)) ||
+		fail "sigkill: the agent forwards the load"
 	kill -KILL "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null
 	AGENT_PID=
 	# The kernel frees maps after the programs, deferred: a second at most.
-	for _ in $(seq 1 30); do
-		left=$(bpf_alive "${ids[@]}")
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
+	wait_for "the agent's BPF objects to be freed" 10 bpf_gone "${ids[@]}"
+	left=$(bpf_alive "${ids[@]}")
 	check "sigkill: none of its ${#ids[@]} programs and maps is left" "" "$left"
 	loadgen_wait
 	stop_detector

@@ -64,13 +64,9 @@ PYTHONPATH="$TMP/gen" "$PY" "$LEGACY/detector.py" --port 0 \
 	--events "$TMP/events.jsonl" --sensitive "$DIR/" --refuse refused-by-detector \
 	2>"$TMP/detector.err" &
 DET_PID=$!
-PORT=
-for _ in $(seq 1 200); do
-	PORT=$(sed -n 's/^detector: listening port=\([0-9]*\)$/\1/p' "$TMP/detector.err")
-	[ -n "$PORT" ] && break
-	kill -0 "$DET_PID" 2>/dev/null || break
-	sleep 0.05
-done
+wait_for "the legacy detector's port" 10 \
+	logged_or_exited "$TMP/detector.err" '^detector: listening port=[0-9]*$' "$DET_PID"
+PORT=$(sed -n 's/^detector: listening port=\([0-9]*\)$/\1/p' "$TMP/detector.err")
 [ -n "$PORT" ] || abort "legacy detector starts"
 ss -ltnH "sport = :$PORT" | grep -q . || abort "legacy detector listens on port $PORT"
 
@@ -84,13 +80,9 @@ EOF
 LSAN_OPTIONS=suppressions=$LSAN_SUPP "$AGENT" --mode grpc --config "$TMP/agent.yaml" \
 	--rules "$TMP/rules.yaml" >"$TMP/agent.out" 2>"$TMP/agent.err" &
 AGENT_PID=$!
-ready=0
-for _ in $(seq 1 600); do
-	grep -q 'msg="agent ready"' "$TMP/agent.err" && { ready=1; break; }
-	kill -0 "$AGENT_PID" 2>/dev/null || break
-	sleep 0.05
-done
-[ "$ready" -eq 1 ] || abort "agent starts in grpc mode"
+wait_for "the agent to be ready" 30 \
+	logged_or_exited "$TMP/agent.err" 'msg="agent ready"' "$AGENT_PID"
+grep -q 'msg="agent ready"' "$TMP/agent.err" || abort "agent starts in grpc mode"
 
 # --- workload (its log stays outside the traced directory) ---
 "$WORKLOAD" --log "$TMP/wl.log" open w "$DIR/a.txt" as A write A 5 write A 7 \
@@ -105,13 +97,11 @@ expected=$(printf '%s\n' \
 	"file_write $DIR/a.txt 11 $COMM $WL_PID")
 
 # The write after the refused one arrives once the agent has dropped it
-# (about six refused streams, ~100 ms apart).
-for _ in $(seq 1 300); do
-	[ "$(wc -l <"$TMP/events.jsonl")" -ge 4 ] && break
-	sleep 0.05
-done
-# Anything late or extra shows up too.
-sleep 0.3
+# (about six refused streams, ~100 ms apart); the checks below fail if not.
+wait_for "the 4 events at the legacy detector" 15 lines_ge "$TMP/events.jsonl" '' 4
+# Anything late or extra shows up too: the agent drains the kernel and
+# waits for the detector's answers before it exits, and the detector (it
+# logs each event before answering it) is stopped before the checks.
 
 # --- stop: agent first (flushes, waits for answers), then the detector ---
 rc=0

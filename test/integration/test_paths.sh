@@ -49,10 +49,7 @@ sink_field() {
 # stop_pid PID: SIGTERM, then SIGKILL after 5 s
 stop_pid() {
 	kill -TERM "$1" 2>/dev/null
-	for _ in $(seq 1 50); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for "pid $1 to exit on SIGTERM" 5 exited "$1"
 	kill -KILL "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 }
@@ -121,10 +118,10 @@ t_detector() {
 	DETECTOR_SENSITIVE_PREFIXES="$D/tree" "$DETECTOR" --port "$port" --bind 127.0.0.1 \
 		--metrics-port 0 --summary-interval 0 >"$D/det.out" 2>"$D/det.err" &
 	DET_PID=$!
-	for _ in $(seq 1 200); do
-		grep -q 'msg="detector listening"' "$D/det.err" && break
-		sleep 0.05
-	done
+	wait_for "the detector to listen" 10 \
+		logged_or_exited "$D/det.err" 'msg="detector listening"' "$DET_PID"
+	grep -q 'msg="detector listening"' "$D/det.err" ||
+		{ fail "detector: sentinel-detector starts" "$(tail -n 3 "$D/det.err")"; return; }
 	printf 'stream:\n  mode: grpc\ngrpc:\n  endpoint: 127.0.0.1:%s\n' "$port" >"$D/agent.yaml"
 	AGENT_MODE=grpc start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
 		{ fail "detector: agent starts"; return; }
@@ -157,11 +154,9 @@ t_legacy() {
 	PYTHONPATH="$D/gen" "$PY" "$LEGACY_DIR/detector.py" --port 0 --events "$D/events.jsonl" \
 		2>"$D/det.err" &
 	DET_PID=$!
-	for _ in $(seq 1 200); do
-		port=$(sed -n 's/^detector: listening port=\([0-9]*\)$/\1/p' "$D/det.err")
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
+	wait_for "the Python detector's port" 10 \
+		logged_or_exited "$D/det.err" '^detector: listening port=[0-9]*$' "$DET_PID"
+	port=$(sed -n 's/^detector: listening port=\([0-9]*\)$/\1/p' "$D/det.err")
 	[ -n "$port" ] || { fail "legacy: the Python detector starts"; return; }
 	rules "$D/rules.yaml" "$D/tree"
 	printf 'grpc:\n  endpoint: localhost:%s\n' "$port" >"$D/agent.yaml"
@@ -172,13 +167,14 @@ t_legacy() {
 	# Then (3b) an odd name between two plain ones, in batches of their own.
 	mkdir -p "$D/tree/p"
 	run_workload "$D" || return
-	for _ in $(seq 1 100); do
-		[ "$(wc -l <"$D/events.jsonl")" -ge 100 ] && break
-		sleep 0.1
-	done
+	# (judged below: a timeout here only says where it stalled)
+	wait_for "100 events at the Python detector" 10 lines_ge "$D/events.jsonl" '' 100
 	"$PY" "$PW" poison --root "$D/tree/p" --manifest "$D/poison.json" ||
 		{ fail "legacy: path_workload poison runs"; return; }
-	sleep 2 # time to deliver, or to keep failing
+	# Delivered (the last of them, after.txt's read, is there) or failing
+	# for 10 s: judged below.
+	wait_for "the poison run's events at the detector" 10 \
+		lines_ge "$D/events.jsonl" '/after\.txt"' 2
 	stop_agent "$D" || return
 	stop_pid "$DET_PID"
 	DET_PID=

@@ -49,6 +49,13 @@ sum_deltas() {
 		awk '{ s += $1 } END { print s + 0 }'
 }
 
+# unlisted PID: a fresh scrape has no series for PID
+unlisted() {
+	local m
+	m=$(scrape) || return 1
+	! grep -qF "pid=\"$1\"" <<<"$m"
+}
+
 # ---- 1. a flood next to a well-behaved process ----
 test_flood() {
 	new_case flood
@@ -70,16 +77,20 @@ EOF
 		fail "flood: the limit is logged at start" "$(grep 'rate limit' "$D/agent.err")"
 
 	# 100 writes at 50/s (2 s), and meanwhile two threads writing flat out
-	# for 2.5 s, starting 0.3 s later.
+	# for 2.5 s, starting once the calm writer is under way (its first
+	# event delivered).
 	"$LOADGEN" --mode write --rate 50 --count 100 --bytes 1 --dir "$D/w/calm" >"$D/calm.json" &
 	local calm_job=$!
-	sleep 0.3
+	wait_for "the calm writer's first event" 10 \
+		grep -q "\"pid\":\"$calm_job\"" "$D/agent.out" ||
+		fail "flood: the calm writer's events are delivered"
 	"$LOADGEN" --mode write --threads 2 --duration 2.5 --bytes 1 --dir "$D/w/flood" \
 		>"$D/flood.json" &
 	local fpid=$! mid
+	local fseries="sentinel_agent_rate_limited_process_total{pid=\"$fpid\",comm=\"sentinel-loadge\"}"
 	# Mid-flood, once a report ran: the flooder is in the top list.
-	sleep 1.5
-	mid=$(metric "sentinel_agent_rate_limited_process_total{pid=\"$fpid\",comm=\"sentinel-loadge\"}")
+	wait_for "the flooder in /metrics" 10 metric_ge "$fseries" 1
+	mid=$(metric "$fseries")
 	wait "$calm_job" || fail "flood: calm loadgen runs"
 	wait "$fpid" || fail "flood: flooding loadgen runs"
 
@@ -97,9 +108,10 @@ EOF
 	[ "$n" -gt 100000 ] && ok "flood: the flooder wrote $n times" ||
 		fail "flood: the flooder wrote > 100000 times" "$n"
 	check "flood: the calm process wrote 100 times" 100 "$nc"
-	# Every report after the flood ends finds the flooder gone, the last
-	# one says so: then its count is final.
-	sleep 2.5
+	# The first report after the flood ends finds the flooder gone and logs
+	# its final count; the next one no longer lists it in /metrics.
+	wait_for "the flooder's final report" 10 unlisted "$fpid" ||
+		fail "flood: the flooder leaves /metrics once gone"
 	stop_agent "$D" || return
 
 	dc=$(delivered "$D" "$cpid")
@@ -156,23 +168,32 @@ EOF
 		return
 	}
 	agent_ports "$D"
-	local pid took
-	python3 - "$D/w/f" >"$D/py.out" <<'EOF'
+	local pid took py
+	mkfifo "$D/go"
+	python3 - "$D/w/f" "$D/go" >"$D/py.out" <<'EOF' &
 import os, sys, time
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 # The first write names the file (decided in user space, never limited);
-# the agent posts the file's verdict one drain later.
+# the rest wait (the fifo) until the agent has forwarded it, the file's
+# verdict posted just before.
 os.write(fd, b"w")
-time.sleep(0.5)
+open(sys.argv[2]).read()
 t0 = time.monotonic()
 for _ in range(1000):
     os.write(fd, b"x")
 took = time.monotonic() - t0
+# time under test: 1.2 s of refill at 1/s, one token
 time.sleep(1.2)
 for _ in range(10):
     os.write(fd, b"y")
 print(os.getpid(), "%.3f" % took)
 EOF
+	py=$!
+	wait_for "the naming write delivered" 10 grep -q "\"filename\":\"$D/w/f\"" "$D/agent.out" ||
+		fail "bucket: the file's first write is delivered"
+	# (bounded: python may have died before opening the fifo)
+	timeout 10 sh -c 'echo >"$1"' sh "$D/go"
+	wait "$py" || fail "bucket: the python writer runs"
 	read -r pid took <"$D/py.out"
 	check "bucket: rate_limited_total = 909" 909 "$(settle 'sentinel_agent_rate_limited_total{event_type="file_write"}' 909)"
 	check "bucket: /metrics per process = 909" 909 \

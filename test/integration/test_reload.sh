@@ -14,19 +14,12 @@ command -v jq >/dev/null || { echo "integration tests need jq"; exit 1; }
 
 # wait_count FILE PATTERN N: until PATTERN is on at least N lines (10 s)
 wait_count() {
-	for _ in $(seq 1 200); do
-		[ "$(grep -c -- "$2" "$1" || true)" -ge "$3" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_for "$3 lines matching '$2' in $1" 10 lines_ge "$1" "$2" "$3"
 }
 
+# wait_exists FILE: until FILE exists (10 s)
 wait_exists() {
-	for _ in $(seq 1 200); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_for "$1 to exist" 10 test -e "$1"
 }
 
 reloaded() {
@@ -91,21 +84,31 @@ t_open_fd_verdict() {
 	printf 'logLevel: debug\n' >"$D/config.yaml"
 	start_agent "$D" --config "$D/config.yaml" --rules "$D/rules.yaml" ||
 		{ fail "verdict: agent starts"; return; }
-	# The sleeps after each phase's first write give the agent time to post
-	# that fd's verdict before the next write asks for it.
+	# After each phase's first write the workload waits (postedN) until the
+	# agent has posted that fd's verdict, before the next write asks for
+	# it: the agent logs the decision at debug right after posting it.
+	local decided="msg=\"pending event decided in user space\".* path=$D/f " n
 	workload "$D" open w "$D/f" as A write A 1 open w "$D/opened" as R close R \
-		wait-file "$D/go1" write A 2 sleep-ms 100 repeat 49 write A 2 end \
+		wait-file "$D/go1" write A 2 wait-file "$D/posted1" repeat 49 write A 2 end \
 		open w "$D/done1" as X close X \
-		wait-file "$D/go2" write A 3 sleep-ms 100 repeat 49 write A 3 end &
+		wait-file "$D/go2" write A 3 wait-file "$D/posted2" repeat 49 write A 3 end &
 	wlpid=$!
 	wait_exists "$D/opened" || fail "verdict: workload opened its file"
 	cat "$D/v2.yaml" >"$D/rules.yaml"
 	wait_count "$D/agent.err" 'msg="rules reloaded"' 1 || fail "verdict: rule added, reloaded"
+	n=$(grep -c "$decided" "$D/agent.err")
 	touch "$D/go1"
+	wait_count "$D/agent.err" "$decided" $((n + 1)) ||
+		fail "verdict: phase 2's first write decided in user space"
+	touch "$D/posted1"
 	wait_exists "$D/done1" || fail "verdict: workload wrote phase 2"
 	cat "$D/v1.yaml" >"$D/rules.yaml"
 	wait_count "$D/agent.err" 'msg="rules reloaded"' 2 || fail "verdict: rule removed, reloaded"
+	n=$(grep -c "$decided" "$D/agent.err")
 	touch "$D/go2"
+	wait_count "$D/agent.err" "$decided" $((n + 1)) ||
+		fail "verdict: phase 3's first write decided in user space"
+	touch "$D/posted2"
 	wait "$wlpid" || fail "verdict: workload ran"
 	stop_agent "$D" || return
 	check "verdict: writes on an fd opened before the reload follow the rules in force" \
@@ -166,11 +169,14 @@ t_no_loss() {
 	start_agent "$D" --rules "$D/cm/rules.yaml" || { fail "noloss: agent starts"; return; }
 	args=(comm wl-steady open w "$D/s" as A)
 	for i in $(seq 1 "$n"); do
+		# time under test: the writer's pace (600 x 5 ms), so that its writes span all four reloads
 		args+=(write A "$i" sleep-ms 5)
 	done
 	workload "$D" "${args[@]}" &
 	wlpid=$!
-	sleep 0.3
+	# The first swap once the writer is under way: its first write delivered.
+	wait_for "the writer's first event" 10 grep -q "\"filename\":\"$D/s\"" "$D/agent.out" ||
+		fail "noloss: the writer's first write is delivered"
 	k8s_update "$D/cm" "$D/v2.yaml"
 	wait_count "$D/agent.err" 'msg="rules reloaded"' 1 || fail "noloss: swap 1 reloaded"
 	k8s_update "$D/cm" "$D/v3.yaml"
@@ -205,7 +211,7 @@ t_no_loss() {
 # for a while is not a reload; a good file after it is applied.
 t_bad_file() {
 	new_case bad
-	local wlpid
+	local wlpid n
 	cat >"$D/rules.yaml" <<-YAML
 	rules:
 	  - name: f
@@ -213,7 +219,10 @@ t_bad_file() {
 	    match:
 	      pathPrefixes: ["$D/f"]
 	YAML
-	start_agent "$D" --rules "$D/rules.yaml" || { fail "bad: agent starts"; return; }
+	# debug: the agent says when it looked at the file and found it unchanged
+	printf 'logLevel: debug\n' >"$D/config.yaml"
+	start_agent "$D" --config "$D/config.yaml" --rules "$D/rules.yaml" ||
+		{ fail "bad: agent starts"; return; }
 	workload "$D" open w "$D/f" as A open w "$D/g" as G write A 1 write G 1 \
 		wait-file "$D/go1" write A 2 write G 2 open w "$D/done1" as X close X \
 		wait-file "$D/go2" write A 3 write G 3 &
@@ -236,9 +245,12 @@ t_bad_file() {
 	fi
 	touch "$D/go1"
 	wait_exists "$D/done1" || fail "bad: workload wrote phase 2"
-	# No content change: neither a reload nor another rejection.
+	# No content change: neither a reload nor another rejection (counted
+	# below), once the agent has looked at the touched file.
+	n=$(grep -c 'msg="rules file event, content unchanged"' "$D/agent.err")
 	touch "$D/rules.yaml"
-	sleep 0.5
+	wait_count "$D/agent.err" 'msg="rules file event, content unchanged"' $((n + 1)) ||
+		fail "bad: the touched file is looked at and found unchanged"
 	cat >"$D/rules.yaml" <<-YAML
 	rules:
 	  - name: g

@@ -73,13 +73,10 @@ vg_start() {
 		--metrics-port "$MPORT" --summary-interval 1 "$@" \
 		>"$dir/det.out" 2>>"$dir/det.err" &
 	DET_PID=$!
-	GPORT=
-	for _ in $(seq 1 600); do
-		GPORT=$(sed -n 's/.*msg="detector listening".* port=\([0-9]*\) .*/\1/p' "$dir/det.err")
-		[ -n "$GPORT" ] && return 0
-		kill -0 "$DET_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for "the detector under valgrind to listen" 60 \
+		logged_or_exited "$dir/det.err" 'msg="detector listening"' "$DET_PID"
+	GPORT=$(sed -n 's/.*msg="detector listening".* port=\([0-9]*\) .*/\1/p' "$dir/det.err")
+	[ -n "$GPORT" ] && return 0
 	cat "$dir/det.err" "$dir/vg.log" >&2
 	return 1
 }
@@ -196,10 +193,8 @@ test_fds() {
 	VG_PREFIX=()
 	abuse idle --conns 200 --stop-file "$D/stop" >"$D/idle.out" &
 	p=$!
-	for _ in $(seq 1 300); do
-		kill -0 "$DET_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	# (judged below by its log line and exit status 1)
+	wait_for "the detector to exit out of fds" 30 exited "$DET_PID"
 	touch "$D/stop"
 	wait "$p"
 	grep -q 'msg="gRPC stopped accepting connections: exiting"' "$D/det.err" &&

@@ -204,6 +204,8 @@ static void test_malformed(void **state)
 	expect_bad(1, 2, 0, 1, "f", 2, "root_at without SE_KP_F_ROOT");
 	expect_bad(2, 3, 0, 0, "\0f", 3, "an empty component");
 	expect_bad(1, 3, 0, 0, "abc", 3, "no NUL");
+	expect_bad(1, 4, 0, 0, "a/b", 4, "a component holding '/' (one passing for two)");
+	expect_bad(2, 6, 0, 0, "f\0a/b", 6, "a '/' in the last component");
 	expect_bad(2, 4, 0, 0, "ab\0c", 4, "the last component without its NUL");
 	expect_bad(3, 4, 0, 0, "a\0b", 4, "count beyond the components");
 	expect_bad(1, 4, 0, 0, "a\0b", 4, "bytes after count components");

@@ -14,8 +14,8 @@
 
 #include "rules.h"
 
-#define R RULE_FILE_READ
-#define W RULE_FILE_WRITE
+#define R EV_FILE_READ
+#define W EV_FILE_WRITE
 
 static void load_ok(struct ruleset *rs, const char *text)
 {
@@ -52,10 +52,10 @@ static void test_default_rules(void **state)
 	assert_int_equal(rs.n, 2);
 	assert_int_equal(rs.n_enabled, 2);
 	assert_string_equal(rs.rules[0].name, "all-reads");
-	assert_int_equal(rs.rules[0].event, RULE_FILE_READ);
+	assert_int_equal(rs.rules[0].event, EV_FILE_READ);
 	assert_int_equal(rs.rules[0].bit, 0);
 	assert_string_equal(rs.rules[1].name, "all-writes");
-	assert_int_equal(rs.rules[1].event, RULE_FILE_WRITE);
+	assert_int_equal(rs.rules[1].event, EV_FILE_WRITE);
 	assert_int_equal(rs.rules[1].bit, 1);
 	assert_ptr_equal(rs.by_bit[0], &rs.rules[0]);
 	assert_ptr_equal(rs.by_bit[1], &rs.rules[1]);
@@ -500,8 +500,8 @@ static void test_print_roundtrip(void **state)
 static void test_event_names(void **state)
 {
 	(void)state;
-	assert_string_equal(rules_event_name(RULE_FILE_READ), "file_read");
-	assert_string_equal(rules_event_name(RULE_FILE_WRITE), "file_write");
+	assert_string_equal(ev_type_name(EV_FILE_READ), "file_read");
+	assert_string_equal(ev_type_name(EV_FILE_WRITE), "file_write");
 }
 
 int main(void)

@@ -12,6 +12,12 @@
 
 #include "sendq.h"
 
+/* Entries with an odd seq are writes, even ones reads. */
+static enum ev_type type_of(uint64_t seq)
+{
+	return seq % 2 ? EV_FILE_WRITE : EV_FILE_READ;
+}
+
 static enum sendq_push_result push(struct sendq *q, uint64_t seq, size_t len)
 {
 	uint8_t *d = malloc(len);
@@ -20,7 +26,58 @@ static enum sendq_push_result push(struct sendq *q, uint64_t seq, size_t len)
 	assert_non_null(d);
 	memset(d, (int)('a' + seq % 26), len);
 	snprintf(id, sizeof(id), "%036llu", (unsigned long long)seq);
-	return sendq_push(q, seq, d, (uint32_t)len, id);
+	return sendq_push(q, seq, type_of(seq), d, (uint32_t)len, id);
+}
+
+/*
+ * Every entry leaves once and is counted under its own type: pushed ==
+ * acked + dropped + rejected + held, per type, and the per-type counts add
+ * up to the totals. Odd seqs are writes. A queue of 4, all sent: 5 drops 1
+ * (sent before), 6 drops 5 and 7 drops 6 (never sent); 2 and 3 are acked,
+ * 4 is rejected, 7 is held.
+ */
+static void test_counts_by_type(void **state)
+{
+	struct sendq q;
+	struct sendq_stats st;
+	const struct sendq_type_stats *w = &st.type[EV_FILE_WRITE], *r = &st.type[EV_FILE_READ];
+	uint8_t *out = NULL;
+	size_t cap = 0, len = 0;
+	uint64_t seq;
+	char id[SENDQ_ID_LEN + 1];
+
+	(void)state;
+	assert_int_equal(sendq_init(&q, 4), 0);
+	for (uint64_t s = 1; s <= 4; s++)
+		push(&q, s, 1);
+	assert_int_equal(sendq_take(&q, 4, 1, &out, &cap, &len), 4);
+	for (uint64_t s = 5; s <= 7; s++)
+		push(&q, s, 1);
+	sendq_ack_seq(&q, 3);
+	assert_int_equal(sendq_reject_oldest(&q, &seq, id), 1);
+	assert_int_equal(seq, 4);
+	sendq_get_stats(&q, &st);
+	/* writes 1 3 5 7: 3 acked, 1 and 5 dropped (1 sent before), 7 held */
+	assert_int_equal(w->pushed, 4);
+	assert_int_equal(w->acked, 1);
+	assert_int_equal(w->dropped, 2);
+	assert_int_equal(w->dropped_unacked, 1);
+	assert_int_equal(w->rejected, 0);
+	assert_int_equal(sendq_type_held(w), 1);
+	/* reads 2 4 6: 2 acked, 4 rejected, 6 dropped unsent */
+	assert_int_equal(r->pushed, 3);
+	assert_int_equal(r->acked, 1);
+	assert_int_equal(r->dropped, 1);
+	assert_int_equal(r->dropped_unacked, 0);
+	assert_int_equal(r->rejected, 1);
+	assert_int_equal(sendq_type_held(r), 0);
+	assert_int_equal(st.acked, w->acked + r->acked);
+	assert_int_equal(st.dropped, w->dropped + r->dropped);
+	assert_int_equal(st.dropped_unacked, w->dropped_unacked + r->dropped_unacked);
+	assert_int_equal(st.rejected, w->rejected + r->rejected);
+	assert_int_equal(st.depth, sendq_type_held(w) + sendq_type_held(r));
+	free(out);
+	sendq_free(&q);
 }
 
 static void test_batch_encoding(void **state)
@@ -238,9 +295,10 @@ static void test_drop_kinds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_batch_encoding), cmocka_unit_test(test_single_mode_takes_one),
-		cmocka_unit_test(test_ack_and_rewind), cmocka_unit_test(test_full_drops_oldest),
-		cmocka_unit_test(test_drop_kinds),     cmocka_unit_test(test_reject_oldest),
+		cmocka_unit_test(test_counts_by_type),	      cmocka_unit_test(test_batch_encoding),
+		cmocka_unit_test(test_single_mode_takes_one), cmocka_unit_test(test_ack_and_rewind),
+		cmocka_unit_test(test_full_drops_oldest),     cmocka_unit_test(test_drop_kinds),
+		cmocka_unit_test(test_reject_oldest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * evtype: the event types of the EventEnvelope contract. One home for
+ * their wire names and their count: every per-type counter (kernel losses,
+ * forwarded, unresolved, the sinks' losses, acknowledgements) is an array
+ * indexed by enum ev_type, and every metric's event_type label comes from
+ * ev_type_name().
+ */
+#ifndef SENTINEL_EVTYPE_H
+#define SENTINEL_EVTYPE_H
+
+enum ev_type {
+	EV_FILE_READ = 0,  /* the probe's SE_KIND_READ */
+	EV_FILE_WRITE = 1, /* SE_KIND_WRITE */
+	EV_TYPES
+};
+
+/* Not an event type: a lost kernel record that was no event (a name). */
+#define EV_INTERNAL EV_TYPES
+
+/* "file_read", "file_write"; "internal" for EV_INTERNAL; "unknown" past it. */
+static inline const char *ev_type_name(unsigned t)
+{
+	static const char *const names[EV_TYPES + 1] = {
+		[EV_FILE_READ] = "file_read",
+		[EV_FILE_WRITE] = "file_write",
+		[EV_INTERNAL] = "internal",
+	};
+
+	return t <= EV_INTERNAL ? names[t] : "unknown";
+}
+
+#endif
