@@ -201,14 +201,21 @@ t_flood_drops_counted() {
 	YAML
 	start_agent "$D" --config "$D/config.yaml" --rules "$D/rules.yaml" ||
 		{ fail "flood: agent starts"; return; }
-	# One write names the file; the pause lets its verdict come (one drain).
-	workload "$D" comm wl-flood open w "$D/f" as A write A 1 sleep-ms 1500 \
-		repeat "$n" write A 1 end
+	# One write names the file; the flood waits until that write is
+	# delivered: the agent posts a file's verdict before it forwards the
+	# file's first event, so from then on every write is decided.
+	local wlpid
+	workload "$D" comm wl-flood open w "$D/f" as A write A 1 wait-file "$D/go" \
+		repeat "$n" write A 1 end &
+	wlpid=$!
+	wait_for "the flood file's first write delivered" 10 lines_ge "$D/agent.out" \
+		"\"filename\":\"$D/f\"" 1 || fail "flood: the first write is delivered"
+	touch "$D/go"
+	wait "$wlpid" || fail "flood: workload ran"
 	n=$((n + 1))
 	stop_agent "$D" || return
 	got=$(grep -c "\"filename\":\"$D/f\"" "$D/agent.out" || true)
-	# The file's verdict was decided during the 1.5 s pause (one drain after
-	# its first write), and the rule matches no other file (the workload's
+	# The file's verdict was decided before the flood began, and the rule matches no other file (the workload's
 	# own log is not matched), so each of its writes is delivered or
 	# counted as a lost matched write: exactly, not a bound.
 	dropped=$(summary_field "$D" dropped_write_matched)
