@@ -2,11 +2,12 @@
 # The agent's health and metrics endpoints, from outside: exact metric
 # deltas under known load, readiness as the detector goes away and comes
 # back, readiness under kernel drops, a port already in use.
-# Run as root: test_telemetry.sh AGENT DETECTOR LOADGEN
+# Run as root: test_telemetry.sh AGENT DETECTOR LOADGEN WORKLOAD
 set -uo pipefail
 AGENT=$(readlink -f "$1")
 DETECTOR=$(readlink -f "$2")
 LOADGEN=$(readlink -f "$3")
+WORKLOAD=$(readlink -f "$4")
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=metrics.sh
@@ -346,19 +347,38 @@ EOF
 	need "drops-grpc: acked writes before" "${a0[file_write]}" &&
 		need "drops-grpc: kernel write losses before" "$kk0" &&
 		need "drops-grpc: queue write losses before" "$kq0" || return
-	# Reads with the detector answering; then writes flat out with it
-	# stopped, so that the queue fills while the ring overflows.
-	"$LOADGEN" --mode read --count 2000 --bytes 1 --settle-ms 300 --dir "$D/r" >"$D/lr.json"
+	# Each file's first event is decided in user space, which posts its
+	# verdict before it forwards the event: once the first read (then the
+	# first write) is counted as forwarded, every later one is decided and
+	# is delivered or counted as a matched loss. Reads go with the detector
+	# answering, writes with it stopped, so that the queue fills while the
+	# ring overflows.
+	local e0 wlpid
+	e0=$(metric 'sentinel_agent_events_total{event_type="file_read"}')
+	need "drops-grpc: reads forwarded before" "$e0" || return
+	printf '%02001d' 0 >"$D/r/f"
+	workload "$D/wr" open r "$D/r/f" as B read B 1 wait-file "$D/go-r" \
+		repeat 2000 read B 1 end &
+	wlpid=$!
+	wait_for "the first read forwarded" 10 metric_ge \
+		'sentinel_agent_events_total{event_type="file_read"}' $((e0 + 1)) ||
+		fail "drops-grpc: the first read is forwarded"
+	touch "$D/go-r"
+	wait "$wlpid" || fail "drops-grpc: the reads ran"
+	e0=$(metric 'sentinel_agent_events_total{event_type="file_write"}')
+	need "drops-grpc: writes forwarded before" "$e0" || return
+	workload "$D/ww" open w "$D/w/f" as A write A 1 wait-file "$D/go-w" \
+		repeat 200000 write A 1 end &
+	wlpid=$!
+	wait_for "the first write forwarded" 10 metric_ge \
+		'sentinel_agent_events_total{event_type="file_write"}' $((e0 + 1)) ||
+		fail "drops-grpc: the first write is forwarded"
 	kill -STOP "$DET_PID"
-	"$LOADGEN" --mode write --count 200000 --bytes 1 --settle-ms 300 --dir "$D/w" >"$D/lw.json"
+	touch "$D/go-w"
+	wait "$wlpid" || fail "drops-grpc: the writes ran"
 	kill -CONT "$DET_PID"
-	w[file_read]=$(loadgen_syscalls "$D/lr.json")
-	w[file_write]=$(loadgen_syscalls "$D/lw.json")
-	need "drops-grpc: reads done" "${w[file_read]}" &&
-		need "drops-grpc: writes done" "${w[file_write]}" || return
-	# The set-up write that had the file named and decided is an event too
-	# (read mode's set-up write is under r/, which no write rule watches).
-	w[file_write]=$((w[file_write] + $(jq -r .setup_writes "$D/lw.json")))
+	w[file_read]=2001
+	w[file_write]=200001
 	balanced() {
 		local t
 		[ "$(metric sentinel_agent_queue_depth)" = 0 ] || return 1
