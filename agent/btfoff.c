@@ -41,6 +41,7 @@ static const struct btfoff_want probe_wants[] = {
 	{"task_struct", "mm", false},
 	{"task_struct", "loginuid", true},  /* CONFIG_AUDIT */
 	{"task_struct", "sessionid", true}, /* CONFIG_AUDIT */
+	{"task_struct", "cgroups", false},
 	{"files_struct", "fdt", false},
 	{"fdtable", "fd", false},
 	{"fdtable", "max_fds", false},
@@ -78,6 +79,14 @@ static const struct btfoff_want probe_wants[] = {
 	{"mm_struct", "exe_file", false},
 	{"io_kiocb", "file", true}, /* CONFIG_IO_URING */
 	{"io_kiocb", "opcode", true},
+	/* The task's cgroup in one v1 hierarchy (task_struct.cgroups, above),
+	 * and the cgroup_mkdir tracepoint's cgroup: id and hierarchy. */
+	{"css_set", "subsys", false},
+	{"cgroup_subsys_state", "cgroup", false},
+	{"cgroup", "kn", false},
+	{"cgroup", "root", false},
+	{"cgroup_root", "hierarchy_id", false},
+	{"kernfs_node", "id", false},
 };
 
 const struct btfoff_want *btfoff_probe_wants(size_t *n)
@@ -409,6 +418,40 @@ int btfoff_resolve(struct btfoff *b, const struct btfoff_want *want, size_t n, c
 cleanup:
 	free(res);
 	return rc;
+}
+
+/* @name's value in enum type @t in *@out: 0, or -ENOENT. */
+static int enum_value(const struct btf *btf, const struct btf_type *t, const char *name,
+		      long long *out)
+{
+	__u16 n = btf_vlen(t);
+
+	for (__u16 i = 0; i < n; i++) {
+		__u32 off = btf_is_enum(t) ? btf_enum(t)[i].name_off : btf_enum64(t)[i].name_off;
+
+		if (strcmp(btf__name_by_offset(btf, off), name) != 0)
+			continue;
+		*out = btf_is_enum(t) ? btf_enum(t)[i].val
+				      : (long long)btf_enum64_value(btf_enum64(t) + i);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int btfoff_enum_value(const struct btfoff *b, const char *type, const char *name, long long *out)
+{
+	__u32 cnt = btf__type_cnt(b->btf);
+
+	/* Several enums may share a name: the first that has the value answers. */
+	for (__u32 id = 1; id < cnt; id++) {
+		const struct btf_type *t = btf__type_by_id(b->btf, id);
+
+		if ((btf_is_enum(t) || btf_is_enum64(t)) &&
+		    strcmp(btf__name_by_offset(b->btf, t->name_off), type) == 0 &&
+		    enum_value(b->btf, t, name, out) == 0)
+			return 0;
+	}
+	return -ENOENT;
 }
 
 const struct btfoff_result *btfoff_results(const struct btfoff *b, size_t *n)

@@ -81,6 +81,11 @@ const struct btfoff_result *btfoff_results(const struct btfoff *b, size_t *n);
  * btfoff_resolve() or btfoff_free(); NULL and *n == 0 before. */
 const char *const *btfoff_cflags(const struct btfoff *b, size_t *n);
 
+/* The value of enumerator @name of enum @type ("cgroup_subsys_id",
+ * "memory_cgrp_id") in *@out: 0, or -ENOENT when there is no such enum or
+ * value (a controller this kernel was built without). */
+int btfoff_enum_value(const struct btfoff *b, const char *type, const char *name, long long *out);
+
 void btfoff_free(struct btfoff *b);
 
 #endif /* SENTINEL_BTFOFF_H */

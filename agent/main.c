@@ -19,6 +19,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cgroups.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -255,8 +256,37 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
+/* The node's cgroup layout (which hierarchy's ids the records carry); the
+ * unified one, named from /proc, when /proc/self/cgroup cannot tell. */
+static void cgroup_layout(struct cgroups_layout *lay)
+{
+	char err[256];
+
+	if (cgroups_layout_read(lay, err, sizeof(err)) == 0)
+		return;
+	log_warn("cannot tell the node's cgroup layout: container ids come from /proc only",
+		 "error=\"%s\"", err);
+	*lay = (struct cgroups_layout){.mode = CGROUPS_V2};
+}
+
+/* Cgroups made before the probe attached (after: the kernel tells). */
+static void scan_cgroups(struct agent *a, const struct cgroups_layout *lay)
+{
+	long n = lay->mount[0] ? containers_scan(&a->pl.containers, lay->mount) : -ENOENT;
+
+	log_info("cgroup layout", "mode=%s hierarchy=%d controller=%s mount=%s cgroups_scanned=%ld",
+		 cgroups_mode_name(lay->mode), lay->hierarchy,
+		 lay->controller[0] ? lay->controller : "unified",
+		 lay->mount[0] ? lay->mount : "none", n < 0 ? 0 : n);
+	if (n < 0)
+		log_warn("cgroups made before start cannot be listed: their processes' containers "
+			 "come from /proc while they live",
+			 "mount=%s errno=%ld", lay->mount[0] ? lay->mount : "none", -n);
+}
+
 static int start_probe(struct agent *a)
 {
+	struct cgroups_layout lay;
 	struct probe_opts po = {
 		.transport = a->cfg.probe.transport == PROBE_TRANSPORT_RINGBUF ? PROBE_RINGBUF
 			     : a->cfg.probe.transport == PROBE_TRANSPORT_PERF  ? PROBE_PERF
@@ -274,6 +304,9 @@ static int start_probe(struct agent *a)
 	uint64_t t0 = clock_mono_ns();
 	int err;
 
+	cgroup_layout(&lay);
+	po.cgroup_subsys = lay.subsys_enum;
+	po.cgroup_hierarchy = lay.hierarchy;
 	err = probe_open(&a->probe, &po, pipeline_on_record, &a->pl);
 	if (err)
 		return err;
@@ -284,6 +317,7 @@ static int start_probe(struct agent *a)
 	err = probe_attach(a->probe);
 	if (err)
 		return err;
+	scan_cgroups(a, &lay);
 	log_info("probe attached", "transport=%s programs=%u rules=%u startup_ms=%llu",
 		 probe_transport_name(a->probe), probe_program_count(a->probe), a->rules->n_enabled,
 		 (unsigned long long)((clock_mono_ns() - t0) / 1000000));

@@ -208,6 +208,22 @@ static const char *last_id(const char *s, const char *e)
 	return found;
 }
 
+int path_cgroup_container_id(const char *path, size_t len, char *out, size_t cap)
+{
+	const char *id;
+
+	if (cap)
+		out[0] = '\0';
+	if (cap < PATH_CONTAINER_ID_LEN + 1)
+		return -ENAMETOOLONG;
+	id = last_id(path, path + len);
+	if (!id)
+		return 0;
+	memcpy(out, id, PATH_CONTAINER_ID_LEN);
+	out[PATH_CONTAINER_ID_LEN] = '\0';
+	return PATH_CONTAINER_ID_LEN;
+}
+
 /*
  * One "<hierarchy-id>:<controllers>:<path>" line in [line, nl); the path may
  * hold ':'. Returns -EINVAL if malformed, else 1 for the unified (0::) line

@@ -73,6 +73,10 @@ int path_proc_cwd(uint32_t tgid, char *out, size_t cap);
  * line of the form above, or NULL).
  */
 int path_container_id(const char *cgroup_text, char *out, size_t cap);
+/* The container id in one cgroup path ([@path, @path + @len), e.g. the
+ * cgroup_mkdir tracepoint's "/libpod_parent/libpod-<id>"), by the rule
+ * above; returns likewise (64 or 0; -ENAMETOOLONG when @cap < 65). */
+int path_cgroup_container_id(const char *path, size_t len, char *out, size_t cap);
 /* Convenience: read /proc/<tgid>/cgroup and call the above. Returns like it,
  * or -errno (-ENOENT: no such process). */
 int path_proc_container_id(uint32_t tgid, char *out, size_t cap);

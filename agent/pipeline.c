@@ -380,6 +380,14 @@ void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
 		if (size >= SE_NAME_RECORD_HDR)
 			on_name(pl, (const struct se_name_record *)r, size);
 		break;
+	case SE_CGROUP:
+		/* Sent up to its NUL: the path is what lies between. */
+		if (size > SE_CGROUP_RECORD_HDR)
+			containers_learn(&pl->containers, r->arg,
+					 ((const struct se_cgroup_record *)r)->path,
+					 strnlen(((const struct se_cgroup_record *)r)->path,
+						 size - SE_CGROUP_RECORD_HDR));
+		break;
 	default: break;
 	}
 }

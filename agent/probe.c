@@ -18,7 +18,7 @@
 
 extern const char sentinel_probe_text[];
 
-#define MAX_PROGS 2
+#define MAX_PROGS 4
 #define LOAD_LOG_SIZE (1 << 20)
 
 struct prog_spec {
@@ -31,6 +31,8 @@ struct prog_spec {
 static const struct prog_spec progs[] = {
 	{"raw_tracepoint__sys_enter", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "sys_enter"},
 	{"raw_tracepoint__sys_exit", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "sys_exit"},
+	{"raw_tracepoint__cgroup_mkdir", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "cgroup_mkdir"},
+	{"raw_tracepoint__cgroup_rename", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "cgroup_rename"},
 };
 
 /* Perf transport: records of one drain, merged by timestamp before use. */
@@ -151,10 +153,33 @@ static int offsets(const struct probe_opts *o, struct btfoff **out)
 	return 0;
 }
 
+/*
+ * -DSE_CGROUP_SUBSYS (the v1 controller's slot in css_set.subsys, -1 for
+ * the unified hierarchy) and -DSE_CGROUP_HIER into @subsys and @hier.
+ * A controller this kernel's BTF does not know (built without it) leaves
+ * the unified hierarchy's ids: containers are then named from /proc.
+ */
+static void cgroup_flags(const struct probe_opts *o, const struct btfoff *b, char *subsys,
+			 size_t scap, char *hier, size_t hcap)
+{
+	long long slot = -1;
+
+	if (o->cgroup_subsys &&
+	    btfoff_enum_value(b, "cgroup_subsys_id", o->cgroup_subsys, &slot) != 0) {
+		log_warn("the kernel's BTF has no such cgroup controller: records carry unified "
+			 "cgroup ids, containers are named from /proc",
+			 "enum=%s", o->cgroup_subsys);
+		slot = -1;
+	}
+	snprintf(subsys, scap, "-DSE_CGROUP_SUBSYS=%lld", slot);
+	snprintf(hier, hcap, "-DSE_CGROUP_HIER=%d", slot < 0 ? 0 : o->cgroup_hierarchy);
+}
+
 static int compile(struct probe *p, const struct probe_opts *o)
 {
-	char d_rb[32], d_pages[48], d_files[48];
-	const char *base[] = {d_rb, d_pages, d_files};
+	char d_rb[32], d_pages[48], d_files[48], d_subsys[48], d_hier[48];
+	const char *base[] = {d_rb, d_pages, d_files, d_subsys, d_hier};
+	const size_t n_base = sizeof(base) / sizeof(base[0]);
 	const char *const *offs;
 	const char **cflags;
 	struct btfoff *b = NULL;
@@ -166,7 +191,7 @@ static int compile(struct probe *p, const struct probe_opts *o)
 	if (err)
 		return err;
 	offs = btfoff_cflags(b, &n_offs);
-	cflags = calloc(3 + n_offs, sizeof(*cflags));
+	cflags = calloc(n_base + n_offs, sizeof(*cflags));
 	if (!cflags) {
 		btfoff_free(b);
 		return -ENOMEM;
@@ -174,7 +199,8 @@ static int compile(struct probe *p, const struct probe_opts *o)
 	snprintf(d_rb, sizeof(d_rb), "-DSE_RINGBUF=%d", p->transport == PROBE_RINGBUF);
 	snprintf(d_pages, sizeof(d_pages), "-DSE_RINGBUF_PAGES=%u", pages ? pages : 1);
 	snprintf(d_files, sizeof(d_files), "-DSE_FILE_ENTRIES=%u", o->file_entries);
-	for (size_t i = 0; i < 3; i++)
+	cgroup_flags(o, b, d_subsys, sizeof(d_subsys), d_hier, sizeof(d_hier));
+	for (size_t i = 0; i < n_base; i++)
 		cflags[n++] = base[i];
 	for (size_t i = 0; i < n_offs; i++)
 		cflags[n++] = offs[i];

@@ -39,6 +39,11 @@ struct probe_opts {
 	unsigned file_entries; /* open files the kernel keeps verdicts for (LRU) */
 	const char *btf_path;  /* the kernel's BTF; NULL: /sys/kernel/btf/vmlinux */
 	uint32_t self_tgid;    /* never traced */
+	/* The cgroup hierarchy whose ids records carry (cgroups.h): the v1
+	 * controller's enum cgroup_subsys_id value name, NULL for the
+	 * unified hierarchy; and its hierarchy id, for cgroup_mkdir. */
+	const char *cgroup_subsys;
+	int cgroup_hierarchy;
 	struct probe_rate_limit rate_limit;
 };
 

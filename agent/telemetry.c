@@ -41,7 +41,7 @@ struct snapshot {
 	uint64_t perf_lost;
 	struct pipeline_stats pl;
 	unsigned rules_enabled;
-	uint64_t names, names_evicted, containers_unknown;
+	uint64_t names, names_evicted, containers_learnt, containers_fallback, containers_unknown;
 	struct podmeta_stats pods;
 	bool pods_on;
 	uint64_t pod_entries;
@@ -99,6 +99,8 @@ static void fill(struct telemetry *t, struct snapshot *s, uint64_t now)
 	s->rules_enabled = pl->rules ? pl->rules->n_enabled : 0;
 	s->names = pl->names.n;
 	s->names_evicted = pl->names.evicted;
+	s->containers_learnt = pl->containers.learnt;
+	s->containers_fallback = pl->containers.fallback;
 	s->containers_unknown = pl->containers.unknown;
 	s->pods_on = pl->pods != NULL;
 	if (pl->pods) {
@@ -545,9 +547,16 @@ static void render_pipeline(FILE *f, const struct snapshot *s)
 	counter(f, "sentinel_agent_file_names_evicted_total",
 		"File names evicted to make room (their file, if still used, is named again).",
 		s->names_evicted);
+	counter(f, "sentinel_agent_container_cgroups_learnt_total",
+		"Cgroups whose container id was learnt from the kernel (cgroup_mkdir, "
+		"cgroup_rename) or the start-up scan of the hierarchy.",
+		s->containers_learnt);
+	counter(f, "sentinel_agent_container_fallback_total",
+		"Reads of /proc/<pid>/cgroup for a record whose cgroup was never learnt "
+		"(its cgroup record lost, or made before start with no mount to scan).",
+		s->containers_fallback);
 	counter(f, "sentinel_agent_container_unknown_total",
-		"Processes gone before their container could be read from /proc (their "
-		"events carry no container id).",
+		"Of those, processes already gone (their events carry no container id).",
 		s->containers_unknown);
 	if (s->pods_on) {
 		static const char *const results[PODMETA_RESULTS] = {

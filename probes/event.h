@@ -30,6 +30,7 @@ enum se_kind {
 	SE_READ = 1,  /* arg = bytes read; the file is the one @seq names */
 	SE_WRITE = 2, /* arg = bytes written */
 	SE_NAME = 3,  /* struct se_name_record: the path @seq names; arg = the inode's mode */
+	SE_CGROUP = 4, /* struct se_cgroup_record: a cgroup made or renamed; arg = its id */
 	SE_KIND_MAX
 };
 
@@ -49,7 +50,8 @@ struct se_record {
 	__u64 mask;    /* rules whose path part matches; valid unless SE_F_PENDING */
 	__u64 seq;     /* the file's name, see above */
 	__u64 file;    /* the struct file's address: the key of the kernel's verdict */
-	__u64 cgroup;  /* bpf_get_current_cgroup_id() */
+	__u64 cgroup;  /* the task's cgroup id in the hierarchy that names containers
+			* (SE_CGROUP_SUBSYS in the probe): the inode of its directory */
 	__u32 tgid;
 	__u32 tid;
 	__s32 fd;
@@ -65,6 +67,26 @@ struct se_name_record {
 };
 
 #define SE_NAME_RECORD_HDR ((unsigned long)&((struct se_name_record *)0)->kp.names)
+
+/*
+ * An SE_CGROUP record: a cgroup directory made (or renamed) in the
+ * hierarchy whose ids the records carry, with its path from that
+ * hierarchy's root ("/libpod_parent/libpod-<id>"), sent up to the NUL.
+ * The id is the directory's inode and is never reused, and the record
+ * comes before any event of a task in it: user space maps id -> container
+ * even for a container whose processes are gone before it reads /proc.
+ */
+/* The kernel formats the path into a buffer of TRACE_CGROUP_PATH_LEN (1024)
+ * bytes, NUL included, before calling the tracepoint: never longer. */
+#define SE_CGROUP_PATH 1024
+struct se_cgroup_record {
+	struct se_record r;
+	/* Read up to SE_CGROUP_PATH; the slack lets the verifier accept a
+	 * size masked to 2 * SE_CGROUP_PATH - 1, never sent. */
+	char path[2 * SE_CGROUP_PATH];
+};
+
+#define SE_CGROUP_RECORD_HDR ((unsigned long)&((struct se_cgroup_record *)0)->path)
 
 /* Verdict seqs carry the CPU id in bits 48-62 (next_seq in the probe). */
 

@@ -115,6 +115,8 @@ struct se_last_file {
 BPF_PERCPU_ARRAY(last_file, struct se_last_file, 1);
 /* The name record is 4.4 KiB, beyond the 512-byte BPF stack. */
 BPF_PERCPU_ARRAY(scratch, struct se_name_record, 1);
+/* Likewise a cgroup's path (1 KiB). */
+BPF_PERCPU_ARRAY(cg_scratch, struct se_cgroup_record, 1);
 
 #if SE_RINGBUF
 BPF_RINGBUF_OUTPUT(events, SE_RINGBUF_PAGES);
@@ -245,6 +247,34 @@ static __always_inline void rate_suppressed(__u32 tgid, __u16 kind)
 		__sync_fetch_and_add(&s->suppressed, 1);
 }
 
+/*
+ * The current task's cgroup id in the hierarchy that names containers,
+ * chosen by the agent at start (agent/cgroups.h). SE_CGROUP_SUBSYS < 0, a
+ * cgroup v2 node: the unified hierarchy's id, bpf_get_current_cgroup_id().
+ * On a v1 or hybrid node that helper still answers from the unified
+ * hierarchy, where runtimes need not put containers at all (every task may
+ * sit in its root): take the task's cgroup in one v1 controller's
+ * hierarchy, task->cgroups->subsys[SE_CGROUP_SUBSYS]->cgroup->kn->id, the
+ * id the cgroup_mkdir tracepoint reports and the directory's inode number.
+ * Four reads, only for records that are sent (events and names), never for
+ * a read or write filtered in the kernel. task->cgroups is RCU-protected;
+ * a read racing a move to another cgroup gives the old or the new one.
+ */
+static __always_inline __u64 cgroup_id(void)
+{
+#if SE_CGROUP_SUBSYS >= 0
+	__u64 task = bpf_get_current_task();
+	__u64 cset = se_kp_ptr(task + SE_OFF_TASK_STRUCT_CGROUPS);
+	__u64 css = cset ? se_kp_ptr(cset + SE_OFF_CSS_SET_SUBSYS + 8 * SE_CGROUP_SUBSYS) : 0;
+	__u64 cg = css ? se_kp_ptr(css + SE_OFF_CGROUP_SUBSYS_STATE_CGROUP) : 0;
+	__u64 kn = cg ? se_kp_ptr(cg + SE_OFF_CGROUP_KN) : 0;
+
+	return kn ? se_kp_ptr(kn + SE_OFF_KERNFS_NODE_ID) : 0;
+#else
+	return bpf_get_current_cgroup_id();
+#endif
+}
+
 static __always_inline void fill(struct se_record *r, __u16 kind, __s32 fd, __u64 file,
 				 __u64 seq)
 {
@@ -255,7 +285,7 @@ static __always_inline void fill(struct se_record *r, __u16 kind, __s32 fd, __u6
 	r->mask = 0;
 	r->seq = seq;
 	r->file = file;
-	r->cgroup = bpf_get_current_cgroup_id();
+	r->cgroup = cgroup_id();
 	r->tgid = id >> 32;
 	r->tid = (__u32)id;
 	r->fd = fd;
@@ -577,4 +607,49 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * A cgroup made or renamed (args: struct cgroup *, its path). Only those of
+ * the hierarchy the records' ids come from (SE_CGROUP_HIER) are sent: user
+ * space learns id -> path, hence -> container id, before any task runs in
+ * the cgroup, and keeps it after the last one is gone. A record the buffer
+ * had no room for is counted as internal; user space then falls back to
+ * /proc/<pid>/cgroup for that container's processes.
+ */
+static __always_inline int on_cgroup(void *ctx, __u64 cg, __u64 path)
+{
+	int zero = 0;
+	struct se_cgroup_record *c;
+	__u64 root = se_kp_ptr(cg + SE_OFF_CGROUP_ROOT);
+	__u64 kn = se_kp_ptr(cg + SE_OFF_CGROUP_KN);
+	long len;
+	__u32 size;
+
+	if (!root || !kn || (int)se_kp_u32(root + SE_OFF_CGROUP_ROOT_HIERARCHY_ID) != SE_CGROUP_HIER)
+		return 0;
+	c = cg_scratch.lookup(&zero);
+	if (!c)
+		return 0;
+	fill(&c->r, SE_CGROUP, -1, 0, 0);
+	c->r.arg = se_kp_ptr(kn + SE_OFF_KERNFS_NODE_ID);
+	len = bpf_probe_read_kernel_str(c->path, SE_CGROUP_PATH, (void *)path);
+	if (len <= 0 || !c->r.arg)
+		return 0;
+	/* A mask, not a compare, bounds it for the verifier: clang may
+	 * reuse the unbounded copy after a compare. len <= SE_CGROUP_PATH. */
+	size = SE_CGROUP_RECORD_HDR + ((__u32)len & (2 * SE_CGROUP_PATH - 1));
+	if (emit(ctx, c, size, 0) != 0)
+		count(SE_CTR_DROP_INTERNAL);
+	return 0;
+}
+
+RAW_TRACEPOINT_PROBE(cgroup_mkdir)
+{
+	return on_cgroup(ctx, ctx->args[0], ctx->args[1]);
+}
+
+RAW_TRACEPOINT_PROBE(cgroup_rename)
+{
+	return on_cgroup(ctx, ctx->args[0], ctx->args[1]);
 }

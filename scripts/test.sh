@@ -9,6 +9,10 @@ bash scripts/build.sh asan
 # A second kernel's BTF (Debian 6.1) for test_btfoff: offsets that only fit
 # the running kernel cannot pass against both.
 bash test/tools/fetch_btf61.sh
+# podman and the local base image, before the tests: the evasion suite's
+# container case (container ids of processes that live a few ms) needs
+# them, not only the image test that runs later.
+bash scripts/setup-containers.sh
 status=0
 ctest --test-dir build/asan --output-on-failure --timeout 600 || status=1
 # Mutants that must die (test/mutants/*.mut): each a small change to what

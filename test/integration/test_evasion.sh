@@ -64,6 +64,7 @@ W=$SCR/watched
 U=$SCR/unwatch
 mkdir -p "$W" "$U"
 MOUNTS=()
+PRE_CONTAINER="" # a container started before the agent (t_container)
 
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup_evasion() {
@@ -71,6 +72,7 @@ cleanup_evasion() {
 	for m in "${MOUNTS[@]}"; do
 		mountpoint -q "$m" && umount -l "$m"
 	done
+	[ -n "$PRE_CONTAINER" ] && podman rm -f -t 0 "$PRE_CONTAINER" >/dev/null 2>&1
 	if [ -n "$AGENT_PID" ] && kill -0 "$AGENT_PID" 2>/dev/null; then
 		kill -KILL "$AGENT_PID" 2>/dev/null || true
 	fi
@@ -100,6 +102,30 @@ skip_case() {
 	skip "$1" "$2"
 	ROWS+=("$1|-|-|-|SKIP")
 }
+
+# ---- a container older than the agent ----
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# pick_image: the local image the container cases run (empty: none).
+pick_image() {
+	local c
+	have podman || return 0
+	for c in ${SENTINEL_EVASION_IMAGE:-} localhost/sentinel-ebpf/sentinel-agent:test \
+		localhost/debian:bookworm-slim; do
+		if podman image exists "$c" 2>/dev/null; then
+			printf '%s' "$c"
+			return
+		fi
+	done
+}
+IMAGE=$(pick_image)
+# Its cgroup exists before the agent starts: the agent learns it by
+# scanning the hierarchy, not from the kernel's cgroup_mkdir.
+if [ -n "$IMAGE" ]; then
+	PRE_CONTAINER=$(podman run -d --pid=host --network=none --entrypoint /bin/sleep \
+		-v "$W:/w" "$IMAGE" 600) || PRE_CONTAINER=""
+fi
 
 # ---- the agent ----
 
@@ -201,7 +227,7 @@ describe() {
 		printf none
 		return
 	fi
-	jq -r '"\(.data.filename)/\(.data.bytes) pid=\(.data.pid) \(.event_type)"' <<<"$1" |
+	jq -r '"\(.data.filename)/\(.data.bytes) pid=\(.data.pid) \(.event_type)\(if .container_id != "" then " container=" + .container_id[0:12] else "" end)"' <<<"$1" |
 		paste -sd ';' - | sed 's/;/; /g'
 }
 
@@ -236,8 +262,10 @@ judge() {
 		cond="(.data.filename == \$p)"
 		shown_exp=$exp
 	fi
+	# A case that knows its container (EXPECT_CONTAINER) wants its id too.
+	[ -n "${EXPECT_CONTAINER:-}" ] && cond="$cond and .container_id == \$cid"
 	if [ "$n" -eq 1 ] && [ -n "$WRITER" ] &&
-		jq -e --arg p "$exp" --arg t "$type" --arg pid "$WRITER" \
+		jq -e --arg p "$exp" --arg t "$type" --arg pid "$WRITER" --arg cid "${EXPECT_CONTAINER:-}" \
 			"$cond and .event_type == \$t and .data.pid == \$pid" <<<"$got" >/dev/null; then
 		good=1
 	fi
@@ -307,8 +335,6 @@ case_repeat() {
 		"want: one $type $exp $bytes bytes from each of $runs writers" \
 		"got:  $right right, $(grep -c . <<<"$got") events of $bytes bytes in all"
 }
-
-have() { command -v "$1" >/dev/null 2>&1; }
 
 # can_unshare_m / can_userns: the namespaces the mount cases need work here.
 can_unshare_m() { have unshare && unshare -m true 2>/dev/null; }
@@ -540,28 +566,39 @@ t_path_race() {
 # ---- containers ----
 
 t_container() {
-	local img="" c
+	local cid
 	if ! have podman; then
 		skip_case container_short_lived "podman not installed"
+		skip_case container_preexisting "podman not installed"
 		return
 	fi
-	for c in ${SENTINEL_EVASION_IMAGE:-} localhost/sentinel-ebpf/sentinel-agent:test \
-		localhost/debian:bookworm-slim; do
-		if podman image exists "$c" 2>/dev/null; then
-			img=$c
-			break
-		fi
-	done
-	if [ -z "$img" ]; then
-		skip_case container_short_lived "no local image (build test/container's images first)"
+	if [ -z "$IMAGE" ]; then
+		skip_case container_short_lived "no local image (scripts/setup-containers.sh makes one)"
+		skip_case container_preexisting "no local image (scripts/setup-containers.sh makes one)"
 		return
 	fi
 	# --pid=host: $$ is the pid the agent reports. The watched dir is /w
-	# inside; the event must name it as the host knows it.
+	# inside; the event must name it as the host knows it, and carry the
+	# container's id though its writer (printf in a shell of a few ms) is
+	# gone before the agent reads the event: the id comes from the cgroup
+	# the kernel reported when the container started.
+	cid=$(podman create --pid=host --network=none --entrypoint /bin/sh -v "$W:/w" "$IMAGE" \
+		-c 'echo "writer pid=$$ tid=$$"; printf "%160s" x >/w/pod.txt') ||
+		{ fail "container_short_lived: podman create"; return; }
+	EXPECT_CONTAINER=$cid
+	case_tool container_short_lived file_write "$W/pod.txt" 160 podman start -a "$cid"
+	podman rm -f "$cid" >/dev/null 2>&1 || true
+	# A process of a few ms in a container made before the agent started.
+	if [ -z "$PRE_CONTAINER" ]; then
+		fail "container_preexisting: podman run -d failed before the agent started"
+		EXPECT_CONTAINER=
+		return
+	fi
+	EXPECT_CONTAINER=$PRE_CONTAINER
 	# shellcheck disable=SC2016 # expanded by the container's shell
-	case_tool container_short_lived file_write "$W/pod.txt" 160 \
-		podman run --rm --pid=host --network=none --entrypoint /bin/sh -v "$W:/w" "$img" \
-		-c 'echo "writer pid=$$ tid=$$"; printf "%160s" x >/w/pod.txt'
+	case_tool container_preexisting file_write "$W/pre.txt" 161 \
+		podman exec "$PRE_CONTAINER" /bin/sh -c 'echo "writer pid=$$ tid=$$"; printf "%161s" x >/w/pre.txt'
+	EXPECT_CONTAINER=
 }
 
 t_controls

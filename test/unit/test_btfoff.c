@@ -412,7 +412,15 @@ static int pahole_member(const char *text, const char *type, const char *member,
 	for (const char *line = p; line < end; line = strchr(line, '\n') + 1) {
 		const char *eol = strchr(line, '\n');
 		const char *semi = memchr(line, ';', (size_t)(eol - line));
-		const char *name = semi ? semi - mlen : NULL, *c;
+		const char *stop = semi, *name, *c;
+
+		/* An array: "subsys[12];" names subsys. */
+		if (stop && stop[-1] == ']')
+			while (stop > line && stop[-1] != '[')
+				stop--;
+		if (stop && stop > line && stop[-1] == '[')
+			stop--;
+		name = stop ? stop - mlen : NULL;
 
 		if (!name || name <= line || strncmp(name, member, mlen) != 0 ||
 		    (name[-1] != ' ' && name[-1] != '\t' && name[-1] != '*'))
