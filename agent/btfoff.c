@@ -43,6 +43,7 @@ static const struct btfoff_want probe_wants[] = {
 	{"task_struct", "sessionid", true}, /* CONFIG_AUDIT */
 	{"task_struct", "cgroups", false},
 	{"files_struct", "fdt", false},
+	{"files_struct", "fdtab", false}, /* the table of a process with few fds */
 	{"fdtable", "fd", false},
 	{"fdtable", "max_fds", false},
 	{"file", "f_path", false},
@@ -93,6 +94,22 @@ const struct btfoff_want *btfoff_probe_wants(size_t *n)
 {
 	*n = sizeof(probe_wants) / sizeof(probe_wants[0]);
 	return probe_wants;
+}
+
+struct btfoff *btfoff_for_headers(void)
+{
+	struct btfoff *b = calloc(1, sizeof(*b));
+
+	if (b && !(b->source = strdup("the kernel headers"))) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+bool btfoff_is_headers(const struct btfoff *b)
+{
+	return !b->btf;
 }
 
 struct btfoff *btfoff_from_btf(struct btf *btf, const char *source)
@@ -375,6 +392,56 @@ cleanup:
 	return -ENOMEM;
 }
 
+/* Structs private to the kernel's source (fs/mount.h), in no headers
+ * package: headers mode has no offset for their members, and the probe
+ * must not use them then (SE_HEADERS). */
+static const char *const kernel_private[] = {"mount", "mnt_namespace"};
+
+static bool is_kernel_private(const char *type)
+{
+	for (size_t i = 0; i < sizeof(kernel_private) / sizeof(kernel_private[0]); i++)
+		if (strcmp(type, kernel_private[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Headers mode: each offset as the compiler computes it from the headers;
+ * 0 or -ENOMEM. "ns.inum" is a valid offsetof member designator as is. */
+static int make_header_cflags(struct btfoff *b, const struct btfoff_want *want, size_t n)
+{
+	char **cflags = calloc(2 * n + 2, sizeof(*cflags));
+	size_t k = 0;
+	int rc = -ENOMEM;
+
+	if (!cflags)
+		return -ENOMEM;
+	if (add(cflags, &k, "-DSE_HEADERS=1"))
+		goto cleanup;
+	for (size_t i = 0; i < n; i++) {
+		char *stem;
+
+		if (is_kernel_private(want[i].type))
+			continue;
+		stem = macro_stem(&want[i]);
+		if (!stem)
+			goto cleanup;
+		rc = add(cflags, &k, "-DSE_OFF_%s=__builtin_offsetof(struct %s, %s)", stem,
+			 want[i].type, want[i].member);
+		if (!rc)
+			rc = add(cflags, &k, "-DSE_SZ_%s=sizeof(((struct %s *)0)->%s)", stem,
+				 want[i].type, want[i].member);
+		free(stem);
+		if (rc)
+			goto cleanup;
+	}
+	b->cflags = cflags;
+	b->ncflags = k;
+	return 0;
+cleanup:
+	free_cflags(cflags, k);
+	return -ENOMEM;
+}
+
 static void drop_results(struct btfoff *b)
 {
 	free(b->res);
@@ -397,6 +464,13 @@ int btfoff_resolve(struct btfoff *b, const struct btfoff_want *want, size_t n, c
 	if (!res) {
 		errbuf_append(err, errcap, "out of memory");
 		return -ENOMEM;
+	}
+	if (!b->btf) {
+		/* Headers mode: the compiler resolves them (or fails naming them). */
+		rc = make_header_cflags(b, want, n);
+		if (rc)
+			errbuf_append(err, errcap, "out of memory");
+		goto cleanup;
 	}
 	/* all of them, so that one run names every member this kernel lacks */
 	for (size_t i = 0; i < n; i++) {
@@ -440,8 +514,11 @@ static int enum_value(const struct btf *btf, const struct btf_type *t, const cha
 
 int btfoff_enum_value(const struct btfoff *b, const char *type, const char *name, long long *out)
 {
-	__u32 cnt = btf__type_cnt(b->btf);
+	__u32 cnt;
 
+	if (!b->btf)
+		return -ENOENT;
+	cnt = btf__type_cnt(b->btf);
 	/* Several enums may share a name: the first that has the value answers. */
 	for (__u32 id = 1; id < cnt; id++) {
 		const struct btf_type *t = btf__type_by_id(b->btf, id);

@@ -59,6 +59,16 @@ const struct btfoff_want *btfoff_probe_wants(size_t *n);
  * Returns NULL with a message naming the path and the reason in @err. */
 struct btfoff *btfoff_load(const char *path, char *err, size_t errcap);
 
+/*
+ * Headers mode, for a kernel without BTF whose own headers libbcc compiles
+ * against: no BTF is read, and btfoff_resolve() makes each offset the
+ * compiler's own, -DSE_OFF_<TYPE>_<MEMBER>=__builtin_offsetof(struct
+ * <type>, <member>) (and SE_SZ_ likewise), plus -DSE_HEADERS=1; members of
+ * structs in no headers package (struct mount, mnt_namespace) get none. Right only with the running
+ * kernel's headers: the caller checks their version. NULL when out of memory.
+ */
+struct btfoff *btfoff_for_headers(void);
+
 /* Wraps BTF already in memory (tests build it with btf__new_empty). Takes
  * ownership of @btf, also when it fails (NULL, out of memory): btfoff_free()
  * frees it. @source names it in messages. */
@@ -81,9 +91,12 @@ const struct btfoff_result *btfoff_results(const struct btfoff *b, size_t *n);
  * btfoff_resolve() or btfoff_free(); NULL and *n == 0 before. */
 const char *const *btfoff_cflags(const struct btfoff *b, size_t *n);
 
+/* Whether @b is headers mode (btfoff_for_headers). */
+bool btfoff_is_headers(const struct btfoff *b);
+
 /* The value of enumerator @name of enum @type ("cgroup_subsys_id",
  * "memory_cgrp_id") in *@out: 0, or -ENOENT when there is no such enum or
- * value (a controller this kernel was built without). */
+ * value (a controller this kernel was built without), or in headers mode. */
 int btfoff_enum_value(const struct btfoff *b, const char *type, const char *name, long long *out);
 
 void btfoff_free(struct btfoff *b);

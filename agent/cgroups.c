@@ -246,7 +246,7 @@ static int layout_of(const char *pid, const char *prefix, struct cgroups_layout 
 	free(mi);
 	if (rc == 0 && out->mount[0] && prefix[0]) {
 		snprintf(mount, sizeof(mount), "%s%s", prefix, out->mount);
-		/* Not reachable (no CAP_SYS_PTRACE for pid 1's root): no scan. */
+		/* Not reachable (no CAP_SYS_PTRACE for pid 1's root): none. */
 		if (access(mount, R_OK | X_OK) != 0)
 			mount[0] = '\0';
 		memcpy(out->mount, mount, sizeof(mount));
@@ -259,7 +259,16 @@ int cgroups_layout_read(struct cgroups_layout *out, char *err, size_t errcap)
 	/* The host's view first: the agent runs with the host's PID
 	 * namespace, but maybe in its own mount and cgroup namespaces, where
 	 * /sys/fs/cgroup shows only its own subtree. */
-	if (layout_of("1", "/proc/1/root", out, err, errcap) == 0)
+	struct cgroups_layout self;
+	int rc = layout_of("1", "/proc/1/root", out, err, errcap);
+
+	if (rc == 0 && out->mount[0])
 		return 0;
-	return layout_of("self", "", out, err, errcap);
+	/* pid 1's root out of reach (no CAP_SYS_PTRACE, or another user
+	 * namespace): our own view, which on a host is the same. */
+	if (layout_of("self", "", &self, err, errcap) == 0) {
+		*out = self;
+		return 0;
+	}
+	return rc;
 }

@@ -332,9 +332,6 @@ int kheaders_find(const struct kheaders_env *e, struct kheaders_info *out)
 	return -1;
 }
 
-/* Shared by kheaders_report() and kheaders_report_compile_failure(). */
-static struct kheaders_info last;
-
 static void log_none(const struct kheaders_info *k)
 {
 	char msg[512], via[PATH_MAX + 8], problem[sizeof(k->problem) + 8];
@@ -350,11 +347,13 @@ static void log_none(const struct kheaders_info *k)
 		  log_quote(problem, sizeof(problem), k->problem[0] ? k->problem : "none"));
 }
 
-int kheaders_report(void)
+int kheaders_report(struct kheaders_info *out)
 {
 	struct kheaders_env e;
+	struct kheaders_info last;
 	char release[128], path[PATH_MAX + 8], extra[PATH_MAX + 16], via[PATH_MAX + 8],
 		problem[sizeof(last.problem) + 8];
+	int rc = 0;
 
 	kheaders_env_default(&e, release, sizeof(release));
 	kheaders_find(&e, &last);
@@ -374,29 +373,31 @@ int kheaders_report(void)
 			 last.version[0] ? last.version : "unknown", last.running, via, extra);
 		if (last.version[0] && strcmp(last.version, last.running) != 0)
 			log_warn("kernel headers are not the running kernel's",
-				 "headers=%s running=%s note=\"the probe takes no struct layout "
-				 "from "
-				 "headers (its offsets come from the kernel's BTF); this is "
-				 "expected "
-				 "on nodes without a matching headers package\"",
+				 "headers=%s running=%s note=\"struct layouts come from the "
+				 "kernel's BTF, from headers only when it has none (and then only "
+				 "from the running kernel's); expected on nodes without a "
+				 "matching headers package\"",
 				 last.version, last.running);
-		return 0;
+		goto out;
 	case KHEADERS_EXTRACTED:
 	case KHEADERS_ARCHIVE:
 		log_info("kernel headers", "path=%s version=%s running=%s via=CONFIG_IKHEADERS",
 			 path, last.version, last.running);
 		log_info("no headers tree; libbcc uses the kernel's own archive",
 			 "looked_at=%s problem=%s", via, problem);
-		return 0;
+		goto out;
 	case KHEADERS_NONE: break;
 	}
 	log_none(&last);
 	log_info("libbcc will still try the kernel's own headers (modprobe kheaders, "
 		 "CONFIG_IKHEADERS=m)");
-	return -1;
+	rc = -1;
+out:
+	*out = last;
+	return rc;
 }
 
-void kheaders_report_compile_failure(void)
+void kheaders_report_compile_failure(const struct kheaders_info *k)
 {
-	log_none(&last);
+	log_none(k);
 }

@@ -83,11 +83,13 @@ enum kheaders_path_state kheaders_check_path(const char *path, char *where, size
 
 /* Finds the headers for the running kernel and logs them: info "kernel
  * headers" (path, version, running), a warning when the versions differ,
- * an error saying what to do when there are none. Returns 0 if found,
- * -1 if not (libbcc may still manage through modprobe kheaders). */
-int kheaders_report(void);
+ * an error saying what to do when there are none. What it found goes to
+ * *@out. Returns 0 if found, -1 if not (libbcc may still manage through
+ * modprobe kheaders). */
+int kheaders_report(struct kheaders_info *out);
 
-/* After a failed compile with no headers found: says so, and what to do. */
-void kheaders_report_compile_failure(void);
+/* After a failed compile with no headers found (@k from kheaders_report):
+ * says so, and what to do. */
+void kheaders_report_compile_failure(const struct kheaders_info *k);
 
 #endif /* SENTINEL_KHEADERS_H */

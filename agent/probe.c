@@ -120,13 +120,60 @@ static int table_fd(struct probe *p, const char *name)
 }
 
 /*
+ * Without BTF: the offsets the compiler takes from the headers libbcc
+ * compiles against, if they are the running kernel's (@kh, from
+ * kheaders_report). Headers of another kernel would give wrong layouts,
+ * and names that look right and are not: refused, unless
+ * SENTINEL_HEADERS_ANY_VERSION=1 (for tests of this mode on a node whose
+ * kernel has BTF; never in production), then loudly. struct mount is in no
+ * headers package, so paths stop at their mount's root (flagged
+ * truncated: they match every rule).
+ */
+static int header_offsets(const struct kheaders_info *kh, const char *why, struct btfoff **out)
+{
+	const char *any = getenv("SENTINEL_HEADERS_ANY_VERSION");
+	bool same = kh->kind != KHEADERS_NONE && kh->version[0] &&
+		    strcmp(kh->version, kh->running) == 0;
+	size_t n;
+	const struct btfoff_want *want = btfoff_probe_wants(&n);
+	struct btfoff *b;
+	char err[256];
+
+	if (!same && !(any && strcmp(any, "1") == 0)) {
+		log_error("no BTF for the running kernel, and no headers of it: the probe cannot "
+			  "name files",
+			  "btf_error=\"%s\" headers=%s running=%s hint=\"a kernel built with "
+			  "CONFIG_DEBUG_INFO_BTF (every major distribution since 2020) provides "
+			  "/sys/kernel/btf/vmlinux; else install the running kernel's headers "
+			  "(linux-headers-%s)\"",
+			  why, kh->version[0] ? kh->version : "none", kh->running, kh->running);
+		return -ENOENT;
+	}
+	b = btfoff_for_headers();
+	if (!b || btfoff_resolve(b, want, n, err, sizeof(err)) != 0) {
+		btfoff_free(b);
+		return -ENOMEM;
+	}
+	if (same)
+		log_warn("struct offsets from the kernel headers (no BTF): paths are named only "
+			 "within their mount, flagged truncated",
+			 "headers=%s btf_error=\"%s\"", kh->version, why);
+	else
+		log_warn("struct offsets from the headers of ANOTHER kernel "
+			 "(SENTINEL_HEADERS_ANY_VERSION=1): names are unreliable, a test mode only",
+			 "headers=%s running=%s", kh->version[0] ? kh->version : "unknown",
+			 kh->running);
+	*out = b;
+	return 0;
+}
+
+/*
  * The running kernel's struct offsets, as -D flags for the compile (owned by
  * *@out, freed with btfoff_free). The headers libbcc compiles against may
  * be another kernel's (here: 6.1 headers, a 6.18 kernel), and struct mount
- * is in no headers package at all: without BTF the probe cannot name files
- * right, so the agent refuses to start rather than report wrong names.
+ * is in no headers package at all: BTF first, headers only without it.
  */
-static int offsets(const struct probe_opts *o, struct btfoff **out)
+static int offsets(const struct probe_opts *o, const struct kheaders_info *kh, struct btfoff **out)
 {
 	const char *path = o->btf_path ? o->btf_path : BTFOFF_VMLINUX;
 	char err[1024];
@@ -134,14 +181,8 @@ static int offsets(const struct probe_opts *o, struct btfoff **out)
 	const struct btfoff_want *want = btfoff_probe_wants(&n);
 	struct btfoff *b = btfoff_load(path, err, sizeof(err));
 
-	if (!b) {
-		log_error("no BTF for the running kernel: the probe cannot name files",
-			  "btf=%s error=\"%s\" hint=\"a kernel built with CONFIG_DEBUG_INFO_BTF "
-			  "(every major distribution since 2020) provides /sys/kernel/btf/vmlinux; "
-			  "kernel headers are not enough (struct mount is in none)\"",
-			  path, err);
-		return -ENOENT;
-	}
+	if (!b)
+		return header_offsets(kh, err, out);
 	if (btfoff_resolve(b, want, n, err, sizeof(err)) != 0) {
 		log_error("the kernel's BTF lacks struct members the probe reads",
 			  "btf=%s error=\"%s\"", path, err);
@@ -164,6 +205,12 @@ static void cgroup_flags(const struct probe_opts *o, const struct btfoff *b, cha
 {
 	long long slot = -1;
 
+	if (o->cgroup_subsys && btfoff_is_headers(b)) {
+		/* The enum's value is the compiler's, from the headers. */
+		snprintf(subsys, scap, "-DSE_CGROUP_SUBSYS=%s", o->cgroup_subsys);
+		snprintf(hier, hcap, "-DSE_CGROUP_HIER=%d", o->cgroup_hierarchy);
+		return;
+	}
 	if (o->cgroup_subsys &&
 	    btfoff_enum_value(b, "cgroup_subsys_id", o->cgroup_subsys, &slot) != 0) {
 		log_warn("the kernel's BTF has no such cgroup controller: records carry unified "
@@ -175,7 +222,7 @@ static void cgroup_flags(const struct probe_opts *o, const struct btfoff *b, cha
 	snprintf(hier, hcap, "-DSE_CGROUP_HIER=%d", slot < 0 ? 0 : o->cgroup_hierarchy);
 }
 
-static int compile(struct probe *p, const struct probe_opts *o)
+static int compile(struct probe *p, const struct probe_opts *o, const struct kheaders_info *kh)
 {
 	char d_rb[32], d_pages[48], d_files[48], d_subsys[48], d_hier[48];
 	const char *base[] = {d_rb, d_pages, d_files, d_subsys, d_hier};
@@ -187,7 +234,7 @@ static int compile(struct probe *p, const struct probe_opts *o)
 	unsigned pages = o->ringbuf_kib / 4; /* 4 KiB pages */
 	int saved, err;
 
-	err = offsets(o, &b);
+	err = offsets(o, kh, &b);
 	if (err)
 		return err;
 	offs = btfoff_cflags(b, &n_offs);
@@ -422,6 +469,7 @@ static int tracepoints_present(void)
 int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn cb, void *ctx)
 {
 	struct probe *p = calloc(1, sizeof(*p));
+	struct kheaders_info kh;
 	int err, headers;
 
 	if (!p)
@@ -450,11 +498,11 @@ int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn c
 	if (err)
 		goto fail;
 	/* Name the headers libbcc will use (or say what to mount) first. */
-	headers = kheaders_report();
-	err = compile(p, o);
+	headers = kheaders_report(&kh);
+	err = compile(p, o, &kh);
 	if (err) {
 		if (headers != 0)
-			kheaders_report_compile_failure();
+			kheaders_report_compile_failure(&kh);
 		goto fail;
 	}
 	for (unsigned i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {

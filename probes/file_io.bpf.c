@@ -38,8 +38,10 @@
  * limited (see on_exit_io).
  *
  * Build-time macros set by the agent: SE_RINGBUF (1: BPF ring buffer, 0: perf
- * buffer), SE_RINGBUF_PAGES, SE_FILE_ENTRIES, and the SE_OFF_* struct offsets
- * from the running kernel's BTF (agent/btfoff.c).
+ * buffer), SE_RINGBUF_PAGES, SE_FILE_ENTRIES, SE_CGROUP_SUBSYS and
+ * SE_CGROUP_HIER (agent/cgroups.h), and the SE_OFF_* struct offsets from the
+ * running kernel's BTF (agent/btfoff.c); on a kernel without BTF, SE_HEADERS
+ * and offsets the compiler takes from the running kernel's headers.
  */
 #include <uapi/linux/ptrace.h>
 #ifndef SENTINEL_EVENT_H
@@ -262,17 +264,20 @@ static __always_inline void rate_suppressed(__u32 tgid, __u16 kind)
  */
 static __always_inline __u64 cgroup_id(void)
 {
-#if SE_CGROUP_SUBSYS >= 0
-	__u64 task = bpf_get_current_task();
-	__u64 cset = se_kp_ptr(task + SE_OFF_TASK_STRUCT_CGROUPS);
-	__u64 css = cset ? se_kp_ptr(cset + SE_OFF_CSS_SET_SUBSYS + 8 * SE_CGROUP_SUBSYS) : 0;
-	__u64 cg = css ? se_kp_ptr(css + SE_OFF_CGROUP_SUBSYS_STATE_CGROUP) : 0;
-	__u64 kn = cg ? se_kp_ptr(cg + SE_OFF_CGROUP_KN) : 0;
+	/* A C test, not #if: in headers mode SE_CGROUP_SUBSYS is an enum
+	 * constant (memory_cgrp_id), which only the compiler knows. */
+	if (SE_CGROUP_SUBSYS >= 0) {
+		__u64 task = bpf_get_current_task();
+		__u64 cset = se_kp_ptr(task + SE_OFF_TASK_STRUCT_CGROUPS);
+		__u64 css = cset ? se_kp_ptr(cset + SE_OFF_CSS_SET_SUBSYS +
+					     8 * (__u64)SE_CGROUP_SUBSYS)
+				 : 0;
+		__u64 cg = css ? se_kp_ptr(css + SE_OFF_CGROUP_SUBSYS_STATE_CGROUP) : 0;
+		__u64 kn = cg ? se_kp_ptr(cg + SE_OFF_CGROUP_KN) : 0;
 
-	return kn ? se_kp_ptr(kn + SE_OFF_KERNFS_NODE_ID) : 0;
-#else
+		return kn ? se_kp_ptr(kn + SE_OFF_KERNFS_NODE_ID) : 0;
+	}
 	return bpf_get_current_cgroup_id();
-#endif
 }
 
 static __always_inline void fill(struct se_record *r, __u16 kind, __s32 fd, __u64 file,
@@ -359,7 +364,12 @@ static __always_inline struct se_file_state *file_state(void *ctx, struct se_con
 	__u32 ep = epoch_now();
 	__u64 inode;
 
+#if !defined(SE_HEADERS)
 #if SE_OFF_FILE_F_INODE < SE_OFF_FILE_F_PATH && SE_OFF_FILE_F_PATH + 16 - SE_OFF_FILE_F_INODE <= 64
+#define SE_FILE_ONE_READ 1
+#endif
+#endif
+#ifdef SE_FILE_ONE_READ
 	{
 		/* f_inode and f_path ({ mnt, dentry }) are close in struct file
 		 * (6.18: 32 and 64): one read for the three pointers. */

@@ -76,6 +76,24 @@ struct se_kpath {
 
 #ifdef __BPF_TRACING__
 
+#ifdef SE_HEADERS
+/* Where the structs whose offsets the probe reads are declared (the
+ * members: agent/btfoff.c's table). */
+#include <linux/cgroup-defs.h>
+#include <linux/cred.h>
+#include <linux/dcache.h>
+#include <linux/fdtable.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/kernfs.h>
+#include <linux/list_bl.h>
+#include <linux/mm_types.h>
+#include <linux/mount.h>
+#include <linux/nsproxy.h>
+#include <linux/ns_common.h>
+#include <linux/sched.h>
+#endif
+
 /* A kernel pointer (or 0 when the read fails). */
 static __always_inline __u64 se_kp_ptr(__u64 addr)
 {
@@ -105,33 +123,54 @@ static __always_inline __u32 se_kp_u32(__u64 addr)
  * SLAB_TYPESAFE_BY_RCU memory, which may name another file or fail a read
  * (SE_KP_F_FAULT), never crash.
  */
+/* Headers mode's offsets are expressions the preprocessor cannot compare:
+ * the fast paths below need numbers (BTF). */
+#if !defined(SE_HEADERS)
+#if SE_OFF_FILES_STRUCT_FDTAB == SE_OFF_FILES_STRUCT_FDT + 8 && SE_OFF_FDTABLE_MAX_FDS == 0 && \
+	SE_OFF_FDTABLE_FD == 8
+#define SE_FDT_ONE_READ 1
+#endif
+#endif
+
 static __always_inline __u64 se_fd_file(int fd)
 {
 	__u64 files = se_kp_ptr(bpf_get_current_task() + SE_OFF_TASK_STRUCT_FILES);
 	__u64 fdt, arr;
+	__u32 max;
 
 	if (!files || fd < 0)
 		return 0;
+#ifdef SE_FDT_ONE_READ
+	{
+		/*
+		 * fdt, then the embedded fdtab { max_fds, fd }, as in every
+		 * kernel so far: one read for the three. A process that never
+		 * had more than BITS_PER_LONG fds (most) uses the embedded
+		 * table (fdt == &files->fdtab), and its max_fds and fd are
+		 * those we read; otherwise they come from *fdt, one read more.
+		 * This runs on every decided read or write, where each probe
+		 * read is a measurable share (about 15 ns here).
+		 */
+		__u64 three[3] = {};
+
+		bpf_probe_read_kernel(three, sizeof(three), (void *)(files + SE_OFF_FILES_STRUCT_FDT));
+		fdt = three[0];
+		if (!fdt)
+			return 0;
+		if (fdt != files + SE_OFF_FILES_STRUCT_FDTAB)
+			bpf_probe_read_kernel(&three[1], 16, (void *)fdt);
+		max = (__u32)three[1];
+		arr = three[2];
+	}
+#else
 	fdt = se_kp_ptr(files + SE_OFF_FILES_STRUCT_FDT);
 	if (!fdt)
 		return 0;
-#if SE_OFF_FDTABLE_MAX_FDS == 0 && SE_OFF_FDTABLE_FD == 8
-	{
-		/* { unsigned int max_fds; struct file **fd; } as in every kernel
-		 * so far: one read for both (this runs on every decided read or
-		 * write, where each probe read is a measurable share). */
-		__u64 two[2] = {};
-
-		bpf_probe_read_kernel(two, sizeof(two), (void *)fdt);
-		if ((__u32)fd >= (__u32)two[0])
-			return 0;
-		arr = two[1];
-	}
-#else
-	if ((__u32)fd >= se_kp_u32(fdt + SE_OFF_FDTABLE_MAX_FDS))
-		return 0;
+	max = se_kp_u32(fdt + SE_OFF_FDTABLE_MAX_FDS);
 	arr = se_kp_ptr(fdt + SE_OFF_FDTABLE_FD);
 #endif
+	if ((__u32)fd >= max)
+		return 0;
 	return arr ? se_kp_ptr(arr + (__u64)fd * sizeof(__u64)) : 0;
 }
 
@@ -153,7 +192,12 @@ static __always_inline void se_kp_ids(struct se_kpath *kp, __u64 task, __u64 fil
 	kp->ino = inode ? se_kp_ptr(inode + SE_OFF_INODE_I_INO) : 0;
 	kp->dev = inode ? se_kp_u32(se_kp_ptr(inode + SE_OFF_INODE_I_SB) + SE_OFF_SUPER_BLOCK_S_DEV)
 			: 0;
+#ifdef SE_HEADERS
+	kp->mntns = 0; /* struct mnt_namespace is in no headers package */
+	(void)mntns;
+#else
 	kp->mntns = mntns ? se_kp_u32(mntns + SE_OFF_MNT_NAMESPACE_NS + SE_OFF_NS_COMMON_INUM) : 0;
+#endif
 }
 
 /*
@@ -197,6 +241,9 @@ static __always_inline int se_kp_name(struct se_kpath *kp, __u64 dentry)
 /* A struct mount from its embedded struct vfsmount (container_of). */
 #define SE_KP_MOUNT(vfsmnt) ((vfsmnt) - SE_OFF_MOUNT_MNT)
 
+/* se_kp_cross(): headers mode (SE_HEADERS) cannot cross a mount. */
+#define SE_KP_NO_CROSS (-2)
+
 /*
  * What the walk carries from step to step. Kept in one struct so each
  * step is a short function; it lives on the stack (48 bytes).
@@ -219,10 +266,17 @@ static __always_inline __u64 se_kp_mix(__u64 sig, __u64 v)
 /*
  * At @w->dentry == its mount's root: step to where that mount is mounted.
  * 1 crossed, 0 top of this mount namespace's tree (its root mount is its
- * own parent), -1 a failed read.
+ * own parent), -1 a failed read, SE_KP_NO_CROSS in headers mode.
  */
 static __always_inline int se_kp_cross(struct se_kp_walk *w)
 {
+#ifdef SE_HEADERS
+	/* struct mount (fs/mount.h) is in no headers package: without BTF the
+	 * path ends at its mount's root and is flagged truncated (it then
+	 * matches every rule), never named as if the mount were the root. */
+	(void)w;
+	return SE_KP_NO_CROSS;
+#else
 	__u64 mnt = SE_KP_MOUNT(w->vfsmnt);
 	__u64 parent = se_kp_ptr(mnt + SE_OFF_MOUNT_MNT_PARENT);
 
@@ -233,6 +287,7 @@ static __always_inline int se_kp_cross(struct se_kp_walk *w)
 	w->vfsmnt = parent + SE_OFF_MOUNT_MNT;
 	w->mnt_root = se_kp_ptr(w->vfsmnt + SE_OFF_VFSMOUNT_MNT_ROOT);
 	return parent && w->dentry && w->mnt_root ? 1 : -1;
+#endif
 }
 
 /*
@@ -253,9 +308,9 @@ static __always_inline int se_kp_step(struct se_kpath *kp, struct se_kp_walk *w)
 	}
 	if (w->dentry == w->mnt_root) {
 		r = se_kp_cross(w);
-		if (r < 0)
+		if (r == -1)
 			w->flags |= SE_KP_F_FAULT;
-		return r;
+		return r < 0 ? -1 : r;
 	}
 	parent = se_kp_ptr(w->dentry + SE_OFF_DENTRY_D_PARENT);
 	if (!parent) {

@@ -59,7 +59,10 @@ ns_per_syscall() {
 		[.[] | select(.type == "raw_tracepoint" and (.id as $i | $ids | index($i)))]
 		| (map(.run_time_ns) | add) as $t
 		| (map(select(.name | test("sys_exit"))) | .[0].run_cnt) as $n
-		| if $n and $n > 0 then $t / $n else "nan" end'
+		| def per(re): (map(select(.name | test(re))) | .[0]) as $p
+			| if $p and $p.run_cnt > 0 then $p.run_time_ns / $p.run_cnt else 0 end;
+		  if $n and $n > 0 then "\($t / $n) \(per("sys_enter")) \(per("sys_exit"))"
+		  else "nan 0 0" end'
 }
 
 # run NAME CMD...: start CMD, wait until it is ready, load, read, stop
@@ -76,7 +79,10 @@ run() {
 	done
 	"$LOADGEN" --mode write --bytes 1 --append --dir "$work/load" \
 		--duration "$SECONDS_PER_RUN" >/dev/null
-	echo "$(ns_per_syscall "$pid")" >>"$work/$name.ns"
+	read -r total enter exit <<<"$(ns_per_syscall "$pid")"
+	echo "$total" >>"$work/$name.ns"
+	echo "$enter" >>"$work/$name.enter"
+	echo "$exit" >>"$work/$name.exit"
 	kill -INT "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
@@ -95,9 +101,10 @@ done
 
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 floor=$(median "$work/minimal.ns")
-printf '\n| candidate | ns per syscall (median of %d) | over the minimal program |\n|---|---|---|\n' "$rounds"
-printf '| minimal probe (raw sys_exit, a counter) | %.1f | 0 |\n' "$floor"
+printf '\n| candidate | ns per syscall (median of %d) | over the minimal program | per sys_enter run | per sys_exit run |\n|---|---|---|---|---|\n' "$rounds"
+printf '| minimal probe (raw sys_exit, a counter) | %.1f | 0 | - | %.1f |\n' "$floor" "$(median "$work/minimal.exit")"
 for i in "${!agents[@]}"; do
 	m=$(median "$work/agent$i.ns")
-	printf '| %s | %.1f | %+.1f |\n' "${agents[$i]}" "$m" "$(echo "$m - $floor" | bc -l)"
+	printf '| %s | %.1f | %+.1f | %.1f | %.1f |\n' "${agents[$i]}" "$m" "$(echo "$m - $floor" | bc -l)" \
+		"$(median "$work/agent$i.enter")" "$(median "$work/agent$i.exit")"
 done

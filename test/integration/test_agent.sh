@@ -250,13 +250,29 @@ t_btf_source() {
 	printf 'health: {port: 0}\nmetrics: {port: 0}\n' >"$D/ports.yaml"
 	SENTINEL_BTF_PATH=/nonexistent "$AGENT" --mode stdout --config "$D/ports.yaml" >/dev/null \
 		2>"$D/nobtf.err" || rc=$?
-	check "btf: without BTF the agent refuses to start (exit 1)" 1 "$rc"
-	if grep -q 'msg="no BTF for the running kernel: the probe cannot name files" btf=/nonexistent' \
+	# Without BTF the headers are the fallback, but only the running
+	# kernel's: here they are 6.1's and the kernel 6.18, so it refuses.
+	check "btf: without BTF, and headers of another kernel, the agent refuses to start (exit 1)" 1 "$rc"
+	if grep -q 'msg="no BTF for the running kernel, and no headers of it: the probe cannot name files" btf_error="cannot open BTF /nonexistent: .*" headers=[^ ]* running='"$(uname -r)" \
 		"$D/nobtf.err"; then
-		ok "btf: the error names the BTF file and what is missing"
+		ok "btf: the error names the BTF file, the headers' and the running kernel's versions"
 	else
-		fail "btf: the error names the BTF file and what is missing" "$(grep level=error "$D/nobtf.err")"
+		fail "btf: the error names the BTF file, the headers' and the running kernel's versions" \
+			"$(grep level=error "$D/nobtf.err")"
 	fi
+	# Forced onto those headers (a test switch), the headers mode
+	# compiles (offsets as offsetof expressions, no struct mount), loads
+	# and attaches, and says loudly that its names are not to be trusted.
+	rc=0
+	SENTINEL_BTF_PATH=/nonexistent SENTINEL_HEADERS_ANY_VERSION=1 start_agent "$D" \
+		--config "$D/ports.yaml" || rc=1
+	check "btf: headers mode compiles and attaches (forced)" 0 "$rc"
+	if grep -q 'level=warn msg="struct offsets from the headers of ANOTHER kernel' "$D/agent.err"; then
+		ok "btf: headers of another kernel are flagged loudly"
+	else
+		fail "btf: headers of another kernel are flagged loudly" "$(grep -E 'level=(warn|error)' "$D/agent.err")"
+	fi
+	[ "$rc" = 0 ] && { stop_agent "$D" || true; }
 	if [ ! -r "$b61" ]; then
 		fail "btf: another kernel's BTF to compare with" "$b61 missing (test/tools/fetch_btf61.sh)"
 		return

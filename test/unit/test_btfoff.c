@@ -553,13 +553,61 @@ static void test_second_kernel(void **state)
 	btfoff_free(bnow);
 }
 
+/* Headers mode: offsets the compiler takes from the headers, none for the
+ * structs no headers package has (the probe then does not cross mounts). */
+static void test_headers_mode(void **state)
+{
+	struct btfoff *b = btfoff_for_headers();
+	const struct btfoff_want *w;
+	const char *const *cf;
+	size_t n, nc;
+	char err[128];
+	bool mode = false, file = false;
+	long long v;
+
+	(void)state;
+	assert_non_null(b);
+	assert_true(btfoff_is_headers(b));
+	w = btfoff_probe_wants(&n);
+	assert_int_equal(btfoff_resolve(b, w, n, err, sizeof(err)), 0);
+	cf = btfoff_cflags(b, &nc);
+	for (size_t i = 0; i < nc; i++) {
+		mode |= strcmp(cf[i], "-DSE_HEADERS=1") == 0;
+		file |= strcmp(cf[i],
+			       "-DSE_OFF_FILE_F_PATH=__builtin_offsetof(struct file, f_path)") == 0;
+		assert_null(strstr(cf[i], "SE_OFF_MOUNT_"));
+		assert_null(strstr(cf[i], "SE_OFF_MNT_NAMESPACE_"));
+	}
+	assert_true(mode);
+	assert_true(file);
+	assert_int_equal(btfoff_enum_value(b, "cgroup_subsys_id", "memory_cgrp_id", &v), -ENOENT);
+	btfoff_free(b);
+}
+
+/* The enum values the probe's cgroup ids need, from the running kernel. */
+static void test_enum_value(void **state)
+{
+	char err[512];
+	struct btfoff *b = btfoff_load(NULL, err, sizeof(err));
+	long long v = -1;
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(btfoff_enum_value(b, "cgroup_subsys_id", "cpu_cgrp_id", &v), 0);
+	assert_true(v >= 0 && v < 64);
+	assert_int_equal(btfoff_enum_value(b, "cgroup_subsys_id", "no_such_cgrp_id", &v), -ENOENT);
+	assert_int_equal(btfoff_enum_value(b, "no_such_enum", "cpu_cgrp_id", &v), -ENOENT);
+	btfoff_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_synthetic_offsets), cmocka_unit_test(test_synthetic_cflags),
 		cmocka_unit_test(test_synthetic_errors),  cmocka_unit_test(test_load_raw_file),
 		cmocka_unit_test(test_load_errors),	  cmocka_unit_test(test_running_kernel),
-		cmocka_unit_test(test_second_kernel),
+		cmocka_unit_test(test_second_kernel),	  cmocka_unit_test(test_headers_mode),
+		cmocka_unit_test(test_enum_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
