@@ -245,10 +245,16 @@ static int layout_of(const char *pid, const char *prefix, struct cgroups_layout 
 	free(self);
 	free(mi);
 	if (rc == 0 && out->mount[0] && prefix[0]) {
-		snprintf(mount, sizeof(mount), "%s%s", prefix, out->mount);
+		size_t pl = strlen(prefix), ml = strlen(out->mount);
+
+		mount[0] = '\0';
 		/* Not reachable (no CAP_SYS_PTRACE for pid 1's root): none. */
-		if (access(mount, R_OK | X_OK) != 0)
-			mount[0] = '\0';
+		if (pl + ml < sizeof(mount)) {
+			memcpy(mount, prefix, pl);
+			memcpy(mount + pl, out->mount, ml + 1);
+			if (access(mount, R_OK | X_OK) != 0)
+				mount[0] = '\0';
+		}
 		memcpy(out->mount, mount, sizeof(mount));
 	}
 	return rc;

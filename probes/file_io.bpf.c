@@ -447,10 +447,10 @@ static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct
 	__u64 m = type & cfg->anycomm_mask, file;
 	struct se_inflight in = {.fd = fd, .kind = kind};
 	struct se_file_state *st;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	char comm[SE_COMM_LEN];
 	struct se_last_file *last;
 	int zero = 0;
+	__u32 tid;
 
 	count(SE_CTR_SEEN);
 	if (type & cfg->comm_rules) {
@@ -496,6 +496,8 @@ keep:
 	if (reg(&regs->cs) != USER_CS_64)
 		return;
 	in.file = file;
+	/* Only here: a helper call the filtered path need not pay. */
+	tid = (__u32)bpf_get_current_pid_tgid();
 	inflight.update(&tid, &in);
 	return;
 filtered:

@@ -64,9 +64,12 @@ t_dup_family() {
 		dup3 A 51 as E write E 3 fcntl-dupfd A 60 as F write F 4 \
 		fcntl-dupfd-cloexec A 70 as G write G 5 close A write B 6 \
 		open w "$D/other.txt" as O dup2 O 50 as H write H 7 \
-		close-range 50 80 open w "$D/third.txt" as T dup2 T 51 as I write I 8
+		close-range 50 80 open w "$D/third.txt" as T dup2 T 51 as I write I 8 \
+		dup2 T 300 as J write J 9 write B 10
 	stop_agent "$D" || return
-	check "dup: dup, dup2, dup3, F_DUPFD(_CLOEXEC), dup2 over a tracked fd, close_range" \
+	# fd 300 grows the table past the 64 fds files_struct embeds: the
+	# probe then reads it through fdt (fd 300 and a low fd again).
+	check "dup: dup, dup2, dup3, F_DUPFD(_CLOEXEC), dup2 over a tracked fd, close_range, a grown fd table" \
 		"$(expected "$D" "$D/")" "$(reported "$D" "$(wl_pid "$D")" "$D/")"
 }
 
