@@ -34,6 +34,30 @@ enum se_kind {
 	SE_KIND_MAX
 };
 
+/*
+ * se_record.syscall: which call moved the bytes (data.syscall; the agent's
+ * names for them: probe_syscall_name()). A byte mover (sendfile, splice,
+ * copy_file_range) gives two events: a read of its source and a write of
+ * its destination, each with the bytes it returned.
+ */
+enum se_syscall {
+	SE_SC_NONE = 0,
+	SE_SC_READ,
+	SE_SC_WRITE,
+	SE_SC_PREAD64,
+	SE_SC_PWRITE64,
+	SE_SC_READV,
+	SE_SC_WRITEV,
+	SE_SC_PREADV,
+	SE_SC_PWRITEV,
+	SE_SC_PREADV2,
+	SE_SC_PWRITEV2,
+	SE_SC_SENDFILE,
+	SE_SC_SPLICE,
+	SE_SC_COPY_FILE_RANGE,
+	SE_SC_MAX
+};
+
 /* se_record.flags */
 #define SE_F_PENDING 0x1 /* the kernel has no verdict for the file yet: user space decides */
 
@@ -55,7 +79,8 @@ struct se_record {
 	__u32 tgid;
 	__u32 tid;
 	__s32 fd;
-	__u16 kind;
+	__u8 kind;    /* enum se_kind */
+	__u8 syscall; /* enum se_syscall: the call that moved the bytes (0 for SE_NAME...) */
 	__u16 flags;
 	char comm[SE_COMM_LEN];
 };
@@ -112,11 +137,21 @@ struct se_file_state {
 #define SE_FILE_PENDING 0x1
 
 /* inflight map (tid ->): a read or write the probe will report at its exit. */
-struct se_inflight {
+struct se_inflight_side {
 	__u64 file, seq, mask;
 	__s32 fd;
 	__u16 kind;
 	__u16 flags; /* SE_F_PENDING */
+};
+
+/* A call between entry and exit: a read or write has one side (side[0]); a
+ * byte mover two, its source's read (side[0]) and its destination's write
+ * (side[1]), each kept only if it is an event (@sides: bit i, side[i]). */
+struct se_inflight {
+	struct se_inflight_side side[2];
+	__u8 sides;
+	__u8 syscall; /* enum se_syscall */
+	__u16 pad[3];
 };
 
 /* verdicts map: seq -> what user space decided */

@@ -60,15 +60,18 @@
 #define NR_pwrite64 18
 #define NR_readv 19
 #define NR_writev 20
+#define NR_sendfile 40
 #define NR_rename 82
 #define NR_chroot 161
 #define NR_mount 165
 #define NR_umount2 166
 #define NR_pivot_root 155
 #define NR_renameat 264
+#define NR_splice 275
 #define NR_preadv 295
 #define NR_pwritev 296
 #define NR_renameat2 316
+#define NR_copy_file_range 326
 #define NR_preadv2 327
 #define NR_pwritev2 328
 #define NR_open_tree 428
@@ -436,21 +439,18 @@ static __always_inline void remember(struct se_last_file *last, __u64 file,
 }
 
 /*
- * At sys_enter of a read or write: decide whether its exit is an event,
- * and if so, remember which file it goes to. What the exit needs is in the
- * inflight map.
+ * At sys_enter: whether a read (@kind SE_READ) or write of @fd is an event,
+ * and if so, which file it goes to, into @s. 1 kept, 0 not an event.
  */
-static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct pt_regs *regs,
-					__u16 kind, __s32 fd)
+static __always_inline int decide(void *ctx, struct se_config *cfg, __u16 kind, __s32 fd,
+				  struct se_inflight_side *s)
 {
 	__u64 type = cfg->type_mask[kind == SE_WRITE];
 	__u64 m = type & cfg->anycomm_mask, file;
-	struct se_inflight in = {.fd = fd, .kind = kind};
 	struct se_file_state *st;
 	char comm[SE_COMM_LEN];
 	struct se_last_file *last;
 	int zero = 0;
-	__u32 tid;
 
 	count(SE_CTR_SEEN);
 	if (type & cfg->comm_rules) {
@@ -461,12 +461,15 @@ static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct
 		goto filtered;
 	file = se_fd_file(fd);
 	if (!file)
-		return; /* not an open fd: the call fails with EBADF */
+		return 0; /* not an open fd: the call fails with EBADF */
+	s->fd = fd;
+	s->kind = kind;
+	s->file = file;
 	last = last_file.lookup(&zero);
 	st = file_state(ctx, cfg, last, file, fd);
 	if (!st)
 		goto pending; /* no name sent: seq 0, unresolved in user space */
-	in.seq = st->seq;
+	s->seq = st->seq;
 	if (st->flags & SE_FILE_PENDING) {
 		__u64 seq = st->seq;
 		struct se_verdict *v = verdicts.lookup(&seq);
@@ -482,26 +485,59 @@ static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct
 	m &= st->mask;
 	if (!m)
 		goto filtered;
-	in.mask = m;
-	goto keep;
+	s->mask = m;
+	return 1;
 pending:
-	in.flags = SE_F_PENDING;
-keep:
-	/*
-	 * A 32-bit syscall has other numbers (ia32 3 is read, 4 write; ia32
-	 * openat is our preadv): checked only here, on what would be
-	 * reported, because the check is a read of the saved registers and
-	 * most calls end filtered above, where a misread number costs nothing.
-	 */
-	if (reg(&regs->cs) != USER_CS_64)
-		return;
-	in.file = file;
-	/* Only here: a helper call the filtered path need not pay. */
-	tid = (__u32)bpf_get_current_pid_tgid();
-	inflight.update(&tid, &in);
-	return;
+	s->flags = SE_F_PENDING;
+	return 1;
 filtered:
 	count(SE_CTR_FILTERED);
+	return 0;
+}
+
+/*
+ * What the exit needs, into the inflight map. A 32-bit syscall has other
+ * numbers (ia32 3 is read, 4 write; ia32 openat is our preadv): checked
+ * only here, on what would be reported, because the check is a read of the
+ * saved registers and most calls end filtered, where a misread number
+ * costs nothing.
+ */
+static __always_inline void keep(struct pt_regs *regs, struct se_inflight *in)
+{
+	__u32 tid;
+
+	if (reg(&regs->cs) != USER_CS_64)
+		return;
+	/* Only here: a helper call the filtered path need not pay. */
+	tid = (__u32)bpf_get_current_pid_tgid();
+	inflight.update(&tid, in);
+}
+
+/* A read or write of @fd (@syscall: which of them). */
+static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct pt_regs *regs,
+					__u16 kind, __u8 syscall, __s32 fd)
+{
+	struct se_inflight in = {.sides = 1, .syscall = syscall};
+
+	if (decide(ctx, cfg, kind, fd, &in.side[0]))
+		keep(regs, &in);
+}
+
+/*
+ * A byte mover: sendfile(out, in, ...), splice(in, off, out, ...),
+ * copy_file_range(in, off, out, ...). The source is read and the
+ * destination written, each decided on its own (a splice's pipe side
+ * is named pipe:[ino] and filtered like any pipe).
+ */
+static __always_inline void on_enter_move(void *ctx, struct se_config *cfg, struct pt_regs *regs,
+					  __u8 syscall, __s32 src, __s32 dst)
+{
+	struct se_inflight in = {.syscall = syscall};
+
+	in.sides = decide(ctx, cfg, SE_READ, src, &in.side[0]);
+	in.sides |= decide(ctx, cfg, SE_WRITE, dst, &in.side[1]) << 1;
+	if (in.sides)
+		keep(regs, &in);
 }
 
 /* A read or write event: a lost one is counted by its type and by whether
@@ -513,8 +549,7 @@ static __always_inline void emit_io(void *ctx, struct se_record *r, __u16 kind, 
 }
 
 /*
- * At sys_exit of a read or write the entry kept: the bytes moved. Failed
- * calls (and reads at end of file) are not events.
+ * One side of a call the entry kept, @ret bytes moved.
  *
  * An event awaiting its file's verdict is not limited and spends nothing:
  * user space decides it and drops most (other files' noise, which must
@@ -523,14 +558,37 @@ static __always_inline void emit_io(void *ctx, struct se_record *r, __u16 kind, 
  * around the limit this way takes a new file per burst, whose walk (an
  * SE_NAME record) is never limited anyway.
  */
+static __always_inline void exit_side(void *ctx, struct se_config *cfg, __u64 id,
+				      struct se_inflight_side *s, __u8 syscall, long ret)
+{
+	struct se_record r;
+	int pending = s->flags & SE_F_PENDING;
+
+	fill(&r, s->kind, s->fd, s->file, s->seq);
+	if (!pending && !rate_ok(cfg, id >> 32, r.ts_ns)) {
+		rate_suppressed(id >> 32, s->kind);
+		return;
+	}
+	if (pending)
+		count(SE_CTR_PENDING);
+	r.arg = ret;
+	r.mask = s->mask;
+	r.flags = s->flags;
+	r.syscall = syscall;
+	emit_io(ctx, &r, s->kind, pending);
+}
+
+/*
+ * At sys_exit of a call the entry kept: the bytes moved. Failed calls (and
+ * reads at end of file) are not events.
+ */
 static __always_inline void on_exit_io(void *ctx, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	struct se_inflight *p = inflight.lookup(&tid), in;
 	struct se_config *cfg;
-	struct se_record r;
-	int pending, zero = 0;
+	int zero = 0;
 
 	if (!p)
 		return;
@@ -539,18 +597,10 @@ static __always_inline void on_exit_io(void *ctx, long ret)
 	cfg = config.lookup(&zero);
 	if (ret <= 0 || !cfg)
 		return;
-	pending = in.flags & SE_F_PENDING;
-	fill(&r, in.kind, in.fd, in.file, in.seq);
-	if (!pending && !rate_ok(cfg, id >> 32, r.ts_ns)) {
-		rate_suppressed(id >> 32, in.kind);
-		return;
-	}
-	if (pending)
-		count(SE_CTR_PENDING);
-	r.arg = ret;
-	r.mask = in.mask;
-	r.flags = in.flags;
-	emit_io(ctx, &r, in.kind, pending);
+	if (in.sides & 1)
+		exit_side(ctx, cfg, id, &in.side[0], in.syscall, ret);
+	if (in.sides & 2)
+		exit_side(ctx, cfg, id, &in.side[1], in.syscall, ret);
 }
 
 /* The config, unless the current task is the agent itself. */
@@ -570,21 +620,42 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	__u64 nr = ctx->args[1];
 	struct se_config *cfg;
-	__u16 kind;
+	__u16 kind = SE_READ;
+	__u8 sc;
 
 	switch (nr) {
-	case NR_read: case NR_pread64: case NR_readv: case NR_preadv: case NR_preadv2:
-		kind = SE_READ;
-		break;
-	case NR_write: case NR_pwrite64: case NR_writev: case NR_pwritev: case NR_pwritev2:
-		kind = SE_WRITE;
-		break;
+	case NR_read: sc = SE_SC_READ; break;
+	case NR_pread64: sc = SE_SC_PREAD64; break;
+	case NR_readv: sc = SE_SC_READV; break;
+	case NR_preadv: sc = SE_SC_PREADV; break;
+	case NR_preadv2: sc = SE_SC_PREADV2; break;
+	case NR_write: sc = SE_SC_WRITE; kind = SE_WRITE; break;
+	case NR_pwrite64: sc = SE_SC_PWRITE64; kind = SE_WRITE; break;
+	case NR_writev: sc = SE_SC_WRITEV; kind = SE_WRITE; break;
+	case NR_pwritev: sc = SE_SC_PWRITEV; kind = SE_WRITE; break;
+	case NR_pwritev2: sc = SE_SC_PWRITEV2; kind = SE_WRITE; break;
+	case NR_sendfile: /* (out_fd, in_fd, offset, count) */
+		cfg = traced();
+		if (cfg)
+			on_enter_move(ctx, cfg, regs, SE_SC_SENDFILE,
+				      (__s32)reg(&PT_REGS_PARM2_SYSCALL(regs)),
+				      (__s32)reg(&PT_REGS_PARM1_SYSCALL(regs)));
+		return 0;
+	case NR_splice:		 /* (fd_in, off_in, fd_out, off_out, len, flags) */
+	case NR_copy_file_range: /* the same order */
+		cfg = traced();
+		if (cfg)
+			on_enter_move(ctx, cfg, regs,
+				      nr == NR_splice ? SE_SC_SPLICE : SE_SC_COPY_FILE_RANGE,
+				      (__s32)reg(&PT_REGS_PARM1_SYSCALL(regs)),
+				      (__s32)reg(&PT_REGS_PARM3_SYSCALL(regs)));
+		return 0;
 	default:
 		return 0;
 	}
 	cfg = traced();
 	if (cfg)
-		on_enter_io(ctx, cfg, regs, kind, (__s32)reg(&PT_REGS_PARM1_SYSCALL(regs)));
+		on_enter_io(ctx, cfg, regs, kind, sc, (__s32)reg(&PT_REGS_PARM1_SYSCALL(regs)));
 	return 0;
 }
 
@@ -602,6 +673,7 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	case NR_read: case NR_write: case NR_pread64: case NR_pwrite64:
 	case NR_readv: case NR_writev: case NR_preadv: case NR_pwritev:
 	case NR_preadv2: case NR_pwritev2:
+	case NR_sendfile: case NR_splice: case NR_copy_file_range:
 		on_exit_io(ctx, ret);
 		return 0;
 	case NR_rename: case NR_renameat: case NR_renameat2:

@@ -563,6 +563,37 @@ t_path_race() {
 		"wrong, e.g.: $(comm -13 <(printf '%s\n' "$want") <(printf '%s\n' "$got") | head -n 3 | paste -sd ' ' -)"
 }
 
+# ---- byte movers: copy_file_range, sendfile, splice, and the tools ----
+
+t_movers() {
+	local how n=180
+	# Watched sources are sparse (truncate: no write event of their own).
+	truncate -s 4096 "$W/m-src"
+	printf '%4096s' x >"$U/m-src"
+	for how in copy_file_range sendfile splice; do
+		case_tool "mover_${how}_write" file_write "$W/m-$how.txt" "$n" \
+			"$EVADE" move "$how" "$U/m-src" "$W/m-$how.txt" "$n"
+		case_tool "mover_${how}_read" file_read "$W/m-src" "$((n + 1))" \
+			"$EVADE" move "$how" "$W/m-src" "$U/m-$how.out" "$((n + 1))"
+		n=$((n + 2))
+	done
+	# cp (coreutils 9: copy_file_range) into and out of the watched dir;
+	# cat with its stdout redirected to a watched file. The watched
+	# source is moved in (a rename: no write event of its own).
+	printf '%186s' x >"$U/cp-src"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	case_tool cp_into file_write "$W/cp.txt" 186 \
+		sh -c 'echo "writer pid=$$ tid=$$"; exec cp "$1" "$2"' sh "$U/cp-src" "$W/cp.txt"
+	printf '%187s' x >"$U/cp-secret" && mv "$U/cp-secret" "$W/cp-secret"
+	# shellcheck disable=SC2016
+	case_tool cp_out_of file_read "$W/cp-secret" 187 \
+		sh -c 'echo "writer pid=$$ tid=$$"; exec cp "$1" "$2"' sh "$W/cp-secret" "$U/cp-out"
+	printf '%188s' x >"$U/cat-src"
+	# shellcheck disable=SC2016
+	case_tool cat_redirect file_write "$W/cat.txt" 188 \
+		sh -c 'echo "writer pid=$$ tid=$$"; exec cat "$1" >"$2"' sh "$U/cat-src" "$W/cat.txt"
+}
+
 # ---- containers ----
 
 t_container() {
@@ -607,6 +638,7 @@ t_mounts
 t_renames
 t_tables
 t_races
+t_movers
 t_container
 
 stop_agent "$AGENT_DIR" || true

@@ -80,6 +80,11 @@
  *                                     userfaultfd page (blocks); meanwhile
  *                                     dup2(DECOY fd, K); then the page is
  *                                     filled and the write completes
+ *   move HOW SRC DST N                N bytes from SRC to DST (created) in one
+ *                                     call: HOW copy_file_range or sendfile;
+ *                                     or splice: SRC -> a pipe, the pipe ->
+ *                                     DST (the file sides: one read of SRC,
+ *                                     one write of DST)
  *
  * Every technique issues its opens with plain open/openat, as an attacker's
  * program would; the byte count N is what the test looks for.
@@ -103,6 +108,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/sendfile.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -1223,6 +1229,39 @@ static int t_dup2_uffd(char **a)
 
 /* ---- table ---- */
 
+/* The byte movers: one call moves N bytes between two files (splice: via
+ * a pipe, one call per side). */
+static int t_move(char **a)
+{
+	size_t n = parse_n(a[3]);
+	int in = open_r(a[1]), out = open_w(a[2]), p[2];
+	ssize_t r = -1;
+
+	say("writer pid=%d tid=%d", getpid(), gettid());
+	if (!strcmp(a[0], "copy_file_range")) {
+		r = copy_file_range(in, NULL, out, NULL, n, 0);
+	} else if (!strcmp(a[0], "sendfile")) {
+		r = sendfile(out, in, NULL, n);
+	} else if (!strcmp(a[0], "splice")) {
+		if (pipe(p) != 0)
+			die("pipe");
+		r = splice(in, NULL, p[1], NULL, n, 0);
+		if (r == (ssize_t)n)
+			r = splice(p[0], NULL, out, NULL, n, 0);
+	} else {
+		errno = 0;
+		die("move: HOW is copy_file_range, sendfile or splice, not '%s'", a[0]);
+	}
+	if (r < 0)
+		die("move %s", a[0]);
+	if ((size_t)r != n) {
+		errno = 0;
+		die("move %s: moved %zd of %zu", a[0], r, n);
+	}
+	linger();
+	return 0;
+}
+
 struct technique {
 	const char *name;
 	int nargs;
@@ -1255,6 +1294,7 @@ static const struct technique techniques[] = {
 	{"path-race", 5, t_path_race},
 	{"fifo-race", 3, t_fifo_race},
 	{"dup2-uffd", 3, t_dup2_uffd},
+	{"move", 4, t_move},
 };
 
 int main(int argc, char **argv)
