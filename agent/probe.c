@@ -35,6 +35,29 @@ static const struct prog_spec progs[] = {
 	{"raw_tracepoint__cgroup_rename", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "cgroup_rename"},
 };
 
+/* The one home of the syscall names (data.syscall), by enum se_syscall. */
+static const char *const syscall_names[SE_SC_MAX] = {
+	[SE_SC_NONE] = "unknown",
+	[SE_SC_READ] = "read",
+	[SE_SC_WRITE] = "write",
+	[SE_SC_PREAD64] = "pread64",
+	[SE_SC_PWRITE64] = "pwrite64",
+	[SE_SC_READV] = "readv",
+	[SE_SC_WRITEV] = "writev",
+	[SE_SC_PREADV] = "preadv",
+	[SE_SC_PWRITEV] = "pwritev",
+	[SE_SC_PREADV2] = "preadv2",
+	[SE_SC_PWRITEV2] = "pwritev2",
+	[SE_SC_SENDFILE] = "sendfile",
+	[SE_SC_SPLICE] = "splice",
+	[SE_SC_COPY_FILE_RANGE] = "copy_file_range",
+};
+
+const char *probe_syscall_name(unsigned sc)
+{
+	return sc < SE_SC_MAX && syscall_names[sc] ? syscall_names[sc] : "unknown";
+}
+
 /* Perf transport: records of one drain, merged by timestamp before use. */
 struct perf_rec {
 	size_t off;

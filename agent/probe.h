@@ -122,6 +122,10 @@ uint64_t probe_perf_lost(const struct probe *p);
 const char *probe_transport_name(const struct probe *p);
 unsigned probe_program_count(const struct probe *p);
 /* Detaches every program; records already emitted can still be drained. */
+/* data.syscall: the call a record's bytes moved by (se_record.syscall,
+ * enum se_syscall): "write", "copy_file_range", ...; "unknown" past them. */
+const char *probe_syscall_name(unsigned sc);
+
 void probe_detach(struct probe *p);
 void probe_close(struct probe *p);
 

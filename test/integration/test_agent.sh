@@ -29,6 +29,12 @@ t_syscall_families() {
 	need "families: the workload's pid" "$pid" || return
 	check "families: every read and write with exact path and bytes" \
 		"$(expected "$D" "$D/")" "$(reported "$D" "$pid" "$D/")"
+	# Each event names the call (data.syscall), in the workload's order.
+	check "families: data.syscall names each call" \
+		"write pwrite64 writev pwritev pwritev2 read pread64 readv preadv preadv2 read" \
+		"$(jq -r --arg p "$pid" --arg f "$D/a.txt" \
+			'select(.data.pid == $p and .data.filename == $f) | .data.syscall' "$D/agent.out" |
+			paste -sd ' ' -)"
 	check "families: tid and comm reported" "$pid sentinel-worklo" \
 		"$(jq -r --arg p "$pid" 'select(.data.pid == $p) | "\(.data.tid) \(.data.comm)"' \
 			"$D/agent.out" | sort -u | head -n 1)"

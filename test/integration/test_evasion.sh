@@ -227,7 +227,7 @@ describe() {
 		printf none
 		return
 	fi
-	jq -r '"\(.data.filename)/\(.data.bytes) pid=\(.data.pid) \(.event_type)\(if .container_id != "" then " container=" + .container_id[0:12] else "" end)"' <<<"$1" |
+	jq -r '"\(.data.filename)/\(.data.bytes) pid=\(.data.pid) \(.event_type) \(.data.syscall)\(if .container_id != "" then " container=" + .container_id[0:12] else "" end)"' <<<"$1" |
 		paste -sd ';' - | sed 's/;/; /g'
 }
 
@@ -264,8 +264,11 @@ judge() {
 	fi
 	# A case that knows its container (EXPECT_CONTAINER) wants its id too.
 	[ -n "${EXPECT_CONTAINER:-}" ] && cond="$cond and .container_id == \$cid"
+	# ... and one that knows the call (EXPECT_SYSCALL), data.syscall.
+	[ -n "${EXPECT_SYSCALL:-}" ] && cond="$cond and .data.syscall == \$sc"
 	if [ "$n" -eq 1 ] && [ -n "$WRITER" ] &&
 		jq -e --arg p "$exp" --arg t "$type" --arg pid "$WRITER" --arg cid "${EXPECT_CONTAINER:-}" \
+			--arg sc "${EXPECT_SYSCALL:-}" \
 			"$cond and .event_type == \$t and .data.pid == \$pid" <<<"$got" >/dev/null; then
 		good=1
 	fi
@@ -571,12 +574,14 @@ t_movers() {
 	truncate -s 4096 "$W/m-src"
 	printf '%4096s' x >"$U/m-src"
 	for how in copy_file_range sendfile splice; do
+		EXPECT_SYSCALL=$how
 		case_tool "mover_${how}_write" file_write "$W/m-$how.txt" "$n" \
 			"$EVADE" move "$how" "$U/m-src" "$W/m-$how.txt" "$n"
 		case_tool "mover_${how}_read" file_read "$W/m-src" "$((n + 1))" \
 			"$EVADE" move "$how" "$W/m-src" "$U/m-$how.out" "$((n + 1))"
 		n=$((n + 2))
 	done
+	EXPECT_SYSCALL=copy_file_range
 	# cp (coreutils 9: copy_file_range) into and out of the watched dir;
 	# cat with its stdout redirected to a watched file. The watched
 	# source is moved in (a rename: no write event of its own).
@@ -592,6 +597,7 @@ t_movers() {
 	# shellcheck disable=SC2016
 	case_tool cat_redirect file_write "$W/cat.txt" 188 \
 		sh -c 'echo "writer pid=$$ tid=$$"; exec cat "$1" >"$2"' sh "$U/cat-src" "$W/cat.txt"
+	EXPECT_SYSCALL=
 }
 
 # ---- containers ----
