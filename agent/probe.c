@@ -37,20 +37,13 @@ static const struct prog_spec progs[] = {
 
 /* The one home of the syscall names (data.syscall), by enum se_syscall. */
 static const char *const syscall_names[SE_SC_MAX] = {
-	[SE_SC_NONE] = "unknown",
-	[SE_SC_READ] = "read",
-	[SE_SC_WRITE] = "write",
-	[SE_SC_PREAD64] = "pread64",
-	[SE_SC_PWRITE64] = "pwrite64",
-	[SE_SC_READV] = "readv",
-	[SE_SC_WRITEV] = "writev",
-	[SE_SC_PREADV] = "preadv",
-	[SE_SC_PWRITEV] = "pwritev",
-	[SE_SC_PREADV2] = "preadv2",
-	[SE_SC_PWRITEV2] = "pwritev2",
-	[SE_SC_SENDFILE] = "sendfile",
-	[SE_SC_SPLICE] = "splice",
-	[SE_SC_COPY_FILE_RANGE] = "copy_file_range",
+	[SE_SC_NONE] = "unknown",      [SE_SC_READ] = "read",
+	[SE_SC_WRITE] = "write",       [SE_SC_PREAD64] = "pread64",
+	[SE_SC_PWRITE64] = "pwrite64", [SE_SC_READV] = "readv",
+	[SE_SC_WRITEV] = "writev",     [SE_SC_PREADV] = "preadv",
+	[SE_SC_PWRITEV] = "pwritev",   [SE_SC_PREADV2] = "preadv2",
+	[SE_SC_PWRITEV2] = "pwritev2", [SE_SC_SENDFILE] = "sendfile",
+	[SE_SC_SPLICE] = "splice",     [SE_SC_COPY_FILE_RANGE] = "copy_file_range",
 };
 
 const char *probe_syscall_name(unsigned sc)
