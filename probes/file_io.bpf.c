@@ -47,37 +47,13 @@
 #ifndef SENTINEL_EVENT_H
 #include "event.h"
 #endif
+#ifndef SENTINEL_SYSCALLS_H
+#include "syscalls.h"
+#endif
 
 #if !defined(bpf_target_x86)
 #error "sentinel-ebpf reads syscall arguments from x86_64 pt_regs; other arches are not supported yet"
 #endif
-
-/* x86_64 syscall numbers (ABI, never renumbered). <asm/unistd.h> would pick
- * the 32-bit table when compiling for the BPF target. */
-#define NR_read 0
-#define NR_write 1
-#define NR_pread64 17
-#define NR_pwrite64 18
-#define NR_readv 19
-#define NR_writev 20
-#define NR_sendfile 40
-#define NR_rename 82
-#define NR_chroot 161
-#define NR_mount 165
-#define NR_umount2 166
-#define NR_pivot_root 155
-#define NR_renameat 264
-#define NR_splice 275
-#define NR_preadv 295
-#define NR_pwritev 296
-#define NR_renameat2 316
-#define NR_copy_file_range 326
-#define NR_preadv2 327
-#define NR_pwritev2 328
-#define NR_open_tree 428
-#define NR_move_mount 429
-#define NR_fsmount 432
-#define NR_mount_setattr 442
 
 #define USER_CS_64 0x33 /* __USER_CS: a 64-bit task; ia32 syscalls use other numbers */
 
@@ -496,31 +472,40 @@ filtered:
 }
 
 /*
- * What the exit needs, into the inflight map. A 32-bit syscall has other
- * numbers (ia32 3 is read, 4 write; ia32 openat is our preadv): checked
- * only here, on what would be reported, because the check is a read of the
- * saved registers and most calls end filtered, where a misread number
- * costs nothing.
+ * What the exit needs, into the inflight map. A 64-bit number called by a
+ * 32-bit task means another call (ia32 295 is openat, our preadv): its
+ * decoding (@compat 0) is checked only here, on what would be reported,
+ * because the check is a read of the saved registers and most calls end
+ * filtered, where a misread number costs nothing. @compat 1: the entry
+ * already knew the task is 32-bit and decoded the ia32 number.
  */
-static __always_inline void keep(struct pt_regs *regs, struct se_inflight *in)
+static __always_inline void keep(struct pt_regs *regs, struct se_inflight *in, int compat)
 {
 	__u32 tid;
 
-	if (reg(&regs->cs) != USER_CS_64)
+	if (!compat && reg(&regs->cs) != USER_CS_64)
 		return;
 	/* Only here: a helper call the filtered path need not pay. */
 	tid = (__u32)bpf_get_current_pid_tgid();
 	inflight.update(&tid, in);
 }
 
+/* Syscall argument @i (0-2) of a 64-bit or a 32-bit (ia32) call. */
+static __always_inline __s32 sc_arg(struct pt_regs *regs, __u8 i, int compat)
+{
+	if (compat)
+		return (__s32)reg(i == 0 ? &regs->bx : i == 1 ? &regs->cx : &regs->dx);
+	return (__s32)reg(i == 0 ? &regs->di : i == 1 ? &regs->si : &regs->dx);
+}
+
 /* A read or write of @fd (@syscall: which of them). */
 static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct pt_regs *regs,
-					__u16 kind, __u8 syscall, __s32 fd)
+					__u16 kind, __u8 syscall, __s32 fd, int compat)
 {
 	struct se_inflight in = {.sides = 1, .syscall = syscall};
 
 	if (decide(ctx, cfg, kind, fd, &in.side[0]))
-		keep(regs, &in);
+		keep(regs, &in, compat);
 }
 
 /*
@@ -530,14 +515,14 @@ static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct
  * is named pipe:[ino] and filtered like any pipe).
  */
 static __always_inline void on_enter_move(void *ctx, struct se_config *cfg, struct pt_regs *regs,
-					  __u8 syscall, __s32 src, __s32 dst)
+					  __u8 syscall, __s32 src, __s32 dst, int compat)
 {
 	struct se_inflight in = {.syscall = syscall};
 
 	in.sides = decide(ctx, cfg, SE_READ, src, &in.side[0]);
 	in.sides |= decide(ctx, cfg, SE_WRITE, dst, &in.side[1]) << 1;
 	if (in.sides)
-		keep(regs, &in);
+		keep(regs, &in, compat);
 }
 
 /* A read or write event: a lost one is counted by its type and by whether
@@ -619,43 +604,29 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	__u64 nr = ctx->args[1];
+	struct se_call c = se_decode64(nr);
 	struct se_config *cfg;
-	__u16 kind = SE_READ;
-	__u8 sc;
+	int compat = 0;
 
-	switch (nr) {
-	case NR_read: sc = SE_SC_READ; break;
-	case NR_pread64: sc = SE_SC_PREAD64; break;
-	case NR_readv: sc = SE_SC_READV; break;
-	case NR_preadv: sc = SE_SC_PREADV; break;
-	case NR_preadv2: sc = SE_SC_PREADV2; break;
-	case NR_write: sc = SE_SC_WRITE; kind = SE_WRITE; break;
-	case NR_pwrite64: sc = SE_SC_PWRITE64; kind = SE_WRITE; break;
-	case NR_writev: sc = SE_SC_WRITEV; kind = SE_WRITE; break;
-	case NR_pwritev: sc = SE_SC_PWRITEV; kind = SE_WRITE; break;
-	case NR_pwritev2: sc = SE_SC_PWRITEV2; kind = SE_WRITE; break;
-	case NR_sendfile: /* (out_fd, in_fd, offset, count) */
-		cfg = traced();
-		if (cfg)
-			on_enter_move(ctx, cfg, regs, SE_SC_SENDFILE,
-				      (__s32)reg(&PT_REGS_PARM2_SYSCALL(regs)),
-				      (__s32)reg(&PT_REGS_PARM1_SYSCALL(regs)));
-		return 0;
-	case NR_splice:		 /* (fd_in, off_in, fd_out, off_out, len, flags) */
-	case NR_copy_file_range: /* the same order */
-		cfg = traced();
-		if (cfg)
-			on_enter_move(ctx, cfg, regs,
-				      nr == NR_splice ? SE_SC_SPLICE : SE_SC_COPY_FILE_RANGE,
-				      (__s32)reg(&PT_REGS_PARM1_SYSCALL(regs)),
-				      (__s32)reg(&PT_REGS_PARM3_SYSCALL(regs)));
-		return 0;
-	default:
-		return 0;
+	if (!c.sc) {
+		/*
+		 * Maybe a 32-bit task's read or write: its numbers are other
+		 * calls for a 64-bit one (ia32 read is our close). Only those
+		 * numbers pay the register read that tells the two apart.
+		 */
+		c = se_decode32(nr);
+		if (!c.sc || reg(&regs->cs) == USER_CS_64)
+			return 0;
+		compat = 1;
 	}
 	cfg = traced();
-	if (cfg)
-		on_enter_io(ctx, cfg, regs, kind, sc, (__s32)reg(&PT_REGS_PARM1_SYSCALL(regs)));
+	if (!cfg)
+		return 0;
+	if (c.kind)
+		on_enter_io(ctx, cfg, regs, c.kind, c.sc, sc_arg(regs, 0, compat), compat);
+	else
+		on_enter_move(ctx, cfg, regs, c.sc, sc_arg(regs, c.src, compat),
+			      sc_arg(regs, c.dst, compat), compat);
 	return 0;
 }
 
@@ -664,33 +635,31 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long ret = (long)ctx->args[1];
 	int zero = 0;
-	struct se_config *cfg;
 	__u32 *ep;
 	__u64 nr;
 
 	nr = reg(&regs->orig_ax);
-	switch (nr) {
-	case NR_read: case NR_write: case NR_pread64: case NR_pwrite64:
-	case NR_readv: case NR_writev: case NR_preadv: case NR_pwritev:
-	case NR_preadv2: case NR_pwritev2:
-	case NR_sendfile: case NR_splice: case NR_copy_file_range:
+	if (se_decode64(nr).sc || se_decode32(nr).sc) {
 		on_exit_io(ctx, ret);
 		return 0;
-	case NR_rename: case NR_renameat: case NR_renameat2:
-	case NR_mount: case NR_umount2: case NR_move_mount: case NR_pivot_root:
-	case NR_chroot: case NR_open_tree: case NR_fsmount: case NR_mount_setattr:
-		/* A name computed before may no longer be the file's: every
-		 * file is named again at its next event. Any task, the agent's
-		 * and 32-bit ones too: a stale name is what matters. */
-		if (ret < 0)
-			return 0;
-		ep = epoch.lookup(&zero);
-		if (ep)
-			__sync_fetch_and_add(ep, 1);
-		return 0;
-	default:
-		return 0;
 	}
+	/*
+	 * A rename or mount change: a name computed before may no longer be
+	 * the file's, every file is named again at its next event. Any task,
+	 * the agent's too: a stale name is what matters. A 64-bit rename
+	 * number called by a 32-bit task is something else (harmless: one
+	 * more walk per file); the 32-bit ones are frequent 64-bit calls
+	 * (ia32 rename is setitimer, pivot_root getdents64), so for those the
+	 * register read tells.
+	 */
+	if (!se_renames64(nr) && !(se_renames32(nr) && reg(&regs->cs) != USER_CS_64))
+		return 0;
+	if (ret < 0)
+		return 0;
+	ep = epoch.lookup(&zero);
+	if (ep)
+		__sync_fetch_and_add(ep, 1);
+	return 0;
 }
 
 /*

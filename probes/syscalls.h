@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Which syscall numbers the probe decodes, for 64-bit tasks and for 32-bit
+ * (ia32) ones, whose table has other numbers: ia32 3 is read where x86_64
+ * 3 is close, and x86_64 295 (preadv) is ia32 openat. Plain C shared by the
+ * probe (compiled by libbcc) and the agent's unit tests (test_syscalls.c:
+ * on these VMs IA-32 emulation is off, so a 32-bit task cannot be run).
+ *
+ * The numbers are the kernels' ABI (arch/x86/entry/syscalls/syscall_64.tbl
+ * and syscall_32.tbl), never renumbered. <asm/unistd.h> would pick one
+ * table by the compile's target, so they are written out here.
+ */
+#ifndef SENTINEL_SYSCALLS_H
+#define SENTINEL_SYSCALLS_H
+
+#include <linux/types.h>
+
+#ifndef SENTINEL_EVENT_H
+#include "event.h"
+#endif
+
+/* What a number means to the probe. */
+struct se_call {
+	__u8 sc;   /* enum se_syscall; SE_SC_NONE: not decoded */
+	__u8 kind; /* SE_READ or SE_WRITE of the fd in argument 0; 0: a byte mover */
+	__u8 src;  /* a mover: the argument holding the fd it reads */
+	__u8 dst;  /* ... and the one it writes */
+};
+
+#define SE_CALL_IO(s, k) ((struct se_call){.sc = (s), .kind = (k)})
+#define SE_CALL_MOVE(s, i, o) ((struct se_call){.sc = (s), .src = (i), .dst = (o)})
+
+/* A read, write or byte mover of a 64-bit task, by its number. */
+static inline __attribute__((always_inline)) struct se_call se_decode64(__u64 nr)
+{
+	switch (nr) {
+	case 0: return SE_CALL_IO(SE_SC_READ, SE_READ);
+	case 1: return SE_CALL_IO(SE_SC_WRITE, SE_WRITE);
+	case 17: return SE_CALL_IO(SE_SC_PREAD64, SE_READ);
+	case 18: return SE_CALL_IO(SE_SC_PWRITE64, SE_WRITE);
+	case 19: return SE_CALL_IO(SE_SC_READV, SE_READ);
+	case 20: return SE_CALL_IO(SE_SC_WRITEV, SE_WRITE);
+	case 295: return SE_CALL_IO(SE_SC_PREADV, SE_READ);
+	case 296: return SE_CALL_IO(SE_SC_PWRITEV, SE_WRITE);
+	case 327: return SE_CALL_IO(SE_SC_PREADV2, SE_READ);
+	case 328: return SE_CALL_IO(SE_SC_PWRITEV2, SE_WRITE);
+	case 40: return SE_CALL_MOVE(SE_SC_SENDFILE, 1, 0); /* (out_fd, in_fd, ...) */
+	case 275: return SE_CALL_MOVE(SE_SC_SPLICE, 0, 2); /* (fd_in, off_in, fd_out, ...) */
+	case 326: return SE_CALL_MOVE(SE_SC_COPY_FILE_RANGE, 0, 2);
+	default: return SE_CALL_IO(SE_SC_NONE, 0);
+	}
+}
+
+/* The same for a 32-bit (ia32) task. sendfile64 is sendfile with a 64-bit
+ * offset: the same call to a reader of events. */
+static inline __attribute__((always_inline)) struct se_call se_decode32(__u64 nr)
+{
+	switch (nr) {
+	case 3: return SE_CALL_IO(SE_SC_READ, SE_READ);
+	case 4: return SE_CALL_IO(SE_SC_WRITE, SE_WRITE);
+	case 180: return SE_CALL_IO(SE_SC_PREAD64, SE_READ);
+	case 181: return SE_CALL_IO(SE_SC_PWRITE64, SE_WRITE);
+	case 145: return SE_CALL_IO(SE_SC_READV, SE_READ);
+	case 146: return SE_CALL_IO(SE_SC_WRITEV, SE_WRITE);
+	case 333: return SE_CALL_IO(SE_SC_PREADV, SE_READ);
+	case 334: return SE_CALL_IO(SE_SC_PWRITEV, SE_WRITE);
+	case 378: return SE_CALL_IO(SE_SC_PREADV2, SE_READ);
+	case 379: return SE_CALL_IO(SE_SC_PWRITEV2, SE_WRITE);
+	case 187: /* sendfile */
+	case 239: return SE_CALL_MOVE(SE_SC_SENDFILE, 1, 0); /* sendfile64 */
+	case 313: return SE_CALL_MOVE(SE_SC_SPLICE, 0, 2);
+	case 377: return SE_CALL_MOVE(SE_SC_COPY_FILE_RANGE, 0, 2);
+	default: return SE_CALL_IO(SE_SC_NONE, 0);
+	}
+}
+
+/*
+ * Calls after which a name computed before may be stale: renames and
+ * mount changes (the probe bumps its epoch). The calls numbered from 424
+ * on have one number on every arch and ABI.
+ */
+static inline __attribute__((always_inline)) int se_renames64(__u64 nr)
+{
+	switch (nr) {
+	case 82:  /* rename */
+	case 264: /* renameat */
+	case 316: /* renameat2 */
+	case 165: /* mount */
+	case 166: /* umount2 */
+	case 155: /* pivot_root */
+	case 161: /* chroot */
+	case 428: /* open_tree */
+	case 429: /* move_mount */
+	case 432: /* fsmount */
+	case 442: /* mount_setattr */
+		return 1;
+	default: return 0;
+	}
+}
+
+static inline __attribute__((always_inline)) int se_renames32(__u64 nr)
+{
+	switch (nr) {
+	case 38:  /* rename */
+	case 302: /* renameat */
+	case 353: /* renameat2 */
+	case 21:  /* mount */
+	case 22:  /* umount */
+	case 52:  /* umount2 */
+	case 217: /* pivot_root */
+	case 61:  /* chroot */
+	case 428:
+	case 429:
+	case 432:
+	case 442:
+		return 1;
+	default: return 0;
+	}
+}
+
+#endif /* SENTINEL_SYSCALLS_H */

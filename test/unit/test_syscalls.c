@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests: the probe's syscall decoding (probes/syscalls.h), for 64-bit
+ * and 32-bit (ia32) tasks. IA-32 emulation is off on the CI machines, so a
+ * 32-bit task cannot be run there: these synthetic numbers are the test.
+ * The expected numbers are the kernel's tables (syscall_64.tbl,
+ * syscall_32.tbl), written out again here on purpose: a typo in the probe's
+ * copy must not pass. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "syscalls.h"
+
+struct want {
+	unsigned nr;
+	unsigned sc, kind, src, dst;
+};
+
+static void expect(const struct want *w, size_t n, int compat)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct se_call c = compat ? se_decode32(w[i].nr) : se_decode64(w[i].nr);
+
+		if (c.sc != w[i].sc || c.kind != w[i].kind ||
+		    (!c.kind && (c.src != w[i].src || c.dst != w[i].dst)))
+			fail_msg("%s nr %u: got sc=%u kind=%u src=%u dst=%u, want sc=%u kind=%u "
+				 "src=%u dst=%u",
+				 compat ? "ia32" : "x86_64", w[i].nr, c.sc, c.kind, c.src, c.dst,
+				 w[i].sc, w[i].kind, w[i].src, w[i].dst);
+	}
+}
+
+static void test_x86_64(void **state)
+{
+	static const struct want w[] = {
+		{0, SE_SC_READ, SE_READ, 0, 0},
+		{1, SE_SC_WRITE, SE_WRITE, 0, 0},
+		{17, SE_SC_PREAD64, SE_READ, 0, 0},
+		{18, SE_SC_PWRITE64, SE_WRITE, 0, 0},
+		{19, SE_SC_READV, SE_READ, 0, 0},
+		{20, SE_SC_WRITEV, SE_WRITE, 0, 0},
+		{295, SE_SC_PREADV, SE_READ, 0, 0},
+		{296, SE_SC_PWRITEV, SE_WRITE, 0, 0},
+		{327, SE_SC_PREADV2, SE_READ, 0, 0},
+		{328, SE_SC_PWRITEV2, SE_WRITE, 0, 0},
+		{40, SE_SC_SENDFILE, 0, 1, 0}, /* sendfile(out_fd, in_fd, ...) */
+		{275, SE_SC_SPLICE, 0, 0, 2},
+		{326, SE_SC_COPY_FILE_RANGE, 0, 0, 2},
+		/* ia32's read, write, readv, pread64 are other calls here */
+		{3, SE_SC_NONE, 0, 0, 0}, /* close */
+		{4, SE_SC_NONE, 0, 0, 0}, /* stat */
+		{145, SE_SC_NONE, 0, 0, 0},
+		{180, SE_SC_NONE, 0, 0, 0},
+		{257, SE_SC_NONE, 0, 0, 0}, /* openat */
+	};
+
+	(void)state;
+	expect(w, sizeof(w) / sizeof(w[0]), 0);
+}
+
+static void test_ia32(void **state)
+{
+	static const struct want w[] = {
+		{3, SE_SC_READ, SE_READ, 0, 0},
+		{4, SE_SC_WRITE, SE_WRITE, 0, 0},
+		{180, SE_SC_PREAD64, SE_READ, 0, 0},
+		{181, SE_SC_PWRITE64, SE_WRITE, 0, 0},
+		{145, SE_SC_READV, SE_READ, 0, 0},
+		{146, SE_SC_WRITEV, SE_WRITE, 0, 0},
+		{333, SE_SC_PREADV, SE_READ, 0, 0},
+		{334, SE_SC_PWRITEV, SE_WRITE, 0, 0},
+		{378, SE_SC_PREADV2, SE_READ, 0, 0},
+		{379, SE_SC_PWRITEV2, SE_WRITE, 0, 0},
+		{187, SE_SC_SENDFILE, 0, 1, 0},
+		{239, SE_SC_SENDFILE, 0, 1, 0}, /* sendfile64 */
+		{313, SE_SC_SPLICE, 0, 0, 2},
+		{377, SE_SC_COPY_FILE_RANGE, 0, 0, 2},
+		/* x86_64's read, write and preadv mean other calls in ia32 */
+		{0, SE_SC_NONE, 0, 0, 0},   /* restart_syscall */
+		{1, SE_SC_NONE, 0, 0, 0},   /* exit */
+		{295, SE_SC_NONE, 0, 0, 0}, /* openat */
+		{326, SE_SC_NONE, 0, 0, 0},
+	};
+
+	(void)state;
+	expect(w, sizeof(w) / sizeof(w[0]), 1);
+}
+
+/* Renames and mount changes (the epoch), by each table's numbers. */
+static void test_renames(void **state)
+{
+	static const unsigned r64[] = {82, 264, 316, 165, 166, 155, 161, 428, 429, 432, 442};
+	static const unsigned r32[] = {38, 302, 353, 21, 22, 52, 217, 61, 428, 429, 432, 442};
+	static const unsigned not64[] = {0, 1, 38, 302, 21, 217, 61, 257, 87 /* unlink */};
+	static const unsigned not32[] = {3, 4, 82, 264, 165, 161, 10 /* unlink */};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(r64) / sizeof(r64[0]); i++)
+		assert_true(se_renames64(r64[i]));
+	for (size_t i = 0; i < sizeof(r32) / sizeof(r32[0]); i++)
+		assert_true(se_renames32(r32[i]));
+	for (size_t i = 0; i < sizeof(not64) / sizeof(not64[0]); i++)
+		assert_false(se_renames64(not64[i]));
+	for (size_t i = 0; i < sizeof(not32) / sizeof(not32[0]); i++)
+		assert_false(se_renames32(not32[i]));
+}
+
+/* Every call the probe names, in both tables: no syscall id is decodable
+ * only on one side. */
+static void test_both_tables(void **state)
+{
+	int seen64[SE_SC_MAX] = {0}, seen32[SE_SC_MAX] = {0};
+
+	(void)state;
+	for (unsigned nr = 0; nr < 512; nr++) {
+		seen64[se_decode64(nr).sc]++;
+		seen32[se_decode32(nr).sc]++;
+	}
+	for (unsigned sc = SE_SC_NONE + 1; sc < SE_SC_MAX; sc++) {
+		if (!seen64[sc] || !seen32[sc])
+			fail_msg("syscall id %u: %d numbers in x86_64, %d in ia32", sc, seen64[sc],
+				 seen32[sc]);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_x86_64),
+		cmocka_unit_test(test_ia32),
+		cmocka_unit_test(test_renames),
+		cmocka_unit_test(test_both_tables),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
