@@ -16,6 +16,10 @@
 # programs, divided by the sys_exit program's run_cnt: every syscall runs
 # each program once), and that minus the floor.
 #
+# LOAD_MODE=open-close measures instead what the probe costs on calls it
+# does not report (openat + close: close is a 32-bit read's number, whose
+# entry reads a register and whose exit looks up the in-flight map).
+#
 # BUILD (default build/release) names sentinel-minimal-probe and
 # sentinel-loadgen; AGENTs default to $BUILD/sentinel-agent. SECONDS: 3.
 set -euo pipefail
@@ -23,6 +27,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-$root/build/release}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-3}
+LOAD_MODE=${LOAD_MODE:-write}
+case $LOAD_MODE in
+write) load_args=(--mode write --bytes 1 --append) ;;
+open-close) load_args=(--mode open-close) ;;
+*) echo "bpf_stats: LOAD_MODE is write or open-close" >&2; exit 2 ;;
+esac
 rounds=${1:-5}
 shift || true
 agents=("$@")
@@ -77,7 +87,7 @@ run() {
 		kill -0 "$pid" 2>/dev/null || { cat "$work/$name.err" >&2; exit 1; }
 		sleep 0.05
 	done
-	"$LOADGEN" --mode write --bytes 1 --append --dir "$work/load" \
+	"$LOADGEN" "${load_args[@]}" --dir "$work/load" \
 		--duration "$SECONDS_PER_RUN" >/dev/null
 	read -r total enter exit <<<"$(ns_per_syscall "$pid")"
 	echo "$total" >>"$work/$name.ns"
