@@ -357,16 +357,21 @@ static __always_inline struct se_file_state *file_state(void *ctx, struct se_con
 	    same_file(&last->st, ns.dentry, ns.mnt, inode, cfg->gen))
 		return &last->st;
 	st = files.lookup(&file);
-	if (st && same_file(st, ns.dentry, ns.mnt, inode, cfg->gen)) {
-		if (st->epoch == ep)
-			return st;
-		n = walk(file, inode, fd);
-		if (n && n->kp.sig == st->sig) {
-			st->epoch = ep;
-			return st;
-		}
-	} else {
-		n = walk(file, inode, fd);
+	if (st && same_file(st, ns.dentry, ns.mnt, inode, cfg->gen) && st->epoch == ep)
+		return st;
+	/*
+	 * One walk, reached with nothing live that differs between a file
+	 * never seen and one whose name may be stale (st is looked up again
+	 * after it): the walk is inlined, and each copy, or each state it is
+	 * entered with, costs the verifier the whole walk again (the two
+	 * call sites this replaces made it explore it twice). The second
+	 * lookup happens only when a file is walked.
+	 */
+	n = walk(file, inode, fd);
+	st = files.lookup(&file);
+	if (st && same_file(st, ns.dentry, ns.mnt, inode, cfg->gen) && n && n->kp.sig == st->sig) {
+		st->epoch = ep;
+		return st;
 	}
 	ns.sig = n ? n->kp.sig : 0;
 	ns.seq = send_name(ctx, n);
