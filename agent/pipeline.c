@@ -268,7 +268,8 @@ static void observe_latency(struct pipeline *pl, uint64_t ts_ns)
 
 /* What a detector needs beyond the name to tell files apart: the device
  * and inode (a tmpfs over /etc/x is not the host's /etc/x), the mount
- * namespace, and the name as the process sees it (chroot, container). */
+ * namespace, the name as the process sees it (chroot, container), and the
+ * name through the bind mount it used when filename is its origin's. */
 static void name_data(struct envelope *env, const struct name *n)
 {
 	env->n_extra = 0;
@@ -276,7 +277,9 @@ static void name_data(struct envelope *env, const struct name *n)
 	envelope_extra(env, "ino", n->ino);
 	envelope_extra(env, "mntns", n->mntns);
 	if (n->in_root)
-		envelope_extra(env, "filename_in_root", n->in_root);
+		envelope_extra_path(env, ENVELOPE_FILENAME_IN_ROOT, n->in_root);
+	if (n->via)
+		envelope_extra_path(env, ENVELOPE_FILENAME_VIA, n->via);
 	if (n->unlinked)
 		envelope_extra(env, "filename_unlinked", "true");
 }

@@ -26,17 +26,25 @@
 #define SE_KP_DEPTH 128	    /* walk steps: components plus mount crossings */
 
 /* se_kpath.flags */
-#define SE_KP_F_TRUNCATED 0x1 /* a bound was hit or a read failed: names[] holds only the
-			       * leaf-most components, what lies above them is unknown */
-#define SE_KP_F_UNLINKED 0x2  /* the file was deleted (readlink appends " (deleted)") */
-#define SE_KP_F_ROOT 0x4      /* the walk passed the process's root: root_at is valid */
-#define SE_KP_F_ESCAPED 0x8   /* stopped at a dentry that is its own parent but not its
-			       * mount's root: a pipe, socket or anon inode (count 0), or a
-			       * file moved out of the directory its bind mount shows. d_path
-			       * stops there too and names it "/"; names[] keeps what the walk
-			       * saw, the path below the root of its filesystem. */
-#define SE_KP_F_FAULT 0x10    /* a kernel read failed (with TRUNCATED), or no file */
-#define SE_KP_F_ALL 0x1f
+#define SE_KP_F_TRUNCATED 0x1  /* a bound was hit or a read failed: the name the record
+				* gives (walk 2's with SE_KP_F_BIND) holds only its
+				* leaf-most components, what lies above them is unknown */
+#define SE_KP_F_UNLINKED 0x2   /* the file was deleted (readlink appends " (deleted)") */
+#define SE_KP_F_ROOT 0x4       /* walk 1 passed the process's root: root_at is valid */
+#define SE_KP_F_ESCAPED 0x8    /* walk 1 stopped at a dentry that is its own parent but
+				* not its mount's root: a pipe, socket or anon inode
+				* (count 0), or a file moved out of the directory its bind
+				* mount shows. d_path stops there too and names it "/";
+				* names[] keeps what the walk saw, the path below the root
+				* of its filesystem. */
+#define SE_KP_F_FAULT 0x10     /* a kernel read failed (with TRUNCATED), or no file */
+#define SE_KP_F_BIND 0x20      /* walk 1 met a mount showing a subtree of its filesystem
+				* (a bind of a directory or file) and walk 2 named the
+				* file at its origin: bind_at, bind_from, origin_ns valid */
+#define SE_KP_F_NO_ORIGIN 0x40 /* such a mount, but no origin mount shows the file: the
+				* name is walk 1's alone; bind_at and bind_from say where
+				* the subtree began (bind_from == count) */
+#define SE_KP_F_ALL 0x7f
 
 /*
  * Components leaf first, each NUL-terminated, appended forward: the walk
@@ -45,24 +53,37 @@
  * buffer would hand user space a ready string, but needs each name's length
  * before copying it, and a name can change under us (rename), so the copy
  * could not stop at the NUL. User space reverses count strings: cheap.
+ *
+ * Two walks share names[]. Walk 1's components come first, [0, bind_from)
+ * (all of names[] without SE_KP_F_BIND): the path readlink shows. With
+ * SE_KP_F_BIND, walk 2's follow, [bind_from, count): the file's name at its
+ * origin is walk 1's first bind_at components (those below the subtree
+ * mount's root) and then walk 2's. Walk 1 first and whole, because the name
+ * readlink shows is what the process itself sees (root_at) and walk 2 only
+ * runs for a complete walk 1: a walk 1 cut short (TRUNCATED) already
+ * matches every rule in user space, so a deep mountpoint hides nothing.
  */
 struct se_kpath {
 	/*
 	 * What the path was made of: each component's dentry and its name's
 	 * hash and length (d_name.hash_len, hashed with the parent as salt),
-	 * and each mount crossed, mixed. Equal for two walks of one file only
-	 * if no component moved or was renamed in between: the probe keeps a
-	 * file's verdict across a rename elsewhere on the node when the
-	 * signature is unchanged, instead of deciding it again.
+	 * each mount crossed and the origin mount (SE_KP_F_BIND), mixed.
+	 * Equal for two walks of one file only if no component moved or was
+	 * renamed in between: the probe keeps a file's verdict across a rename
+	 * elsewhere on the node when the signature is unchanged, instead of
+	 * deciding it again.
 	 */
 	__u64 sig;
-	__u64 ino;	/* inode->i_ino */
-	__u32 dev;	/* inode->i_sb->s_dev, kernel dev_t: major << 20 | minor */
-	__u32 mntns;	/* current's mount namespace (the inum of /proc/PID/ns/mnt) */
-	__u16 count;	/* components in names[] */
-	__u16 root_at;	/* with SE_KP_F_ROOT: how many of them lie below the process root */
-	__u16 len;	/* bytes of names[] used, NULs included; at most SE_KP_BUF */
-	__u16 flags;	/* SE_KP_F_* */
+	__u64 ino;	 /* inode->i_ino */
+	__u32 dev;	 /* inode->i_sb->s_dev, kernel dev_t: major << 20 | minor */
+	__u32 mntns;	 /* current's mount namespace (the inum of /proc/PID/ns/mnt) */
+	__u16 count;	 /* components in names[], both walks */
+	__u16 root_at;	 /* with SE_KP_F_ROOT: how many of walk 1's lie below the process root */
+	__u16 len;	 /* bytes of names[] used, NULs included; at most SE_KP_BUF */
+	__u16 flags;	 /* SE_KP_F_* */
+	__u16 bind_at;	 /* BIND, NO_ORIGIN: walk 1's components below the subtree's root */
+	__u16 bind_from; /* BIND, NO_ORIGIN: walk 1's count, where walk 2's components start */
+	__u32 origin_ns; /* BIND: the mount namespace (inum) of the origin mount */
 	/*
 	 * Sent up to len. The slack past SE_KP_BUF is never sent (a name that
 	 * reaches into it does not fit and is dropped): it lets the verifier
@@ -301,6 +322,8 @@ static __always_inline void se_kpath_walk(struct se_kpath *kp, __u64 file)
 	int i, r = -1;
 
 	kp->count = kp->root_at = kp->len = 0;
+	kp->bind_at = kp->bind_from = 0;
+	kp->origin_ns = 0;
 	se_kp_ids(kp, task, file);
 	w.dentry = se_kp_ptr(file + SE_OFF_FILE_F_PATH + SE_OFF_PATH_DENTRY);
 	w.vfsmnt = se_kp_ptr(file + SE_OFF_FILE_F_PATH + SE_OFF_PATH_MNT);

@@ -148,15 +148,20 @@ field() {
 }
 
 # check_write NAME LINE PID FD FLAGS: the line against readlink and stat of
-# /proc/PID/fd/FD from the host, and its flags.
+# /proc/PID/fd/FD from the host, and its flags. The walk-1 path (via) is
+# what readlink shows; without flags=bind the name (host) is that path.
 check_write() {
-	local name=$1 line=$2 pid=$3 fd=$4 flags=$5 want host ids
+	local name=$1 line=$2 pid=$3 fd=$4 flags=$5 want via ids
 	want=$(readlink "/proc/$pid/fd/$fd")
 	ids=$(stat -L -c '%Hd:%Ld %i' "/proc/$pid/fd/$fd")
-	host=$(field "$line" host)
-	case ,$(field "$line" flags), in *,unlinked,*) host="$host (deleted)" ;; esac
+	via=$(field "$line" via)
+	case ,$(field "$line" flags), in *,bind,*) ;; *)
+		need "$name: walk 1's path" "$via" &&
+			check "$name: without a bind, host = via" "$via" "$(field "$line" host)" ;;
+	esac
+	case ,$(field "$line" flags), in *,unlinked,*) via="$via (deleted)" ;; esac
 	need "$name: readlink /proc/PID/fd/$fd" "$want" &&
-		check "$name: host path = readlink /proc/PID/fd/$fd" "$want" "$host"
+		check "$name: walk 1's path = readlink /proc/PID/fd/$fd" "$want" "$via"
 	need "$name: stat -L /proc/PID/fd/$fd" "$ids" &&
 		check "$name: dev:ino = stat -L" "$ids" "$(field "$line" dev) $(field "$line" ino)"
 	check_common "$name" "$line" "$pid" "$flags"

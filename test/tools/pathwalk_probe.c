@@ -8,9 +8,12 @@
  * one process, walks the written fd's struct file. Prints one line per
  * write, decoded by agent/kpath.c:
  *
- *   fd=N count=C root_at=R dev=MAJ:MIN ino=I mntns=M flags=a,b<TAB>host=P<TAB>inroot=P
+ *   fd=N count=C root_at=R dev=MAJ:MIN ino=I mntns=M bind_at=B bind_from=F origin_ns=O
+ *   flags=a,b<TAB>host=P<TAB>via=P<TAB>inroot=P
  *
- * and <TAB>fspath=P with flags=escaped
+ * (one line; host is the name rules match, at the origin for flags=bind;
+ * via the name readlink shows, through the bind mount) and <TAB>fspath=P
+ * with flags=escaped
  * (paths with bytes outside 0x21-0x7e as \xNN; "error=..." instead of the
  * fields for a record kpath_decode refused). Exits when the process does.
  *
@@ -265,7 +268,8 @@ static void print_escaped(const char *s)
 
 static void print_flags(unsigned f)
 {
-	static const char *const names[] = {"truncated", "unlinked", "root", "escaped", "fault"};
+	static const char *const names[] = {"truncated", "unlinked", "root",	 "escaped",
+					    "fault",	 "bind",     "no_origin"};
 	const char *sep = "";
 
 	printf("flags=");
@@ -295,11 +299,15 @@ static int on_record(void *ctx, void *data, size_t size)
 		printf("fd=%d error=%s size=%zu\n", fd, strerror(-err), size);
 		return 0;
 	}
-	printf("fd=%d count=%u root_at=%u dev=%u:%u ino=%llu mntns=%u ", fd, kp.count, kp.root_at,
-	       kp.dev_major, kp.dev_minor, (unsigned long long)kp.ino, kp.mntns);
+	printf("fd=%d count=%u root_at=%u dev=%u:%u ino=%llu mntns=%u bind_at=%u bind_from=%u "
+	       "origin_ns=%u ",
+	       fd, kp.count, kp.root_at, kp.dev_major, kp.dev_minor, (unsigned long long)kp.ino,
+	       kp.mntns, kp.bind_at, kp.bind_from, kp.origin_ns);
 	print_flags(kp.flags);
 	printf("\thost=");
 	print_escaped(kp.host);
+	printf("\tvia=");
+	print_escaped(kp.flags & SE_KP_F_BIND ? kp.via : kp.host);
 	printf("\tinroot=");
 	print_escaped(kp.in_root);
 	if (kp.flags & SE_KP_F_ESCAPED) {
