@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "btfoff.h"
@@ -56,6 +57,7 @@ struct probe {
 	int config_fd, files_fd, verdicts_fd, comms_fd, counters_fd, rl_fd, epoch_fd;
 	struct probe_rate_limit rl;
 	uint64_t rl_cost_ns, rl_tau_ns; /* se_config's, from rl */
+	uint32_t host_mntns;		/* se_config's, see host_mntns() */
 	int ncpus_possible;
 	probe_record_fn cb;
 	void *cb_ctx;
@@ -393,6 +395,39 @@ static int tracepoints_present(void)
 	return 0;
 }
 
+/*
+ * The host's mount namespace, for the path walk's second name (a file
+ * written through a bind mount is named where its filesystem is mounted in
+ * it): init's, /proc/1/ns/mnt, which is the host's when the agent sees the
+ * host's processes (hostPID). Where init's cannot be read (a sandbox that
+ * hides pid 1, EACCES) the agent's own: right when it runs on the host, as
+ * it then does. 0 when neither can be read: bind-mounted files are then
+ * named at an origin in their own namespace only, if any.
+ */
+static uint32_t host_mntns(void)
+{
+	static const char *const paths[] = {"/proc/1/ns/mnt", "/proc/self/ns/mnt"};
+	struct stat st;
+	int err = 0;
+
+	for (unsigned i = 0; i < 2; i++) {
+		if (stat(paths[i], &st) == 0) {
+			log_info("host mount namespace", "inum=%llu from=%s",
+				 (unsigned long long)st.st_ino, paths[i]);
+			return (uint32_t)st.st_ino;
+		}
+		err = errno;
+		if (i == 0)
+			log_info("init's mount namespace cannot be read: taking the agent's as "
+				 "the host's",
+				 "path=%s error=\"%s\"", paths[i], strerror(err));
+	}
+	log_warn("no mount namespace readable: files written through bind mounts are "
+		 "named at an origin in their own namespace only",
+		 "error=\"%s\"", strerror(err));
+	return 0;
+}
+
 int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn cb, void *ctx)
 {
 	struct probe *p = calloc(1, sizeof(*p));
@@ -403,6 +438,7 @@ int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn c
 	p->cb = cb;
 	p->cb_ctx = ctx;
 	set_rate_limit(p, &o->rate_limit);
+	p->host_mntns = host_mntns();
 	for (unsigned i = 0; i < MAX_PROGS; i++)
 		p->prog_fd[i] = p->link_fd[i] = -1;
 	p->ncpus_possible = cpulist_read("/sys/devices/system/cpu/possible", NULL, 0);
@@ -490,6 +526,7 @@ int probe_set_filter(struct probe *p, const struct se_config *cfg, const struct 
 	}
 	c.rl_cost_ns = p->rl_cost_ns;
 	c.rl_tau_ns = p->rl_tau_ns;
+	c.host_mntns = p->host_mntns;
 	if (bpf_update_elem(p->config_fd, &zero, &c, 0) != 0) {
 		log_error("updating probe config failed", "errno=%d", errno);
 		return -errno;

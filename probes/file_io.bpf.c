@@ -265,7 +265,8 @@ static __always_inline void fill(struct se_record *r, __u16 kind, __s32 fd, __u6
 }
 
 /* Walk @file's path into the scratch record (NULL: no scratch). */
-static __always_inline struct se_name_record *walk(__u64 file, __u64 inode, __s32 fd)
+static __always_inline struct se_name_record *walk(struct se_config *cfg, __u64 file, __u64 inode,
+						  __s32 fd)
 {
 	int zero = 0;
 	struct se_name_record *n = scratch.lookup(&zero);
@@ -275,7 +276,7 @@ static __always_inline struct se_name_record *walk(__u64 file, __u64 inode, __s3
 	fill(&n->r, SE_NAME, fd, file, 0);
 	/* The mode names what a walk cannot: pipes and sockets. */
 	n->r.arg = inode ? se_kp_u32(inode + SE_OFF_INODE_I_MODE) & 0xffff : 0;
-	se_kpath_walk(&n->kp, file);
+	se_kpath_walk(&n->kp, file, cfg->host_mntns);
 	count(SE_CTR_WALKS);
 	return n;
 }
@@ -367,7 +368,7 @@ static __always_inline struct se_file_state *file_state(void *ctx, struct se_con
 	 * call sites this replaces made it explore it twice). The second
 	 * lookup happens only when a file is walked.
 	 */
-	n = walk(file, inode, fd);
+	n = walk(cfg, file, inode, fd);
 	st = files.lookup(&file);
 	if (st && same_file(st, ns.dentry, ns.mnt, inode, cfg->gen) && n && n->kp.sig == st->sig) {
 		st->epoch = ep;
