@@ -64,13 +64,22 @@ static const struct btfoff_want probe_wants[] = {
 	{"inode", "i_sb", false},
 	{"inode", "i_mode", false},
 	{"super_block", "s_dev", false},
+	{"super_block", "s_root", false},
+	/* the superblock's mounts: a list_head in 6.1, a struct mount * in 6.18 */
+	{"super_block", "s_mounts", false},
 	{"vfsmount", "mnt_root", false},
+	{"vfsmount", "mnt_sb", false},
 	{"mount", "mnt", false}, /* the embedded vfsmount: container_of(vfsmount, mount) */
 	{"mount", "mnt_parent", false},
 	{"mount", "mnt_mountpoint", false},
 	{"mount", "mnt_ns", false},
+	{"mount", "mnt_instance", true},    /* s_mounts' list_head links (6.1) */
+	{"mount", "mnt_next_for_sb", true}, /* s_mounts' singly linked list (6.18) */
 	{"fs_struct", "root", false},
 	{"nsproxy", "mnt_ns", false},
+	{"nsproxy", "pid_ns_for_children", false},
+	{"pid_namespace", "parent", false},
+	{"pid_namespace", "child_reaper", false}, /* the init of the first pid namespace */
 	{"mnt_namespace", "ns", false},
 	{"mnt_namespace", "ns.inum", false}, /* the mount namespace's inode number */
 	{"ns_common", "inum", false},

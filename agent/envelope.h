@@ -9,6 +9,7 @@
 #define SENTINEL_ENVELOPE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -22,7 +23,19 @@
 struct envelope_kv {
 	const char *key;
 	const char *value;
+	/* A path, whose bytes may not be UTF-8: sinks that need text send it
+	 * like filename, with its exact bytes under this key (key + "_hex")
+	 * when needed. NULL for the pipeline's own digits and flags. */
+	const char *hex_key;
 };
+
+/*
+ * The data keys of a file's other names, beside filename: the one home of
+ * their spelling (the pipeline adds them, the gRPC sink and tests name
+ * them). Each is a path: added with envelope_extra_path().
+ */
+#define ENVELOPE_FILENAME_IN_ROOT "filename_in_root" /* as the process sees it, below its root */
+#define ENVELOPE_FILENAME_VIA "filename_via"	     /* through the bind mount it was used by */
 
 struct envelope {
 	char event_id[ENVELOPE_UUID_LEN + 1];
@@ -49,8 +62,16 @@ struct envelope {
 static inline void envelope_extra(struct envelope *e, const char *key, const char *value)
 {
 	if (e->n_extra < ENVELOPE_EXTRA_MAX)
-		e->extra[e->n_extra++] = (struct envelope_kv){key, value};
+		e->extra[e->n_extra++] = (struct envelope_kv){key, value, NULL};
 }
+
+/* Adds a path under @key (a string literal, e.g. ENVELOPE_FILENAME_VIA),
+ * whose exact bytes may go under @key "_hex" (see envelope_kv.hex_key). */
+#define envelope_extra_path(e, key, value)                                                         \
+	do {                                                                                       \
+		if ((e)->n_extra < ENVELOPE_EXTRA_MAX)                                             \
+			(e)->extra[(e)->n_extra++] = (struct envelope_kv){key, value, key "_hex"}; \
+	} while (0)
 
 /* Identity of this node, read once. */
 struct envelope_source {

@@ -17,6 +17,7 @@ static void drop(struct names *t, struct name *e)
 	HASH_DEL(t->by_seq, e);
 	free(e->path);
 	free(e->in_root);
+	free(e->via);
 	free(e);
 	t->n--;
 }
@@ -29,6 +30,7 @@ void names_free(struct names *t)
 		HASH_DEL(t->by_seq, e);
 		free(e->path);
 		free(e->in_root);
+		free(e->via);
 		free(e);
 	}
 	t->n = 0;
@@ -53,13 +55,22 @@ static char *pseudo_name(const struct kpath *kp, uint32_t mode)
 static int fill(struct name *e, const struct kpath *kp, uint32_t mode)
 {
 	bool pseudo = (kp->flags & SE_KP_F_ESCAPED) && kp->count == 0;
+	bool bind = kp->flags & SE_KP_F_BIND;
+	/* What readlink shows from the host: the process has another root
+	 * (chroot, container) when it sees something else. */
+	const char *shown = bind ? kp->via : kp->host;
 
 	e->path = pseudo ? pseudo_name(kp, mode) : strdup(kp->host);
 	if (!e->path)
 		return -1;
-	if (!pseudo && strcmp(kp->in_root, kp->host) != 0) {
+	if (!pseudo && strcmp(kp->in_root, shown) != 0) {
 		e->in_root = strdup(kp->in_root);
 		if (!e->in_root)
+			return -1;
+	}
+	if (bind && strcmp(kp->via, kp->host) != 0) {
+		e->via = strdup(kp->via);
+		if (!e->via)
 			return -1;
 	}
 	snprintf(e->dev, sizeof(e->dev), "%u:%u", kp->dev_major, kp->dev_minor);
@@ -88,6 +99,7 @@ struct name *names_add(struct names *t, uint64_t seq, const struct kpath *kp, ui
 	if (fill(e, kp, mode) != 0) {
 		free(e->path);
 		free(e->in_root);
+		free(e->via);
 		free(e);
 		return NULL;
 	}

@@ -28,8 +28,11 @@
 
 struct name {
 	uint64_t seq;
-	char *path;    /* host-rooted, what rules match; owned */
-	char *in_root; /* as the process sees it below its root; NULL when the same */
+	char *path; /* host-rooted, what rules match (a bind's at its origin); owned */
+	/* As the process sees it below its root; NULL when that is what
+	 * readlink shows from the host (via for a bind, else path). */
+	char *in_root;
+	char *via; /* through the bind mount it was used by (kpath.via); NULL when the same */
 	/* The file's device ("major:minor"), inode and the mount namespace,
 	 * formatted once here: every event of the file carries them. */
 	char dev[24], ino[21], mntns[11];

@@ -268,8 +268,9 @@ static void observe_latency(struct pipeline *pl, uint64_t ts_ns)
 
 /* The call that moved the bytes (data.syscall), and what a detector needs
  * beyond the name to tell files apart: the device and inode (a tmpfs over
- * /etc/x is not the host's /etc/x), the mount namespace, and the name as
- * the process sees it (chroot, container). */
+ * /etc/x is not the host's /etc/x), the mount namespace, the name as the
+ * process sees it (chroot, container), and the name through the bind mount
+ * it used when filename is its origin's. */
 static void name_data(struct envelope *env, const struct name *n, unsigned syscall)
 {
 	env->n_extra = 0;
@@ -278,7 +279,9 @@ static void name_data(struct envelope *env, const struct name *n, unsigned sysca
 	envelope_extra(env, "ino", n->ino);
 	envelope_extra(env, "mntns", n->mntns);
 	if (n->in_root)
-		envelope_extra(env, "filename_in_root", n->in_root);
+		envelope_extra_path(env, ENVELOPE_FILENAME_IN_ROOT, n->in_root);
+	if (n->via)
+		envelope_extra_path(env, ENVELOPE_FILENAME_VIA, n->via);
 	if (n->unlinked)
 		envelope_extra(env, "filename_unlinked", "true");
 }

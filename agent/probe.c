@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "btfoff.h"
@@ -18,7 +19,7 @@
 
 extern const char sentinel_probe_text[];
 
-#define MAX_PROGS 4
+#define MAX_PROGS 6
 #define LOAD_LOG_SIZE (1 << 20)
 
 struct prog_spec {
@@ -33,6 +34,9 @@ static const struct prog_spec progs[] = {
 	{"raw_tracepoint__sys_exit", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "sys_exit"},
 	{"raw_tracepoint__cgroup_mkdir", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "cgroup_mkdir"},
 	{"raw_tracepoint__cgroup_rename", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "cgroup_rename"},
+	/* Not attached: sys_enter tail-calls them (the movers array, in order). */
+	{"move_src", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, NULL},
+	{"move_dst", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, NULL},
 };
 
 /* The one home of the syscall names (data.syscall), by enum se_syscall. */
@@ -74,6 +78,7 @@ struct probe {
 	int config_fd, files_fd, verdicts_fd, comms_fd, counters_fd, rl_fd, epoch_fd;
 	struct probe_rate_limit rl;
 	uint64_t rl_cost_ns, rl_tau_ns; /* se_config's, from rl */
+	uint32_t host_mntns;		/* se_config's, see host_mntns() */
 	int ncpus_possible;
 	probe_record_fn cb;
 	void *cb_ctx;
@@ -296,6 +301,7 @@ static int load_prog(struct probe *p, const struct prog_spec *s, int *out)
 {
 	void *start = bpf_function_start(p->mod, s->fn);
 	size_t size = bpf_function_size(p->mod, s->fn);
+	bool too_complex = false;
 	char *vlog;
 	int fd;
 
@@ -316,11 +322,14 @@ static int load_prog(struct probe *p, const struct prog_spec *s, int *out)
 		bcc_func_load(p->mod, s->type, s->fn, start, (int)size, bpf_module_license(p->mod),
 			      bpf_module_kern_version(p->mod), 1, vlog, LOAD_LOG_SIZE, NULL, -1);
 		fprintf(stderr, "%s\n", vlog);
+		too_complex = strstr(vlog, "(limit 1000000)") != NULL;
 		free(vlog);
 	}
 	log_error(
 		"loading BPF program failed", "function=%s errno=%d hint=\"%s\"", s->fn, -fd,
-		-fd == EPERM
+		too_complex ? "the verifier's 1M-instruction limit: the path walk explored for "
+			      "this kernel's layouts is too long (see the log above)"
+		: -fd == EPERM
 			? "needs CAP_BPF+CAP_PERFMON (or CAP_SYS_ADMIN); run as root or privileged"
 			: "see the verifier log above");
 	return fd;
@@ -482,6 +491,59 @@ static int tracepoints_present(void)
 	return 0;
 }
 
+/*
+ * The host's mount namespace, for the path walk's second name (a file
+ * written through a bind mount is named where its filesystem is mounted in
+ * it): init's, /proc/1/ns/mnt, which is the host's when the agent sees the
+ * host's processes (hostPID). Where init's cannot be read (a sandbox that
+ * hides pid 1, EACCES) the agent's own: right when it runs on the host, as
+ * it then does. 0 when neither can be read: bind-mounted files are then
+ * named at an origin in their own namespace only, if any.
+ */
+static uint32_t host_mntns(void)
+{
+	static const char *const paths[] = {"/proc/1/ns/mnt", "/proc/self/ns/mnt"};
+	struct stat st;
+	int err = 0;
+
+	for (unsigned i = 0; i < 2; i++) {
+		if (stat(paths[i], &st) == 0) {
+			log_info("host mount namespace", "inum=%llu from=%s",
+				 (unsigned long long)st.st_ino, paths[i]);
+			return (uint32_t)st.st_ino;
+		}
+		err = errno;
+		if (i == 0)
+			log_info("init's mount namespace cannot be read: taking the agent's as "
+				 "the host's",
+				 "path=%s error=\"%s\"", paths[i], strerror(err));
+	}
+	log_warn("no mount namespace readable: files written through bind mounts are "
+		 "named at an origin in their own namespace only",
+		 "error=\"%s\"", strerror(err));
+	return 0;
+}
+
+/* The programs sys_enter tail-calls (those not attached, in table order),
+ * into the movers array, before attaching: until then a mover would go
+ * unreported. */
+static int tail_targets(struct probe *p)
+{
+	int fd = table_fd(p, "movers"), key = 0;
+
+	for (unsigned i = 0; i < p->nprogs; i++) {
+		if (progs[i].name)
+			continue;
+		if (fd < 0 || bpf_update_elem(fd, &key, &p->prog_fd[i], BPF_ANY) != 0) {
+			log_error("a byte mover's program cannot be put in its tail-call array",
+				  "function=%s errno=%d", progs[i].fn, errno);
+			return -EIO;
+		}
+		key++;
+	}
+	return 0;
+}
+
 int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn cb, void *ctx)
 {
 	struct probe *p = calloc(1, sizeof(*p));
@@ -493,6 +555,7 @@ int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn c
 	p->cb = cb;
 	p->cb_ctx = ctx;
 	set_rate_limit(p, &o->rate_limit);
+	p->host_mntns = host_mntns();
 	for (unsigned i = 0; i < MAX_PROGS; i++)
 		p->prog_fd[i] = p->link_fd[i] = -1;
 	p->ncpus_possible = cpulist_read("/sys/devices/system/cpu/possible", NULL, 0);
@@ -527,6 +590,9 @@ int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn c
 			goto fail;
 		p->nprogs++;
 	}
+	err = tail_targets(p);
+	if (err)
+		goto fail;
 	p->config_fd = table_fd(p, "config");
 	p->files_fd = table_fd(p, "files");
 	p->epoch_fd = table_fd(p, "epoch");
@@ -580,6 +646,7 @@ int probe_set_filter(struct probe *p, const struct se_config *cfg, const struct 
 	}
 	c.rl_cost_ns = p->rl_cost_ns;
 	c.rl_tau_ns = p->rl_tau_ns;
+	c.host_mntns = p->host_mntns;
 	if (bpf_update_elem(p->config_fd, &zero, &c, 0) != 0) {
 		log_error("updating probe config failed", "errno=%d", errno);
 		return -errno;
@@ -591,9 +658,12 @@ int probe_attach(struct probe *p)
 {
 	for (unsigned i = 0; i < p->nprogs; i++) {
 		const struct prog_spec *s = &progs[i];
-		int fd = s->cat ? bpf_attach_tracepoint(p->prog_fd[i], s->cat, s->name)
-				: bpf_attach_raw_tracepoint(p->prog_fd[i], s->name);
+		int fd;
 
+		if (!s->name)
+			continue; /* a tail call's target (tail_targets) */
+		fd = s->cat ? bpf_attach_tracepoint(p->prog_fd[i], s->cat, s->name)
+			    : bpf_attach_raw_tracepoint(p->prog_fd[i], s->name);
 		if (fd < 0) {
 			log_error("attaching to tracepoint failed",
 				  "tracepoint=%s%s%s errno=%d hint=%s",

@@ -122,7 +122,7 @@ struct sink_grpc {
 	unsigned isolated_refusals;
 	uint64_t isolate_acked; /* acked when isolation began */
 	/* reader thread only: names that are not UTF-8, made wire-safe */
-	struct wire_text fname, comm, extra;
+	struct wire_text fname, comm, extra[ENVELOPE_EXTRA_MAX];
 	uint64_t not_utf8;
 };
 
@@ -216,24 +216,26 @@ static const char *wire_text(struct wire_text *w, const char *s, const char **he
 }
 
 /*
- * The envelope's extra data. Only filename_in_root can hold bytes that are
- * not UTF-8 (a name): it goes like filename, with its exact bytes in
- * filename_in_root_hex when needed; the others are the pipeline's digits.
+ * The envelope's extra data. The paths among them (hex_key set: the name
+ * as the process sees it, the name through a bind mount) can hold bytes
+ * that are not UTF-8: each goes like filename, with its exact bytes under
+ * its hex_key when needed, in a scratch of its own (both may be in one
+ * envelope). The others are the pipeline's digits and flags.
  */
 static size_t add_extra(struct sink_grpc *s, const struct envelope *e, const char **keys,
 			const char **vals, size_t n, int *oom)
 {
-	for (unsigned i = 0; i < e->n_extra; i++) {
+	for (unsigned i = 0; i < e->n_extra && i < ENVELOPE_EXTRA_MAX; i++) {
 		const char *hex = NULL;
 
 		keys[n] = e->extra[i].key;
-		if (strcmp(e->extra[i].key, "filename_in_root") != 0) {
+		if (!e->extra[i].hex_key) {
 			vals[n++] = e->extra[i].value;
 			continue;
 		}
-		vals[n++] = wire_text(&s->extra, e->extra[i].value, &hex, oom);
+		vals[n++] = wire_text(&s->extra[i], e->extra[i].value, &hex, oom);
 		if (hex) {
-			keys[n] = "filename_in_root_hex";
+			keys[n] = e->extra[i].hex_key;
 			vals[n++] = hex;
 		}
 	}
@@ -792,8 +794,10 @@ static void grpc_destroy(struct sink *base)
 	free(s->fname.hex);
 	free(s->comm.text);
 	free(s->comm.hex);
-	free(s->extra.text);
-	free(s->extra.hex);
+	for (unsigned i = 0; i < ENVELOPE_EXTRA_MAX; i++) {
+		free(s->extra[i].text);
+		free(s->extra[i].hex);
+	}
 	free(s->target);
 	free(s->agent_id);
 	free(s);

@@ -177,6 +177,14 @@ struct se_config {
 	 */
 	__u64 rl_cost_ns;
 	__u64 rl_tau_ns;
+	/*
+	 * The host's mount namespace (the inum of /proc/1/ns/mnt, read by the
+	 * agent at start; its own if that cannot be read): where the path
+	 * walk looks first for the origin of a file written through a bind
+	 * mount (pathwalk.h, walk 2). Filled in by the probe, as rl_*.
+	 */
+	__u32 host_mntns;
+	__u32 pad;
 };
 
 /* rl_suppressed map: tgid -> what the rate limit held back from that process */

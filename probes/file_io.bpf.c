@@ -68,6 +68,16 @@ BPF_TABLE("lru_hash", __u64, struct se_verdict, verdicts, 65536);
  * call) goes with eviction; a thread's next call overwrites its own. */
 BPF_TABLE("lru_hash", __u32, struct se_inflight, inflight, SE_INFLIGHT_ENTRIES);
 BPF_HASH(comm_masks, struct se_comm_key, __u64, 2 * SE_MAX_COMMS);
+/*
+ * A byte mover's entry, as tail calls from sys_enter (the agent fills the
+ * array): [0] move_src decides its source, [1] move_dst its destination.
+ * One program per side because the verifier explores each inlined copy of
+ * the path walk: two (or three, with a read's) in one program took 6.1's
+ * layouts past its 1M-instruction limit. The call in between is kept per
+ * CPU (a program and its tail calls run on one CPU, not preempted).
+ */
+BPF_PROG_ARRAY(movers, 2);
+BPF_PERCPU_ARRAY(move_scratch, struct se_inflight, 1);
 BPF_PERCPU_ARRAY(counters, __u64, SE_CTR_MAX);
 /* Rate limit: tgid -> the GCRA "theoretical arrival time" of its next event.
  * LRU: a process that stopped emitting is evicted; if it comes back it starts
@@ -279,7 +289,8 @@ static __always_inline void fill(struct se_record *r, __u16 kind, __s32 fd, __u6
 }
 
 /* Walk @file's path into the scratch record (NULL: no scratch). */
-static __always_inline struct se_name_record *walk(__u64 file, __u64 inode, __s32 fd)
+static __always_inline struct se_name_record *walk(struct se_config *cfg, __u64 file, __u64 inode,
+						  __s32 fd)
 {
 	int zero = 0;
 	struct se_name_record *n = scratch.lookup(&zero);
@@ -289,7 +300,7 @@ static __always_inline struct se_name_record *walk(__u64 file, __u64 inode, __s3
 	fill(&n->r, SE_NAME, fd, file, 0);
 	/* The mode names what a walk cannot: pipes and sockets. */
 	n->r.arg = inode ? se_kp_u32(inode + SE_OFF_INODE_I_MODE) & 0xffff : 0;
-	se_kpath_walk(&n->kp, file);
+	se_kpath_walk(&n->kp, file, cfg->host_mntns);
 	count(SE_CTR_WALKS);
 	return n;
 }
@@ -376,16 +387,21 @@ static __always_inline struct se_file_state *file_state(void *ctx, struct se_con
 	    same_file(&last->st, ns.dentry, ns.mnt, inode, cfg->gen))
 		return &last->st;
 	st = files.lookup(&file);
-	if (st && same_file(st, ns.dentry, ns.mnt, inode, cfg->gen)) {
-		if (st->epoch == ep)
-			return st;
-		n = walk(file, inode, fd);
-		if (n && n->kp.sig == st->sig) {
-			st->epoch = ep;
-			return st;
-		}
-	} else {
-		n = walk(file, inode, fd);
+	if (st && same_file(st, ns.dentry, ns.mnt, inode, cfg->gen) && st->epoch == ep)
+		return st;
+	/*
+	 * One walk, reached with nothing live that differs between a file
+	 * never seen and one whose name may be stale (st is looked up again
+	 * after it): the walk is inlined, and each copy, or each state it is
+	 * entered with, costs the verifier the whole walk again (the two
+	 * call sites this replaces made it explore it twice). The second
+	 * lookup happens only when a file is walked.
+	 */
+	n = walk(cfg, file, inode, fd);
+	st = files.lookup(&file);
+	if (st && same_file(st, ns.dentry, ns.mnt, inode, cfg->gen) && n && n->kp.sig == st->sig) {
+		st->epoch = ep;
+		return st;
 	}
 	ns.sig = n ? n->kp.sig : 0;
 	ns.seq = send_name(ctx, n);
@@ -509,21 +525,12 @@ static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct
 }
 
 /*
- * A byte mover: sendfile(out, in, ...), splice(in, off, out, ...),
- * copy_file_range(in, off, out, ...). The source is read and the
- * destination written, each decided on its own (a splice's pipe side
- * is named pipe:[ino] and filtered like any pipe).
+ * A byte mover, sendfile(out, in, ...), splice(in, off, out, ...) or
+ * copy_file_range(in, off, out, ...), reads its source and writes its
+ * destination: each side is decided on its own (a splice's pipe side is
+ * named pipe:[ino] and filtered like any pipe), by move_src and move_dst
+ * below.
  */
-static __always_inline void on_enter_move(void *ctx, struct se_config *cfg, struct pt_regs *regs,
-					  __u8 syscall, __s32 src, __s32 dst, int compat)
-{
-	struct se_inflight in = {.syscall = syscall};
-
-	in.sides = decide(ctx, cfg, SE_READ, src, &in.side[0]);
-	in.sides |= decide(ctx, cfg, SE_WRITE, dst, &in.side[1]) << 1;
-	if (in.sides)
-		keep(regs, &in, compat);
-}
 
 /* A read or write event: a lost one is counted by its type and by whether
  * its file was already decided (the counters' layout in event.h). */
@@ -600,33 +607,86 @@ static __always_inline struct se_config *traced(void)
 	return cfg;
 }
 
+/* The decoding of sys_enter's call: 64-bit, or a 32-bit task's (*@compat
+ * 1). sc SE_SC_NONE: none the probe reports. */
+static __always_inline struct se_call enter_call(struct pt_regs *regs, __u64 nr, int *compat)
+{
+	struct se_call c = se_decode64(nr);
+
+	*compat = 0;
+	if (c.sc)
+		return c;
+	/*
+	 * Maybe a 32-bit task's read or write: its numbers are other calls for
+	 * a 64-bit one (ia32 read is our close). Only those numbers pay the
+	 * register read that tells the two apart.
+	 */
+	c = se_decode32(nr);
+	if (!c.sc || reg(&regs->cs) == USER_CS_64)
+		return SE_CALL_IO(SE_SC_NONE, 0);
+	*compat = 1;
+	return c;
+}
+
 RAW_TRACEPOINT_PROBE(sys_enter)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	__u64 nr = ctx->args[1];
-	struct se_call c = se_decode64(nr);
 	struct se_config *cfg;
-	int compat = 0;
+	struct se_call c;
+	int compat;
 
-	if (!c.sc) {
-		/*
-		 * Maybe a 32-bit task's read or write: its numbers are other
-		 * calls for a 64-bit one (ia32 read is our close). Only those
-		 * numbers pay the register read that tells the two apart.
-		 */
-		c = se_decode32(nr);
-		if (!c.sc || reg(&regs->cs) == USER_CS_64)
-			return 0;
-		compat = 1;
+	c = enter_call(regs, ctx->args[1], &compat);
+	if (!c.sc)
+		return 0;
+	if (!c.kind) {
+		/* A mover: move_src, then move_dst. Should the tail call fail (not in
+		 * the array), the call goes unreported, as before attaching. */
+		movers.call(ctx, 0);
+		return 0;
 	}
 	cfg = traced();
-	if (!cfg)
-		return 0;
-	if (c.kind)
+	if (cfg)
 		on_enter_io(ctx, cfg, regs, c.kind, c.sc, sc_arg(regs, 0, compat), compat);
-	else
-		on_enter_move(ctx, cfg, regs, c.sc, sc_arg(regs, c.src, compat),
-			      sc_arg(regs, c.dst, compat), compat);
+	return 0;
+}
+
+/* A byte mover's source, tail-called from sys_enter (same context). */
+int move_src(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	struct se_config *cfg = traced();
+	struct se_inflight *in;
+	struct se_call c;
+	int compat, zero = 0;
+
+	c = enter_call(regs, ctx->args[1], &compat);
+	in = move_scratch.lookup(&zero);
+	if (!cfg || !c.sc || c.kind || !in)
+		return 0;
+	__builtin_memset(in, 0, sizeof(*in));
+	in->syscall = c.sc;
+	in->sides = decide(ctx, cfg, SE_READ, sc_arg(regs, c.src, compat), &in->side[0]);
+	movers.call(ctx, 1);
+	return 0;
+}
+
+/* ... then its destination, and what the exit needs. */
+int move_dst(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	struct se_config *cfg = traced();
+	struct se_inflight *in, out;
+	struct se_call c;
+	int compat, zero = 0;
+
+	c = enter_call(regs, ctx->args[1], &compat);
+	in = move_scratch.lookup(&zero);
+	if (!cfg || !c.sc || c.kind || !in)
+		return 0;
+	out = *in;
+	out.sides |= decide(ctx, cfg, SE_WRITE, sc_arg(regs, c.dst, compat), &out.side[1]) << 1;
+	if (out.sides)
+		keep(regs, &out, compat);
 	return 0;
 }
 

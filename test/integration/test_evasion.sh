@@ -425,6 +425,31 @@ t_mounts() {
 		skip_case bind_userns "no unprivileged user namespaces (setpriv + unshare -Urm)"
 	fi
 
+	# One watched file bound over an unwatched name: the bytes go to the
+	# watched file, whatever the name written.
+	: >"$W/bf.txt"
+	: >"$U/bf-alias.txt"
+	if mount --bind "$W/bf.txt" "$U/bf-alias.txt"; then
+		MOUNTS+=("$U/bf-alias.txt")
+		case_tool bind_file file_write "$W/bf.txt" 127 "$EVADE" write "$U/bf-alias.txt" 127
+		umount "$U/bf-alias.txt" || fail "bind_file: umount $U/bf-alias.txt"
+	else
+		skip_case bind_file "mount --bind failed"
+	fi
+
+	# The reverse, a false-positive control: the unwatched dir bound over
+	# the watched path in a private namespace. $W/bo.txt there is
+	# $U/bo.txt, which is not watched.
+	if can_unshare_m; then
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		run_tool bind_over_fp unshare -m sh -c \
+			'mount --bind "$1" "$2" && exec "$3" write "$2/bo.txt" 128' sh "$U" "$W" "$EVADE"
+		tool_failed bind_over_fp ||
+			judge_none bind_over_fp 128 "the real file, $U/bo.txt, is not watched"
+	else
+		skip_case bind_over_fp "unshare -m does not work here"
+	fi
+
 	case_tool chroot file_write "$W/ch.txt" 124 "$EVADE" chroot "$SCR" /watched/ch.txt 124
 	case_tool openat2_in_root file_write "$W/ir.txt" 125 \
 		"$EVADE" in-root "$SCR" /watched/ir.txt 125

@@ -8,9 +8,12 @@
  * one process, walks the written fd's struct file. Prints one line per
  * write, decoded by agent/kpath.c:
  *
- *   fd=N count=C root_at=R dev=MAJ:MIN ino=I mntns=M flags=a,b<TAB>host=P<TAB>inroot=P
+ *   fd=N count=C root_at=R dev=MAJ:MIN ino=I mntns=M bind_at=B bind_from=F origin_ns=O
+ *   flags=a,b<TAB>host=P<TAB>via=P<TAB>inroot=P
  *
- * and <TAB>fspath=P with flags=escaped
+ * (one line; host is the name rules match, at the origin for flags=bind;
+ * via the name readlink shows, through the bind mount) and <TAB>fspath=P
+ * with flags=escaped
  * (paths with bytes outside 0x21-0x7e as \xNN; "error=..." instead of the
  * fields for a record kpath_decode refused). Exits when the process does.
  *
@@ -22,6 +25,10 @@
  * --bench: no output per write (the walk's cost alone); runs until SIGTERM
  * so bpftool can read the program's run time first. --no-walk: compile the
  * walk out (the baseline). Prints "ready prog_id=N" once attached.
+ *
+ * The host's mount namespace (where walk 2 looks for a bind-mounted file's
+ * origin first) is this tool's own, as the agent's is where init's cannot
+ * be read; --host-mntns=N names another (0: none).
  */
 #include <bcc/bcc_common.h>
 #include <bcc/libbpf.h>
@@ -34,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "btfoff.h"
@@ -46,8 +54,9 @@
 
 extern const char sentinel_pathwalk_text[];
 
-/* The offsets pathwalk.h needs (SE_OFF_<STRUCT>_<MEMBER>), for --pahole. */
-static const char *const offsets[][2] = {
+/* The offsets pathwalk.h needs (SE_OFF_<STRUCT>_<MEMBER>), for --pahole;
+ * a third column "opt": a member some kernels lack (no flag then). */
+static const char *const offsets[][3] = {
 	{"file", "f_path"},
 	{"file", "f_inode"},
 	{"path", "dentry"},
@@ -60,9 +69,13 @@ static const char *const offsets[][2] = {
 	{"qstr", "hash_len"}, /* the signature (se_kpath.sig) */
 	{"hlist_bl_node", "pprev"},
 	{"vfsmount", "mnt_root"},
+	{"vfsmount", "mnt_sb"},
 	{"mount", "mnt"},
 	{"mount", "mnt_parent"},
 	{"mount", "mnt_mountpoint"},
+	{"mount", "mnt_ns"},
+	{"mount", "mnt_next_for_sb", "opt"}, /* one of these two: s_mounts' list */
+	{"mount", "mnt_instance", "opt"},
 	{"task_struct", "files"},
 	{"task_struct", "fs"},
 	{"task_struct", "nsproxy"},
@@ -73,7 +86,12 @@ static const char *const offsets[][2] = {
 	{"inode", "i_ino"},
 	{"inode", "i_sb"},
 	{"super_block", "s_dev"},
+	{"super_block", "s_root"},
+	{"super_block", "s_mounts"},
 	{"nsproxy", "mnt_ns"},
+	{"nsproxy", "pid_ns_for_children"},
+	{"pid_namespace", "parent"},
+	{"pid_namespace", "child_reaper"},
 	{"mnt_namespace", "ns"},
 	{"ns_common", "inum"},
 };
@@ -110,7 +128,7 @@ static const char prog_text[] =
 	"	rec->fd = (__s32)se_kp_ptr((__u64)&regs->di);\n"
 	"	file = se_fd_file(rec->fd);\n"
 	"#if PW_WALK\n"
-	"	se_kpath_walk(&rec->kp, file);\n"
+	"	se_kpath_walk(&rec->kp, file, PW_HOST_MNTNS);\n"
 	"#else\n"
 	"	rec->kp.ino = file;\n"
 	"	rec->kp.len = 0;\n"
@@ -201,11 +219,14 @@ static long member_offset(const char *type, const char *member)
 static int pahole_flags(char **flags)
 {
 	static char text[NOFFSETS][128];
+	int n = 0;
 
 	for (unsigned i = 0; i < NOFFSETS; i++) {
 		long off = member_offset(offsets[i][0], offsets[i][1]);
 		char name[96], *p;
 
+		if (off < 0 && offsets[i][2])
+			continue;
 		if (off < 0) {
 			fprintf(stderr,
 				PROG
@@ -217,9 +238,9 @@ static int pahole_flags(char **flags)
 		for (p = name; *p; p++)
 			*p = (char)toupper((unsigned char)*p);
 		snprintf(text[i], sizeof(text[i]), "-D%s=%ld", name, off);
-		flags[i] = text[i];
+		flags[n++] = text[i];
 	}
-	return (int)NOFFSETS;
+	return n;
 }
 
 /*
@@ -265,7 +286,8 @@ static void print_escaped(const char *s)
 
 static void print_flags(unsigned f)
 {
-	static const char *const names[] = {"truncated", "unlinked", "root", "escaped", "fault"};
+	static const char *const names[] = {"truncated", "unlinked", "root",	 "escaped",
+					    "fault",	 "bind",     "no_origin"};
 	const char *sep = "";
 
 	printf("flags=");
@@ -295,11 +317,15 @@ static int on_record(void *ctx, void *data, size_t size)
 		printf("fd=%d error=%s size=%zu\n", fd, strerror(-err), size);
 		return 0;
 	}
-	printf("fd=%d count=%u root_at=%u dev=%u:%u ino=%llu mntns=%u ", fd, kp.count, kp.root_at,
-	       kp.dev_major, kp.dev_minor, (unsigned long long)kp.ino, kp.mntns);
+	printf("fd=%d count=%u root_at=%u dev=%u:%u ino=%llu mntns=%u bind_at=%u bind_from=%u "
+	       "origin_ns=%u ",
+	       fd, kp.count, kp.root_at, kp.dev_major, kp.dev_minor, (unsigned long long)kp.ino,
+	       kp.mntns, kp.bind_at, kp.bind_from, kp.origin_ns);
 	print_flags(kp.flags);
 	printf("\thost=");
 	print_escaped(kp.host);
+	printf("\tvia=");
+	print_escaped(kp.flags & SE_KP_F_BIND ? kp.via : kp.host);
 	printf("\tinroot=");
 	print_escaped(kp.in_root);
 	if (kp.flags & SE_KP_F_ESCAPED) {
@@ -311,10 +337,10 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void *compile(int tgid, int walk, int bench, char **offs, int noffs)
+static void *compile(int tgid, int walk, int bench, long host_mntns, char **offs, int noffs)
 {
-	char d_tgid[32], d_walk[32], d_bench[32];
-	const char *cflags[MAX_FLAGS + 3] = {d_tgid, d_walk, d_bench};
+	char d_tgid[32], d_walk[32], d_bench[32], d_host[48];
+	const char *cflags[MAX_FLAGS + 4] = {d_tgid, d_walk, d_bench, d_host};
 	size_t n1 = strlen(sentinel_pathwalk_text), n2 = strlen(prog_text);
 	char *text = malloc(n1 + n2 + 1);
 	void *mod;
@@ -326,9 +352,10 @@ static void *compile(int tgid, int walk, int bench, char **offs, int noffs)
 	snprintf(d_tgid, sizeof(d_tgid), "-DPW_TGID=%d", tgid);
 	snprintf(d_walk, sizeof(d_walk), "-DPW_WALK=%d", walk);
 	snprintf(d_bench, sizeof(d_bench), "-DPW_BENCH=%d", bench);
+	snprintf(d_host, sizeof(d_host), "-DPW_HOST_MNTNS=%ldU", host_mntns);
 	for (int i = 0; i < noffs; i++)
-		cflags[3 + i] = offs[i];
-	mod = bpf_module_create_c_from_string(text, 0, cflags, 3 + noffs, true, NULL);
+		cflags[4 + i] = offs[i];
+	mod = bpf_module_create_c_from_string(text, 0, cflags, 4 + noffs, true, NULL);
 	free(text);
 	return mod;
 }
@@ -359,7 +386,8 @@ static int load(void *mod, const char *fn)
 
 static int usage(int rc)
 {
-	fprintf(stderr, "usage: " PROG " [--bench] [--no-walk] [--pahole | -DSE_OFF_X=N...] PID\n"
+	fprintf(stderr, "usage: " PROG " [--bench] [--no-walk] [--host-mntns=N] "
+			"[--pahole | -DSE_OFF_X=N...] PID\n"
 			"       " PROG " [--pahole] --print-offsets\n");
 	return rc;
 }
@@ -402,7 +430,7 @@ static int run(int tgid, int bench, int prog_fd, void *mod)
 }
 
 /* Compile, load, attach, and print until the process is gone. */
-static int trace(int tgid, int walk, int bench, char **offs, int noffs)
+static int trace(int tgid, int walk, int bench, long host_mntns, char **offs, int noffs)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
 	void *mod;
@@ -410,7 +438,7 @@ static int trace(int tgid, int walk, int bench, char **offs, int noffs)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	mod = compile(tgid, walk, bench, offs, noffs);
+	mod = compile(tgid, walk, bench, host_mntns, offs, noffs);
 	if (!mod) {
 		fprintf(stderr, PROG ": compiling the BPF text failed\n");
 		return 1;
@@ -431,6 +459,8 @@ int main(int argc, char **argv)
 	char *offs[MAX_FLAGS];
 	int noffs = 0, walk = 1, bench = 0, print = 0, pahole = 0, tgid = 0, rc;
 	struct btfoff *b = NULL;
+	struct stat ns;
+	long host_mntns = stat("/proc/self/ns/mnt", &ns) == 0 ? (long)ns.st_ino : 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--bench"))
@@ -441,6 +471,8 @@ int main(int argc, char **argv)
 			print = 1;
 		else if (!strcmp(argv[i], "--pahole"))
 			pahole = 1;
+		else if (!strncmp(argv[i], "--host-mntns=", 13))
+			host_mntns = strtol(argv[i] + 13, NULL, 10);
 		else if (!strncmp(argv[i], "-D", 2) && noffs < MAX_FLAGS)
 			offs[noffs++] = argv[i];
 		else if (!tgid && atoi(argv[i]) > 0)
@@ -457,7 +489,7 @@ int main(int argc, char **argv)
 			printf("%s\n", offs[i]);
 		rc = 0;
 	} else {
-		rc = tgid ? trace(tgid, walk, bench, offs, noffs) : usage(2);
+		rc = tgid ? trace(tgid, walk, bench, host_mntns, offs, noffs) : usage(2);
 	}
 	btfoff_free(b);
 	return rc;

@@ -482,6 +482,28 @@ static void check_paths(const struct btfoff_result *r)
 	assert_int_equal(r[path].size, r[inum].size);
 }
 
+/*
+ * A superblock's mounts are a list_head through mount.mnt_instance (6.1)
+ * or a list through mount.mnt_next_for_sb (6.18): the probe compiles the
+ * walk for whichever BTF has, so exactly one must be there, and s_mounts
+ * as wide as that list's head (16 or 8 bytes).
+ */
+static void check_sb_mounts(const char *path, const struct btfoff_result *r)
+{
+	const struct btfoff_want *w;
+	size_t n, inst, next, head;
+
+	w = btfoff_probe_wants(&n);
+	inst = find_want(w, n, "mount", "mnt_instance");
+	next = find_want(w, n, "mount", "mnt_next_for_sb");
+	head = find_want(w, n, "super_block", "s_mounts");
+	if (r[inst].present == r[next].present)
+		fail_msg("%s: mount.mnt_instance %s and mount.mnt_next_for_sb %s", path,
+			 r[inst].present ? "present" : "absent",
+			 r[next].present ? "present" : "absent");
+	assert_int_equal(r[head].size, r[inst].present ? 16 : 8);
+}
+
 static void test_running_kernel(void **state)
 {
 	const struct btfoff_result *r;
@@ -493,6 +515,7 @@ static void test_running_kernel(void **state)
 	(void)state;
 	check_pahole(BTFOFF_VMLINUX, r);
 	check_paths(r);
+	check_sb_mounts(BTFOFF_VMLINUX, r);
 	btfoff_probe_wants(&nw);
 	for (i = 0; i < nw; i++)
 		present += r[i].present;
@@ -512,9 +535,11 @@ static void test_running_kernel(void **state)
 static void test_second_kernel(void **state)
 {
 	static const char *const main_members[][2] = {
-		{"file", "f_path"},	  {"dentry", "d_name"},		{"dentry", "d_parent"},
-		{"task_struct", "files"}, {"mount", "mnt_parent"},	{"mount", "mnt_mountpoint"},
-		{"mount", "mnt"},	  {"mnt_namespace", "ns.inum"}, {"qstr", "len"},
+		{"file", "f_path"},	 {"dentry", "d_name"},
+		{"dentry", "d_parent"},	 {"task_struct", "files"},
+		{"mount", "mnt_parent"}, {"mount", "mnt_mountpoint"},
+		{"mount", "mnt"},	 {"mnt_namespace", "ns.inum"},
+		{"qstr", "len"},	 {"super_block", "s_mounts"},
 	};
 	const char *path = getenv("SENTINEL_BTF_61");
 	const struct btfoff_want *w;
@@ -533,6 +558,7 @@ static void test_second_kernel(void **state)
 	bnow = resolve_probe(NULL, &rnow);
 	check_pahole(path, r61);
 	check_paths(r61);
+	check_sb_mounts(path, r61);
 	w = btfoff_probe_wants(&n);
 	for (size_t i = 0; i < n; i++)
 		differ += r61[i].present != rnow[i].present || r61[i].off != rnow[i].off;

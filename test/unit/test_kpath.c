@@ -14,12 +14,18 @@
 
 static struct kpath out;
 
+/* Walk 2's fields of a record (struct se_kpath). */
+struct two {
+	unsigned bind_at, bind_from, origin_ns;
+};
+
 /*
- * A record as the walk makes it: @names leaf first, in a buffer of exactly
- * the record's size, so that ASan catches a read past it. Free it.
+ * A record as the walk makes it: @names leaf first (walk 1's, then with
+ * @t walk 2's), in a buffer of exactly the record's size, so that ASan
+ * catches a read past it. Free it.
  */
-static void *record(const char *const *names, unsigned n, unsigned flags, unsigned root_at,
-		    size_t *size)
+static void *record2(const char *const *names, unsigned n, unsigned flags, unsigned root_at,
+		     const struct two *t, size_t *size)
 {
 	struct se_kpath h = {.ino = 1234, .dev = (8u << 20) | 17, .mntns = 4026531840u};
 	size_t len = 0;
@@ -31,6 +37,11 @@ static void *record(const char *const *names, unsigned n, unsigned flags, unsign
 	h.root_at = (uint16_t)root_at;
 	h.len = (uint16_t)len;
 	h.flags = (uint16_t)flags;
+	if (t) {
+		h.bind_at = (uint16_t)t->bind_at;
+		h.bind_from = (uint16_t)t->bind_from;
+		h.origin_ns = t->origin_ns;
+	}
 	*size = SE_KP_HDR + len;
 	rec = malloc(*size);
 	assert_non_null(rec);
@@ -41,6 +52,12 @@ static void *record(const char *const *names, unsigned n, unsigned flags, unsign
 		len += strlen(names[i]) + 1;
 	}
 	return rec;
+}
+
+static void *record(const char *const *names, unsigned n, unsigned flags, unsigned root_at,
+		    size_t *size)
+{
+	return record2(names, n, flags, root_at, NULL, size);
 }
 
 /* Decode @names; expect @host and @in_root. */
@@ -59,6 +76,28 @@ static void check(const char *const *names, unsigned n, unsigned flags, unsigned
 	assert_int_equal(out.root_at, root_at);
 	if (!(flags & SE_KP_F_ESCAPED))
 		assert_string_equal(out.fs_path, "");
+	assert_string_equal(out.via, "");
+	free(rec);
+}
+
+/* Decode a two-walk record; expect @host (the origin name), @via (the
+ * readlink one) and @in_root. */
+static void check2(const char *const *names, unsigned n, unsigned flags, unsigned root_at,
+		   struct two t, const char *host, const char *via, const char *in_root)
+{
+	size_t size;
+	void *rec = record2(names, n, flags, root_at, &t, &size);
+
+	memset(&out, 'Z', sizeof(out));
+	assert_int_equal(kpath_decode(rec, size, &out), 0);
+	assert_string_equal(out.host, host);
+	assert_string_equal(out.via, via);
+	assert_string_equal(out.in_root, in_root);
+	assert_int_equal(out.flags, flags);
+	assert_int_equal(out.count, n);
+	assert_int_equal(out.bind_at, t.bind_at);
+	assert_int_equal(out.bind_from, t.bind_from);
+	assert_int_equal(out.origin_ns, t.origin_ns);
 	free(rec);
 }
 
@@ -132,6 +171,81 @@ static void test_truncated(void **state)
 	check(NULL, 0, SE_KP_F_TRUNCATED | SE_KP_F_FAULT, 0, "", "");
 }
 
+/*
+ * A bind mount: $W/sub bound at /tmp/S/b, f written as /tmp/S/b/f. Walk 1
+ * (readlink): f, b, S, tmp; the subtree's root was met after 1 component
+ * (bind_at); walk 2 from there: sub, W, tmp up to the origin's top.
+ */
+static void test_bind(void **state)
+{
+	static const char *const n[] = {"f", "b", "S", "tmp", "sub", "W", "tmp"};
+	const struct two t = {1, 4, 4026531840u};
+
+	(void)state;
+	check2(n, 7, SE_KP_F_ROOT | SE_KP_F_BIND, 4, t, "/tmp/W/sub/f", "/tmp/S/b/f", "/tmp/S/b/f");
+	/* in a container: the process root is the namespace's top, /w is the bind */
+	check2((const char *const[]){"pod.txt", "w", "W", "tmp"}, 4, SE_KP_F_ROOT | SE_KP_F_BIND, 2,
+	       (struct two){1, 2, 7}, "/tmp/W/pod.txt", "/w/pod.txt", "/w/pod.txt");
+	/* in a chroot below the bind's mountpoint: the process sees its part */
+	check2(n, 7, SE_KP_F_ROOT | SE_KP_F_BIND, 2, t, "/tmp/W/sub/f", "/tmp/S/b/f", "/b/f");
+	/* outside the process root: it sees what readlink shows, not the origin */
+	check2(n, 7, SE_KP_F_BIND, 0, t, "/tmp/W/sub/f", "/tmp/S/b/f", "/tmp/S/b/f");
+	/* a file bound over another (mount --bind A B): its dentry is the
+	 * bind's root, no component of walk 1 kept */
+	check2((const char *const[]){"B", "tmp", "A", "tmp"}, 4, SE_KP_F_ROOT | SE_KP_F_BIND, 2,
+	       (struct two){0, 2, 9}, "/tmp/A", "/tmp/B", "/tmp/B");
+	/* a bind of the filesystem's root seen from above: walk 2 adds nothing */
+	check2((const char *const[]){"f", "mnt"}, 2, SE_KP_F_ROOT | SE_KP_F_BIND, 2,
+	       (struct two){1, 2, 9}, "/f", "/mnt/f", "/mnt/f");
+	assert_false(out.in_root_partial);
+	assert_string_equal(out.fs_path, "");
+}
+
+/* Moved out of what its bind mount shows: d_path says "/", the origin
+ * says where it is. */
+static void test_bind_escaped(void **state)
+{
+	static const char *const n[] = {"g", "out2", "tmp"};
+
+	(void)state;
+	check2(n, 3, SE_KP_F_ESCAPED | SE_KP_F_BIND, 0, (struct two){3, 3, 5}, "/tmp/out2/g", "/",
+	       "/");
+	assert_string_equal(out.fs_path, "/tmp/out2/g");
+	/* the filesystem's root is mounted at /data: walk 2 adds "data" */
+	check2((const char *const[]){"g", "out2", "data"}, 3, SE_KP_F_ESCAPED | SE_KP_F_BIND, 0,
+	       (struct two){2, 2, 5}, "/data/out2/g", "/", "/");
+	assert_string_equal(out.fs_path, "/out2/g");
+}
+
+/* Walk 2 cut (its bound, the buffer, a failed read): the origin name is
+ * its leaf part, relative; walk 1 is whole, readlink's name too. */
+static void test_bind_truncated(void **state)
+{
+	static const char *const n[] = {"f", "b", "tmp", "d", "e"};
+
+	(void)state;
+	check2(n, 5, SE_KP_F_ROOT | SE_KP_F_BIND | SE_KP_F_TRUNCATED, 3, (struct two){1, 3, 5},
+	       "e/d/f", "/tmp/b/f", "/tmp/b/f");
+	assert_false(out.in_root_partial);
+	check2(n, 5, SE_KP_F_BIND | SE_KP_F_TRUNCATED | SE_KP_F_FAULT, 0, (struct two){1, 3, 5},
+	       "e/d/f", "/tmp/b/f", "/tmp/b/f");
+	/* nothing of walk 2 fitted */
+	check2(n, 3, SE_KP_F_BIND | SE_KP_F_TRUNCATED, 0, (struct two){1, 3, 5}, "f", "/tmp/b/f",
+	       "/tmp/b/f");
+}
+
+/* A subtree mount with no origin: the name is walk 1's, alone. */
+static void test_no_origin(void **state)
+{
+	static const char *const n[] = {"f", "b", "tmp"};
+
+	(void)state;
+	check2(n, 3, SE_KP_F_ROOT | SE_KP_F_NO_ORIGIN, 3, (struct two){1, 3, 0}, "/tmp/b/f", "",
+	       "/tmp/b/f");
+	check2(n, 3, SE_KP_F_ESCAPED | SE_KP_F_NO_ORIGIN, 0, (struct two){3, 3, 0}, "/", "", "/");
+	assert_string_equal(out.fs_path, "/tmp/b/f");
+}
+
 /* 16 names of 255 bytes: exactly SE_KP_BUF bytes, the longest record. */
 static void test_full(void **state)
 {
@@ -179,6 +293,36 @@ static void expect_bad(unsigned count, unsigned len, unsigned flags, unsigned ro
 	free(rec);
 }
 
+/* Walk 2's fields inconsistent with each other or with the flags. */
+static void expect_bad2(unsigned count, unsigned flags, unsigned root_at, struct two t,
+			const char *what)
+{
+	static const char *const n[] = {"a", "b", "c", "d"};
+	size_t size;
+	void *rec = record2(n, count, flags, root_at, &t, &size);
+
+	expect_einval(rec, size, what);
+	free(rec);
+}
+
+static void test_malformed_two(void)
+{
+	const unsigned b = SE_KP_F_BIND, no = SE_KP_F_NO_ORIGIN;
+
+	expect_bad2(4, 0, 0, (struct two){1, 0, 0}, "bind_at without a flag");
+	expect_bad2(4, 0, 0, (struct two){0, 2, 0}, "bind_from without a flag");
+	expect_bad2(4, 0, 0, (struct two){0, 0, 7}, "origin_ns without a flag");
+	expect_bad2(4, b | no, 0, (struct two){1, 2, 0}, "an origin and none");
+	expect_bad2(4, b, 0, (struct two){3, 2, 7}, "bind_at beyond bind_from");
+	expect_bad2(4, b, 0, (struct two){1, 5, 7}, "bind_from beyond count");
+	expect_bad2(4, no, 0, (struct two){1, 2, 0}, "no origin, yet walk 2's components");
+	expect_bad2(4, no, 0, (struct two){1, 4, 7}, "no origin, yet its namespace");
+	expect_bad2(4, no | SE_KP_F_TRUNCATED, 0, (struct two){1, 4, 0},
+		    "no origin after a cut walk 1");
+	expect_bad2(4, b | SE_KP_F_ROOT, 3, (struct two){1, 2, 7},
+		    "root_at beyond walk 1 (in walk 2)");
+}
+
 static void test_malformed(void **state)
 {
 	static char big[SE_KP_BUF + 8];
@@ -198,7 +342,7 @@ static void test_malformed(void **state)
 	for (unsigned i = 100; i < sizeof(big); i += 100)
 		big[i] = '\0';
 	expect_bad(41, SE_KP_BUF + 1, 0, 0, big, sizeof(big), "len beyond SE_KP_BUF");
-	expect_bad(1, 2, 0x20, 0, "f", 2, "unknown flag");
+	expect_bad(1, 2, 0x80, 0, "f", 2, "unknown flag");
 	expect_bad(1, 2, SE_KP_F_FAULT, 0, "f", 2, "fault without truncated");
 	expect_bad(1, 2, SE_KP_F_ROOT, 2, "f", 2, "root_at beyond count");
 	expect_bad(1, 2, 0, 1, "f", 2, "root_at without SE_KP_F_ROOT");
@@ -213,6 +357,7 @@ static void test_malformed(void **state)
 	memset(long_name, 'n', sizeof(long_name) - 1);
 	expect_bad(1, sizeof(long_name), 0, 0, long_name, sizeof(long_name),
 		   "a component of 256 bytes");
+	test_malformed_two();
 }
 
 /* What expect_bad() builds, made good: so it is not the helper that fails. */
@@ -226,6 +371,9 @@ static void test_control(void **state)
 	memcpy(rec + SE_KP_HDR, "f", 2);
 	assert_int_equal(kpath_decode(rec, sizeof(rec), &out), 0);
 	assert_string_equal(out.host, "/f");
+	/* and expect_bad2()'s record, made good */
+	check2((const char *const[]){"a", "b", "c", "d"}, 4, SE_KP_F_BIND | SE_KP_F_ROOT, 2,
+	       (struct two){1, 2, 7}, "/d/c/a", "/b/a", "/b/a");
 }
 
 static uint32_t rnd(uint32_t *seed, uint32_t n)
@@ -251,6 +399,15 @@ static struct se_kpath random_good(uint32_t *seed, char *rec, size_t *blen)
 	h.len = (uint16_t)off;
 	h.flags = (uint16_t)(rnd(seed, 4) ? SE_KP_F_ROOT : SE_KP_F_TRUNCATED);
 	h.root_at = (uint16_t)(h.flags & SE_KP_F_ROOT ? rnd(seed, h.count + 1u) : 0);
+	/* one in three with walk 2: the first bind_from are walk 1's */
+	if (!rnd(seed, 3)) {
+		h.bind_from = (uint16_t)rnd(seed, h.count + 1u);
+		h.bind_at = (uint16_t)rnd(seed, h.bind_from + 1u);
+		h.origin_ns = 1 + rnd(seed, 100);
+		h.flags |= SE_KP_F_BIND;
+		if (h.root_at > h.bind_from)
+			h.root_at = h.bind_from;
+	}
 	*blen = off;
 	return h;
 }
@@ -258,15 +415,17 @@ static struct se_kpath random_good(uint32_t *seed, char *rec, size_t *blen)
 /* One random change: a byte, a header field, or the size. */
 static void mutate(uint32_t *seed, struct se_kpath *h, char *rec, size_t *blen)
 {
-	switch (rnd(seed, 6)) {
+	switch (rnd(seed, 8)) {
 	case 0:
 		if (*blen)
 			rec[SE_KP_HDR + rnd(seed, (uint32_t)*blen)] = rnd(seed, 2) ? '\0' : 'x';
 		break;
 	case 1: h->count = (uint16_t)(h->count + rnd(seed, 3) - 1); break;
 	case 2: h->len = (uint16_t)(h->len + rnd(seed, 3) - 1); break;
-	case 3: h->flags = (uint16_t)rnd(seed, 64); break;
+	case 3: h->flags = (uint16_t)rnd(seed, 256); break;
 	case 4: h->root_at = (uint16_t)rnd(seed, 14); break;
+	case 5: h->bind_at = (uint16_t)rnd(seed, 14); break;
+	case 6: h->bind_from = (uint16_t)rnd(seed, 14); break;
 	default:
 		if (*blen)
 			(*blen)--;
@@ -308,8 +467,11 @@ static void test_random(void **state)
 		}
 		decoded++;
 		assert_true(strlen(out.host) <= (h.len ? h.len : 1u));
+		assert_true(strlen(out.via) <= (h.len ? h.len : 1u));
 		assert_true(out.host[0] == '/' || (h.flags & SE_KP_F_TRUNCATED));
+		assert_true(out.via[0] == (h.flags & SE_KP_F_BIND ? '/' : '\0'));
 		assert_null(strstr(out.host, "//"));
+		assert_null(strstr(out.via, "//"));
 	}
 	/* both outcomes were reached */
 	assert_true(decoded > 10000 && refused > 2000);
@@ -318,10 +480,12 @@ static void test_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normal),	  cmocka_unit_test(test_root),
-		cmocka_unit_test(test_escaped),	  cmocka_unit_test(test_boundary),
-		cmocka_unit_test(test_truncated), cmocka_unit_test(test_full),
-		cmocka_unit_test(test_control),	  cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_normal),	     cmocka_unit_test(test_root),
+		cmocka_unit_test(test_escaped),	     cmocka_unit_test(test_boundary),
+		cmocka_unit_test(test_truncated),    cmocka_unit_test(test_bind),
+		cmocka_unit_test(test_bind_escaped), cmocka_unit_test(test_bind_truncated),
+		cmocka_unit_test(test_no_origin),    cmocka_unit_test(test_full),
+		cmocka_unit_test(test_control),	     cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_random),
 	};
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the names table (agent/names.c): decoded names by seq, least
- * recently used out, pseudo-file names, the in-root name only when it
- * differs. */
+ * recently used out, pseudo-file names, the in-root name and the name
+ * through a bind mount only when they differ. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,6 +64,34 @@ static void test_in_root(void **state)
 	n = names_add(&t, 1, &kp, S_IFREG);
 	assert_string_equal(n->path, "/srv/jail/etc/passwd");
 	assert_string_equal(n->in_root, "/etc/passwd");
+	names_free(&t);
+}
+
+/* A bind mount: path is the origin's name, via the one the process used,
+ * kept only when it differs; without SE_KP_F_BIND there is no second name. */
+static void test_via(void **state)
+{
+	struct names t;
+	struct kpath kp = kp_of("/etc/f", "/mnt/e/f", SE_KP_F_ROOT | SE_KP_F_BIND, 4);
+	struct name *n;
+
+	(void)state;
+	names_init(&t, 4);
+	snprintf(kp.via, sizeof(kp.via), "/mnt/e/f");
+	n = names_add(&t, 1, &kp, S_IFREG);
+	assert_string_equal(n->path, "/etc/f");
+	assert_string_equal(n->via, "/mnt/e/f");
+	/* the process's root is the host's: it sees what readlink shows */
+	assert_null(n->in_root);
+	/* a chroot below the mountpoint: its own view beside both */
+	snprintf(kp.in_root, sizeof(kp.in_root), "/e/f");
+	assert_string_equal(names_add(&t, 4, &kp, S_IFREG)->in_root, "/e/f");
+	snprintf(kp.in_root, sizeof(kp.in_root), "/mnt/e/f");
+	snprintf(kp.via, sizeof(kp.via), "/etc/f");
+	assert_null(names_add(&t, 2, &kp, S_IFREG)->via);
+	kp.flags = SE_KP_F_ROOT | SE_KP_F_NO_ORIGIN;
+	snprintf(kp.via, sizeof(kp.via), "/mnt/e/f");
+	assert_null(names_add(&t, 3, &kp, S_IFREG)->via);
 	names_free(&t);
 }
 
@@ -131,7 +159,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_get), cmocka_unit_test(test_in_root),
 		cmocka_unit_test(test_pseudo),	cmocka_unit_test(test_flags),
-		cmocka_unit_test(test_lru),
+		cmocka_unit_test(test_lru),	cmocka_unit_test(test_via),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -145,9 +145,11 @@ static int teardown(void **state)
 
 /* ---- records ---- */
 
-/* An SE_NAME record: @names leaf first ("c\0b\0a\0" for /a/b/c). */
-static void name_rec_raw(struct fx *f, uint64_t seq, const char *names, size_t len, unsigned count,
-			 unsigned flags, unsigned root_at, uint32_t mode, size_t size_cut)
+/* An SE_NAME record: @names leaf first ("c\0b\0a\0" for /a/b/c); with
+ * @two, walk 2's fields (bind_at, bind_from, origin_ns) from it. */
+static void name_rec_two(struct fx *f, uint64_t seq, const char *names, size_t len, unsigned count,
+			 unsigned flags, unsigned root_at, const struct se_kpath *two,
+			 uint32_t mode, size_t size_cut)
 {
 	size_t size = SE_NAME_RECORD_HDR + len - size_cut;
 	struct se_name_record *n = calloc(1, sizeof(*n));
@@ -167,6 +169,11 @@ static void name_rec_raw(struct fx *f, uint64_t seq, const char *names, size_t l
 	n->kp.root_at = (uint16_t)root_at;
 	n->kp.len = (uint16_t)len;
 	n->kp.flags = (uint16_t)flags;
+	if (two) {
+		n->kp.bind_at = two->bind_at;
+		n->kp.bind_from = two->bind_from;
+		n->kp.origin_ns = two->origin_ns;
+	}
 	memcpy(n->kp.names, names, len);
 	exact = malloc(size);
 	assert_non_null(exact);
@@ -174,6 +181,12 @@ static void name_rec_raw(struct fx *f, uint64_t seq, const char *names, size_t l
 	free(n);
 	pipeline_on_record(&f->pl, (const struct se_record *)exact, size);
 	free(exact);
+}
+
+static void name_rec_raw(struct fx *f, uint64_t seq, const char *names, size_t len, unsigned count,
+			 unsigned flags, unsigned root_at, uint32_t mode, size_t size_cut)
+{
+	name_rec_two(f, seq, names, len, count, flags, root_at, NULL, mode, size_cut);
 }
 
 static void name_rec(struct fx *f, uint64_t seq, const char *names, size_t len, unsigned count)
@@ -235,7 +248,8 @@ static void test_pending_named(void **state)
 	assert_string_equal(data_of(c, "dev"), "8:1");
 	assert_string_equal(data_of(c, "ino"), "1005");
 	assert_string_equal(data_of(c, "mntns"), "4026531840");
-	assert_null(data_of(c, "filename_in_root"));
+	assert_null(data_of(c, ENVELOPE_FILENAME_IN_ROOT));
+	assert_null(data_of(c, ENVELOPE_FILENAME_VIA));
 	assert_null(data_of(c, "filename_unlinked"));
 	assert_string_equal(c->container_id, "");
 	assert_int_equal(f->pl.stats.names, 1);
@@ -305,7 +319,39 @@ static void test_in_root(void **state)
 	io_rec(f, SE_WRITE, 9, 2, SE_F_PENDING, 0, "sh");
 	assert_int_equal(f->ts.n, 1);
 	assert_string_equal(f->ts.ev[0].filename, "/srv/jail/etc/passwd");
-	assert_string_equal(data_of(&f->ts.ev[0], "filename_in_root"), "/etc/passwd");
+	assert_string_equal(data_of(&f->ts.ev[0], ENVELOPE_FILENAME_IN_ROOT), "/etc/passwd");
+	assert_null(data_of(&f->ts.ev[0], ENVELOPE_FILENAME_VIA));
+}
+
+/*
+ * Written through a bind mount: filename is the file's name at its origin
+ * (what rules match), filename_via the name through the mount it used.
+ * /etc bound at /tmp/e: /tmp/e/shadow is /etc/shadow, watched. /tmp/u
+ * bound over /etc/x in a private namespace: /etc/x/f there is /tmp/u/f,
+ * not watched.
+ */
+static void test_bind(void **state)
+{
+	struct fx *f = *state;
+	static const char in[] = "shadow\0e\0tmp\0etc\0", over[] = "f\0x\0etc\0u\0tmp\0";
+	const struct se_kpath in_two = {.bind_at = 1, .bind_from = 3, .origin_ns = 4026531840u};
+	const struct se_kpath over_two = {.bind_at = 1, .bind_from = 3, .origin_ns = 4026531840u};
+
+	load_rules(f, "rules:\n  - name: etc\n    event: file_write\n"
+		      "    match: {pathPrefixes: [/etc/]}\n");
+	name_rec_two(f, 13, in, sizeof(in) - 1, 4, SE_KP_F_ROOT | SE_KP_F_BIND, 3, &in_two, 0100644,
+		     0);
+	io_rec(f, SE_WRITE, 13, 2, SE_F_PENDING, 0, "sh");
+	assert_int_equal(f->ts.n, 1);
+	assert_string_equal(f->ts.ev[0].filename, "/etc/shadow");
+	assert_int_equal(f->ts.ev[0].rule_mask, 1);
+	assert_string_equal(data_of(&f->ts.ev[0], ENVELOPE_FILENAME_VIA), "/tmp/e/shadow");
+	assert_null(data_of(&f->ts.ev[0], ENVELOPE_FILENAME_IN_ROOT));
+	name_rec_two(f, 14, over, sizeof(over) - 1, 5, SE_KP_F_ROOT | SE_KP_F_BIND, 3, &over_two,
+		     0100644, 0);
+	io_rec(f, SE_WRITE, 14, 2, SE_F_PENDING, 0, "sh");
+	assert_int_equal(f->ts.n, 1);
+	assert_int_equal(f->pl.stats.user_filtered, 1);
 }
 
 /* Too deep for the walk: only the leaf-most part, relative (never passing
@@ -410,6 +456,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_filtered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unresolved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_name, setup, teardown),
