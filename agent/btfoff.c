@@ -42,6 +42,7 @@ static const struct btfoff_want probe_wants[] = {
 	{"task_struct", "loginuid", true},  /* CONFIG_AUDIT */
 	{"task_struct", "sessionid", true}, /* CONFIG_AUDIT */
 	{"task_struct", "cgroups", false},
+	{"task_struct", "thread_info.status", false}, /* TS_COMPAT: an ia32 syscall */
 	{"files_struct", "fdt", false},
 	{"files_struct", "fdtab", false}, /* the table of a process with few fds */
 	{"fdtable", "fd", false},

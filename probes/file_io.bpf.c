@@ -55,7 +55,17 @@
 #error "sentinel-ebpf reads syscall arguments from x86_64 pt_regs; other arches are not supported yet"
 #endif
 
-#define USER_CS_64 0x33 /* __USER_CS: a 64-bit task; ia32 syscalls use other numbers */
+/* thread_info.status: the syscall being run is an ia32 one (x86's TS_COMPAT,
+ * set at the ia32 entries: a 32-bit task's, and int $0x80 from a 64-bit
+ * one, whose code segment is still the 64-bit one). */
+#define SE_TS_COMPAT 0x0002
+
+/* Whether the current syscall is an ia32 one (one kernel read). */
+static __always_inline int ia32_call(void)
+{
+	return se_kp_u32(bpf_get_current_task() + SE_OFF_TASK_STRUCT_THREAD_INFO_STATUS) &
+	       SE_TS_COMPAT;
+}
 
 BPF_ARRAY(config, struct se_config, 1);
 /* LRU: a file that is closed is never looked up again; eviction reclaims
@@ -78,6 +88,8 @@ BPF_HASH(comm_masks, struct se_comm_key, __u64, 2 * SE_MAX_COMMS);
  */
 BPF_PROG_ARRAY(movers, 2);
 BPF_PERCPU_ARRAY(move_scratch, struct se_inflight, 1);
+/* A read or write between its decoding and the inflight map (on_enter_io). */
+BPF_PERCPU_ARRAY(enter_scratch, struct se_inflight, 1);
 BPF_PERCPU_ARRAY(counters, __u64, SE_CTR_MAX);
 /* Rate limit: tgid -> the GCRA "theoretical arrival time" of its next event.
  * LRU: a process that stopped emitting is evicted; if it comes back it starts
@@ -488,18 +500,19 @@ filtered:
 }
 
 /*
- * What the exit needs, into the inflight map. A 64-bit number called by a
- * 32-bit task means another call (ia32 295 is openat, our preadv): its
- * decoding (@compat 0) is checked only here, on what would be reported,
- * because the check is a read of the saved registers and most calls end
- * filtered, where a misread number costs nothing. @compat 1: the entry
- * already knew the task is 32-bit and decoded the ia32 number.
+ * What the exit needs, into the inflight map. A 64-bit number in an ia32
+ * call (a 32-bit task's, or int $0x80 from a 64-bit one) means another
+ * call (ia32 295 is openat, our preadv): its decoding (@compat 0) is
+ * checked only here, on what would be reported, because the check is a
+ * kernel read and most calls end filtered, where a misread number costs
+ * nothing. @compat 1: the entry already knew it is an ia32 call and
+ * decoded the ia32 number.
  */
 static __always_inline void keep(struct pt_regs *regs, struct se_inflight *in, int compat)
 {
 	__u32 tid;
 
-	if (!compat && reg(&regs->cs) != USER_CS_64)
+	if (!compat && ia32_call())
 		return;
 	/* Only here: a helper call the filtered path need not pay. */
 	tid = (__u32)bpf_get_current_pid_tgid();
@@ -514,14 +527,28 @@ static __always_inline __s32 sc_arg(struct pt_regs *regs, __u8 i, int compat)
 	return (__s32)reg(i == 0 ? &regs->di : i == 1 ? &regs->si : &regs->dx);
 }
 
-/* A read or write of @fd (@syscall: which of them). */
+/*
+ * A read or write of @fd (@syscall: which of them). The call goes through
+ * map memory (enter_scratch), not registers or the stack: there each
+ * decoded number is a value the verifier knows, and a dozen calls, each
+ * 64-bit or ia32, kept as many paths apart through the whole path walk
+ * (sys_enter verified 595k instructions with 6.1's layouts, near the 1M
+ * limit). Loaded back from the map they are unknown and the paths merge.
+ */
 static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct pt_regs *regs,
 					__u16 kind, __u8 syscall, __s32 fd, int compat)
 {
-	struct se_inflight in = {.sides = 1, .syscall = syscall};
+	int zero = 0;
+	struct se_inflight *in = enter_scratch.lookup(&zero);
 
-	if (decide(ctx, cfg, kind, fd, &in.side[0]))
-		keep(regs, &in, compat);
+	if (!in)
+		return;
+	in->side[0] = (struct se_inflight_side){.fd = fd, .kind = kind};
+	in->sides = 1;
+	in->syscall = syscall;
+	in->pad[0] = compat;
+	if (decide(ctx, cfg, in->side[0].kind, in->side[0].fd, &in->side[0]))
+		keep(regs, in, in->pad[0]);
 }
 
 /*
@@ -619,10 +646,10 @@ static __always_inline struct se_call enter_call(struct pt_regs *regs, __u64 nr,
 	/*
 	 * Maybe a 32-bit task's read or write: its numbers are other calls for
 	 * a 64-bit one (ia32 read is our close). Only those numbers pay the
-	 * register read that tells the two apart.
+	 * kernel read (ia32_call) that tells the two apart.
 	 */
 	c = se_decode32(nr);
-	if (!c.sc || reg(&regs->cs) == USER_CS_64)
+	if (!c.sc || !ia32_call())
 		return SE_CALL_IO(SE_SC_NONE, 0);
 	*compat = 1;
 	return c;
@@ -675,7 +702,7 @@ int move_dst(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	struct se_config *cfg = traced();
-	struct se_inflight *in, out;
+	struct se_inflight *in;
 	struct se_call c;
 	int compat, zero = 0;
 
@@ -683,10 +710,18 @@ int move_dst(struct bpf_raw_tracepoint_args *ctx)
 	in = move_scratch.lookup(&zero);
 	if (!cfg || !c.sc || c.kind || !in)
 		return 0;
-	out = *in;
-	out.sides |= decide(ctx, cfg, SE_WRITE, sc_arg(regs, c.dst, compat), &out.side[1]) << 1;
-	if (out.sides)
-		keep(regs, &out, compat);
+	/*
+	 * compat goes through map memory, not a register: a value the
+	 * verifier knows (0 on one path, 1 on the other) would keep the two
+	 * paths apart through the whole walk, twice its work (with 6.1's
+	 * layouts, past its 1M limit). Loaded back it is unknown.
+	 */
+	in->pad[0] = compat;
+	/* Decided into map memory too, as move_src does: the side's fields
+	 * on the stack, known per path, kept more paths apart. */
+	in->sides |= decide(ctx, cfg, SE_WRITE, sc_arg(regs, c.dst, compat), &in->side[1]) << 1;
+	if (in->sides)
+		keep(regs, in, in->pad[0]);
 	return 0;
 }
 
@@ -701,12 +736,12 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	nr = reg(&regs->orig_ax);
 	/*
 	 * A 32-bit read's numbers are frequent 64-bit calls (close): for
-	 * them the register read that tells a 32-bit task is cheaper than
+	 * them the kernel read that tells an ia32 call is cheaper than
 	 * the in-flight map's lookup it spares: an open or close's exit ran
 	 * 108 ns with the lookup, 71 with the read, 76 before 32-bit calls
 	 * were decoded (LOAD_MODE=open-close bash test/bench/bpf_stats.sh 5).
 	 */
-	if (se_decode64(nr).sc || (se_decode32(nr).sc && reg(&regs->cs) != USER_CS_64)) {
+	if (se_decode64(nr).sc || (se_decode32(nr).sc && ia32_call())) {
 		on_exit_io(ctx, ret);
 		return 0;
 	}
@@ -717,9 +752,9 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	 * number called by a 32-bit task is something else (harmless: one
 	 * more walk per file); the 32-bit ones are frequent 64-bit calls
 	 * (ia32 rename is setitimer, pivot_root getdents64), so for those the
-	 * register read tells.
+	 * kernel read tells.
 	 */
-	if (!se_renames64(nr) && !(se_renames32(nr) && reg(&regs->cs) != USER_CS_64))
+	if (!se_renames64(nr) && !(se_renames32(nr) && ia32_call()))
 		return 0;
 	if (ret < 0)
 		return 0;
