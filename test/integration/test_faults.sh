@@ -522,8 +522,12 @@ t_sigterm() {
 	AGENT_MODE=grpc start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" ||
 		{ fail "sigterm: agent starts"; return; }
 	mapfile -t ids < <(bpf_ids "$AGENT_PID")
-	# Two programs: raw sys_enter and sys_exit.
-	if [ "$(printf '%s\n' "${ids[@]}" | grep -c '^prog:')" -eq 2 ]; then
+	# As many programs as it says it loaded (sys_enter, sys_exit, the
+	# cgroup tracepoints, the byte movers' tail calls).
+	local nprogs
+	nprogs=$(sed -n 's/.*msg="probe attached".* programs=\([0-9]*\).*/\1/p' "$D/agent.err" | head -n 1)
+	need "sigterm: the agent logs how many programs it loaded" "$nprogs" || return
+	if [ "$(printf '%s\n' "${ids[@]}" | grep -c '^prog:')" -eq "$nprogs" ]; then
 		ok "sigterm: the agent holds its programs (${#ids[@]} BPF objects)"
 	else
 		fail "sigterm: the agent's programs are found" "${ids[*]}"
