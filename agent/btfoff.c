@@ -371,37 +371,6 @@ __attribute__((format(printf, 3, 4))) static int add(char **v, size_t *k, const 
 	return 0;
 }
 
-/* The -D strings for @res into @b; 0 or -ENOMEM. */
-static int make_cflags(struct btfoff *b, const struct btfoff_want *want,
-		       const struct btfoff_result *res, size_t n)
-{
-	char **cflags = calloc(2 * n + 1, sizeof(*cflags));
-	size_t k = 0;
-	int rc = -ENOMEM;
-
-	if (!cflags)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		char *stem = macro_stem(&want[i]);
-
-		if (!stem)
-			goto cleanup;
-		if (!res[i].present)
-			rc = add(cflags, &k, "-DSE_OFF_%s_MISSING=1", stem);
-		else if ((rc = add(cflags, &k, "-DSE_OFF_%s=%zu", stem, res[i].off)) == 0)
-			rc = add(cflags, &k, "-DSE_SZ_%s=%zu", stem, res[i].size);
-		free(stem);
-		if (rc)
-			goto cleanup;
-	}
-	b->cflags = cflags;
-	b->ncflags = k;
-	return 0;
-cleanup:
-	free_cflags(cflags, k);
-	return -ENOMEM;
-}
-
 /* Structs private to the kernel's source (fs/mount.h), in no headers
  * package: headers mode has no offset for their members, and the probe
  * must not use them then (SE_HEADERS). */
@@ -415,33 +384,49 @@ static bool is_kernel_private(const char *type)
 	return false;
 }
 
-/* Headers mode: each offset as the compiler computes it from the headers;
- * 0 or -ENOMEM. "ns.inum" is a valid offsetof member designator as is. */
-static int make_header_cflags(struct btfoff *b, const struct btfoff_want *want, size_t n)
+/* The -D flags of one member: from its BTF result @r, or in headers mode
+ * (@r NULL) as the compiler computes them from the headers ("ns.inum" is
+ * a valid offsetof member designator as is). 0 or -ENOMEM. */
+static int member_cflags(char **cflags, size_t *k, const struct btfoff_want *w,
+			 const struct btfoff_result *r)
+{
+	char *stem = macro_stem(w);
+	int rc;
+
+	if (!stem)
+		return -ENOMEM;
+	if (!r) {
+		rc = add(cflags, k, "-DSE_OFF_%s=__builtin_offsetof(struct %s, %s)", stem, w->type,
+			 w->member);
+		if (!rc)
+			rc = add(cflags, k, "-DSE_SZ_%s=sizeof(((struct %s *)0)->%s)", stem,
+				 w->type, w->member);
+	} else if (!r->present) {
+		rc = add(cflags, k, "-DSE_OFF_%s_MISSING=1", stem);
+	} else if ((rc = add(cflags, k, "-DSE_OFF_%s=%zu", stem, r->off)) == 0) {
+		rc = add(cflags, k, "-DSE_SZ_%s=%zu", stem, r->size);
+	}
+	free(stem);
+	return rc;
+}
+
+/* The -D strings into @b: for @res from BTF, or in headers mode (@res
+ * NULL: -DSE_HEADERS=1, and nothing for kernel-private structs). 0 or
+ * -ENOMEM. */
+static int make_cflags(struct btfoff *b, const struct btfoff_want *want,
+		       const struct btfoff_result *res, size_t n)
 {
 	char **cflags = calloc(2 * n + 2, sizeof(*cflags));
 	size_t k = 0;
-	int rc = -ENOMEM;
 
 	if (!cflags)
 		return -ENOMEM;
-	if (add(cflags, &k, "-DSE_HEADERS=1"))
+	if (!res && add(cflags, &k, "-DSE_HEADERS=1"))
 		goto cleanup;
 	for (size_t i = 0; i < n; i++) {
-		char *stem;
-
-		if (is_kernel_private(want[i].type))
+		if (!res && is_kernel_private(want[i].type))
 			continue;
-		stem = macro_stem(&want[i]);
-		if (!stem)
-			goto cleanup;
-		rc = add(cflags, &k, "-DSE_OFF_%s=__builtin_offsetof(struct %s, %s)", stem,
-			 want[i].type, want[i].member);
-		if (!rc)
-			rc = add(cflags, &k, "-DSE_SZ_%s=sizeof(((struct %s *)0)->%s)", stem,
-				 want[i].type, want[i].member);
-		free(stem);
-		if (rc)
+		if (member_cflags(cflags, &k, &want[i], res ? &res[i] : NULL))
 			goto cleanup;
 	}
 	b->cflags = cflags;
@@ -477,7 +462,7 @@ int btfoff_resolve(struct btfoff *b, const struct btfoff_want *want, size_t n, c
 	}
 	if (!b->btf) {
 		/* Headers mode: the compiler resolves them (or fails naming them). */
-		rc = make_header_cflags(b, want, n);
+		rc = make_cflags(b, want, NULL, n);
 		if (rc)
 			errbuf_append(err, errcap, "out of memory");
 		goto cleanup;

@@ -677,18 +677,31 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 	return 0;
 }
 
+/*
+ * What both halves of a byte mover start from: its call (@c, *@compat)
+ * and the per-CPU scratch the two share; NULL when it is none to report.
+ */
+static __always_inline struct se_inflight *move_begin(struct bpf_raw_tracepoint_args *ctx,
+						      struct se_config *cfg, struct se_call *c,
+						      int *compat)
+{
+	int zero = 0;
+	struct se_inflight *in = move_scratch.lookup(&zero);
+
+	*c = enter_call((struct pt_regs *)ctx->args[0], ctx->args[1], compat);
+	return cfg && c->sc && !c->kind ? in : NULL;
+}
+
 /* A byte mover's source, tail-called from sys_enter (same context). */
 int move_src(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	struct se_config *cfg = traced();
-	struct se_inflight *in;
 	struct se_call c;
-	int compat, zero = 0;
+	int compat;
+	struct se_inflight *in = move_begin(ctx, cfg, &c, &compat);
 
-	c = enter_call(regs, ctx->args[1], &compat);
-	in = move_scratch.lookup(&zero);
-	if (!cfg || !c.sc || c.kind || !in)
+	if (!in)
 		return 0;
 	__builtin_memset(in, 0, sizeof(*in));
 	in->syscall = c.sc;
@@ -702,13 +715,11 @@ int move_dst(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	struct se_config *cfg = traced();
-	struct se_inflight *in;
 	struct se_call c;
-	int compat, zero = 0;
+	int compat;
+	struct se_inflight *in = move_begin(ctx, cfg, &c, &compat);
 
-	c = enter_call(regs, ctx->args[1], &compat);
-	in = move_scratch.lookup(&zero);
-	if (!cfg || !c.sc || c.kind || !in)
+	if (!in)
 		return 0;
 	/*
 	 * compat goes through map memory, not a register: a value the
