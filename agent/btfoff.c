@@ -88,8 +88,26 @@ static const struct btfoff_want probe_wants[] = {
 	{"cred", "euid", false},
 	{"cred", "gid", false},
 	{"mm_struct", "exe_file", false},
-	{"io_kiocb", "file", true}, /* CONFIG_IO_URING */
+	/* io_uring requests (CONFIG_IO_URING; all optional: without them the
+	 * probe is built without its io_uring programs, and the agent says so).
+	 * A request's file (set when it is issued), opcode, flags, fd or fixed
+	 * slot, ring; a read or write's buffer and length (io_rw overlays the
+	 * request's first bytes); the ring's registered files: a table of
+	 * io_rsrc_node pointers in 6.18, of io_fixed_file in 6.1. */
+	{"io_kiocb", "file", true},
 	{"io_kiocb", "opcode", true},
+	{"io_kiocb", "flags", true},
+	{"io_kiocb", "cqe.fd", true},
+	{"io_kiocb", "ctx", true},
+	{"io_rw", "addr", true},
+	{"io_rw", "len", true},
+	{"io_ring_ctx", "file_table", true},
+	{"io_ring_ctx", "nr_user_files", true}, /* 6.1 */
+	{"io_file_table", "data.nr", true},	/* 6.18 */
+	{"io_file_table", "data.nodes", true},	/* 6.18 */
+	{"io_file_table", "files", true},	/* 6.1 */
+	{"io_rsrc_node", "file_ptr", true},	/* 6.18 */
+	{"io_fixed_file", "file_ptr", true},	/* 6.1 */
 	/* The task's cgroup in one v1 hierarchy (task_struct.cgroups, above),
 	 * and the cgroup_mkdir tracepoint's cgroup: id and hierarchy. */
 	{"css_set", "subsys", false},
@@ -371,10 +389,14 @@ __attribute__((format(printf, 3, 4))) static int add(char **v, size_t *k, const 
 	return 0;
 }
 
-/* Structs private to the kernel's source (fs/mount.h), in no headers
- * package: headers mode has no offset for their members, and the probe
- * must not use them then (SE_HEADERS). */
-static const char *const kernel_private[] = {"mount", "mnt_namespace"};
+/* Structs private to the kernel's source (fs/mount.h, io_uring/ headers), in no
+ * headers package: headers mode has no offset for their members, and the
+ * probe must not use them then (SE_HEADERS). io_kiocb is in a shipped
+ * header, but only with the others is it of use. */
+static const char *const kernel_private[] = {
+	"mount",       "mnt_namespace", "io_kiocb",	"io_rw",
+	"io_ring_ctx", "io_file_table", "io_rsrc_node", "io_fixed_file",
+};
 
 static bool is_kernel_private(const char *type)
 {
@@ -524,6 +546,27 @@ int btfoff_enum_value(const struct btfoff *b, const char *type, const char *name
 			return 0;
 	}
 	return -ENOENT;
+}
+
+int btfoff_tp_args(const struct btfoff *b, const char *tp)
+{
+	char name[128];
+	__s32 id;
+	const struct btf_type *t;
+
+	if (!b->btf || snprintf(name, sizeof(name), "btf_trace_%s", tp) >= (int)sizeof(name))
+		return -ENOENT;
+	id = btf__find_by_name_kind(b->btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -ENOENT;
+	/* typedef -> pointer -> function prototype */
+	t = btf__type_by_id(b->btf, btf__type_by_id(b->btf, id)->type);
+	if (!t || !btf_is_ptr(t))
+		return -ENOENT;
+	t = btf__type_by_id(b->btf, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+		return -ENOENT;
+	return btf_vlen(t) - 1; /* the first is the tracepoint's own data pointer */
 }
 
 const struct btfoff_result *btfoff_results(const struct btfoff *b, size_t *n)

@@ -99,6 +99,12 @@ bool btfoff_is_headers(const struct btfoff *b);
  * value (a controller this kernel was built without), or in headers mode. */
 int btfoff_enum_value(const struct btfoff *b, const char *type, const char *name, long long *out);
 
+/* How many arguments raw tracepoint @tp ("io_uring_complete") passes
+ * (ctx->args[0..n)), from its btf_trace_<tp> typedef: a tracepoint's
+ * arguments change between kernels (io_uring_complete: 7 in 6.1, 3 in
+ * 6.18). -ENOENT when BTF has no such tracepoint, or in headers mode. */
+int btfoff_tp_args(const struct btfoff *b, const char *tp);
+
 void btfoff_free(struct btfoff *b);
 
 #endif /* SENTINEL_BTFOFF_H */

@@ -19,7 +19,7 @@
 
 /* More of data: key and value strings the sinks add as they are (the
  * values are the pipeline's, valid while the envelope is emitted). */
-#define ENVELOPE_EXTRA_MAX 8
+#define ENVELOPE_EXTRA_MAX 10
 struct envelope_kv {
 	const char *key;
 	const char *value;

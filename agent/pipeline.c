@@ -266,15 +266,19 @@ static void observe_latency(struct pipeline *pl, uint64_t ts_ns)
 	histogram_observe(&pl->latency, now_ns > ts_ns ? (double)(now_ns - ts_ns) / 1e9 : 0.0);
 }
 
-/* The call that moved the bytes (data.syscall), and what a detector needs
+/* The call that moved the bytes (data.syscall), whether the bytes are only
+ * what it asked for (data.bytes_unconfirmed: no completion to confirm
+ * them, SE_F_UNCONFIRMED), and what a detector needs
  * beyond the name to tell files apart: the device and inode (a tmpfs over
  * /etc/x is not the host's /etc/x), the mount namespace, the name as the
  * process sees it (chroot, container), and the name through the bind mount
  * it used when filename is its origin's. */
-static void name_data(struct envelope *env, const struct name *n, unsigned syscall)
+static void name_data(struct envelope *env, const struct name *n, const struct se_record *r)
 {
 	env->n_extra = 0;
-	envelope_extra(env, "syscall", probe_syscall_name(syscall));
+	envelope_extra(env, "syscall", probe_syscall_name(r->syscall));
+	if (r->flags & SE_F_UNCONFIRMED)
+		envelope_extra(env, "bytes_unconfirmed", "true");
 	envelope_extra(env, "dev", n->dev);
 	envelope_extra(env, "ino", n->ino);
 	envelope_extra(env, "mntns", n->mntns);
@@ -312,7 +316,7 @@ static void forward(struct pipeline *pl, const struct se_record *r, const struct
 	env.filename_truncated = n->truncated;
 	if (n->truncated)
 		pl->stats.truncated++;
-	name_data(&env, n, r->syscall);
+	name_data(&env, n, r);
 	env.bytes = r->arg;
 	memcpy(env.comm, r->comm, SE_COMM_LEN);
 	env.comm[SE_COMM_LEN] = '\0';

@@ -19,7 +19,7 @@
 
 extern const char sentinel_probe_text[];
 
-#define MAX_PROGS 6
+#define MAX_PROGS 9
 #define LOAD_LOG_SIZE (1 << 20)
 
 struct prog_spec {
@@ -27,17 +27,28 @@ struct prog_spec {
 	int type;	  /* BPF_PROG_TYPE_* */
 	const char *cat;  /* tracepoint category, NULL for raw */
 	const char *name; /* tracepoint name */
+	bool uring;	  /* built only where BTF gives io_uring's layouts (SE_URING) */
 };
 
 static const struct prog_spec progs[] = {
-	{"raw_tracepoint__sys_enter", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "sys_enter"},
-	{"raw_tracepoint__sys_exit", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "sys_exit"},
-	{"raw_tracepoint__cgroup_mkdir", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "cgroup_mkdir"},
-	{"raw_tracepoint__cgroup_rename", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "cgroup_rename"},
+	{"raw_tracepoint__sys_enter", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "sys_enter", false},
+	{"raw_tracepoint__sys_exit", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "sys_exit", false},
+	{"raw_tracepoint__cgroup_mkdir", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "cgroup_mkdir", false},
+	{"raw_tracepoint__cgroup_rename", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "cgroup_rename",
+	 false},
 	/* Not attached: sys_enter tail-calls them (the movers array, in order). */
-	{"move_src", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, NULL},
-	{"move_dst", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, NULL},
+	{"move_src", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, NULL, false},
+	{"move_dst", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, NULL, false},
+	{"raw_tracepoint__io_uring_submit_req", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL,
+	 "io_uring_submit_req", true},
+	{"raw_tracepoint__io_uring_file_get", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL,
+	 "io_uring_file_get", true},
+	{"raw_tracepoint__io_uring_complete", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL,
+	 "io_uring_complete", true},
 };
+
+#define N_PROGS (sizeof(progs) / sizeof(progs[0]))
+_Static_assert(N_PROGS <= MAX_PROGS, "MAX_PROGS");
 
 /* The one home of the syscall names (data.syscall), by enum se_syscall. */
 static const char *const syscall_names[SE_SC_MAX] = {
@@ -48,6 +59,7 @@ static const char *const syscall_names[SE_SC_MAX] = {
 	[SE_SC_PWRITEV] = "pwritev",   [SE_SC_PREADV2] = "preadv2",
 	[SE_SC_PWRITEV2] = "pwritev2", [SE_SC_SENDFILE] = "sendfile",
 	[SE_SC_SPLICE] = "splice",     [SE_SC_COPY_FILE_RANGE] = "copy_file_range",
+	[SE_SC_IO_URING] = "io_uring",
 };
 
 const char *probe_syscall_name(unsigned sc)
@@ -72,9 +84,9 @@ struct perf_batch {
 struct probe {
 	void *mod;
 	int transport;
-	int prog_fd[MAX_PROGS];
+	int prog_fd[MAX_PROGS]; /* by progs[] index; -1: not loaded */
 	int link_fd[MAX_PROGS];
-	unsigned nprogs;
+	unsigned nprogs; /* loaded */
 	int config_fd, files_fd, verdicts_fd, comms_fd, counters_fd, rl_fd, epoch_fd;
 	struct probe_rate_limit rl;
 	uint64_t rl_cost_ns, rl_tau_ns; /* se_config's, from rl */
@@ -243,10 +255,22 @@ static void cgroup_flags(const struct probe_opts *o, const struct btfoff *b, cha
 	snprintf(hier, hcap, "-DSE_CGROUP_HIER=%d", slot < 0 ? 0 : o->cgroup_hierarchy);
 }
 
+/*
+ * -DSE_URING_COMPLETE_ARGS: how many arguments io_uring_complete passes
+ * (its signature changed between 6.1 and 6.18), 0 when BTF does not say;
+ * the probe builds its io_uring programs only for a form it knows.
+ */
+static void uring_flags(const struct btfoff *b, char *out, size_t cap)
+{
+	int n = btfoff_tp_args(b, "io_uring_complete");
+
+	snprintf(out, cap, "-DSE_URING_COMPLETE_ARGS=%d", n > 0 ? n : 0);
+}
+
 static int compile(struct probe *p, const struct probe_opts *o, const struct kheaders_info *kh)
 {
-	char d_rb[32], d_pages[48], d_files[48], d_subsys[48], d_hier[48];
-	const char *base[] = {d_rb, d_pages, d_files, d_subsys, d_hier};
+	char d_rb[32], d_pages[48], d_files[48], d_subsys[48], d_hier[48], d_uring[48];
+	const char *base[] = {d_rb, d_pages, d_files, d_subsys, d_hier, d_uring};
 	const size_t n_base = sizeof(base) / sizeof(base[0]);
 	const char *const *offs;
 	const char **cflags;
@@ -268,6 +292,7 @@ static int compile(struct probe *p, const struct probe_opts *o, const struct khe
 	snprintf(d_pages, sizeof(d_pages), "-DSE_RINGBUF_PAGES=%u", pages ? pages : 1);
 	snprintf(d_files, sizeof(d_files), "-DSE_FILE_ENTRIES=%u", o->file_entries);
 	cgroup_flags(o, b, d_subsys, sizeof(d_subsys), d_hier, sizeof(d_hier));
+	uring_flags(b, d_uring, sizeof(d_uring));
 	for (size_t i = 0; i < n_base; i++)
 		cflags[n++] = base[i];
 	for (size_t i = 0; i < n_offs; i++)
@@ -322,7 +347,8 @@ static int load_prog(struct probe *p, const struct prog_spec *s, int *out)
 		bcc_func_load(p->mod, s->type, s->fn, start, (int)size, bpf_module_license(p->mod),
 			      bpf_module_kern_version(p->mod), 1, vlog, LOAD_LOG_SIZE, NULL, -1);
 		fprintf(stderr, "%s\n", vlog);
-		too_complex = strstr(vlog, "(limit 1000000)") != NULL;
+		/* "processed N insns (limit 1000000)" ends every log: not the cause */
+		too_complex = strstr(vlog, "is too large") || strstr(vlog, "too complex");
 		free(vlog);
 	}
 	log_error(
@@ -468,7 +494,7 @@ static int tracepoints_present(void)
 	static const char *const roots[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
 	char path[256];
 
-	for (unsigned i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+	for (unsigned i = 0; i < N_PROGS; i++) {
 		const struct prog_spec *s = &progs[i];
 		bool found = false;
 
@@ -524,6 +550,35 @@ static uint32_t host_mntns(void)
 	return 0;
 }
 
+/*
+ * Every program of the table into p->prog_fd. The io_uring ones exist only
+ * where the probe could be built with them (SE_URING: BTF gives the
+ * request's layout and io_uring_complete's form); else requests made
+ * through io_uring go unseen, and the log says so once.
+ */
+static int load_progs(struct probe *p)
+{
+	bool uring = true;
+
+	for (unsigned i = 0; i < N_PROGS; i++) {
+		int err;
+
+		if (progs[i].uring && !bpf_function_start(p->mod, progs[i].fn)) {
+			uring = false;
+			continue;
+		}
+		err = load_prog(p, &progs[i], &p->prog_fd[i]);
+		if (err)
+			return err;
+		p->nprogs++;
+	}
+	if (!uring)
+		log_warn("io_uring requests are NOT seen: this kernel's BTF lacks the layout of "
+			 "its requests (or there is no BTF, or no io_uring)",
+			 "hint=\"reads and writes made through io_uring go unreported\"");
+	return 0;
+}
+
 /* The programs sys_enter tail-calls (those not attached, in table order),
  * into the movers array, before attaching: until then a mover would go
  * unreported. */
@@ -531,7 +586,7 @@ static int tail_targets(struct probe *p)
 {
 	int fd = table_fd(p, "movers"), key = 0;
 
-	for (unsigned i = 0; i < p->nprogs; i++) {
+	for (unsigned i = 0; i < N_PROGS; i++) {
 		if (progs[i].name)
 			continue;
 		if (fd < 0 || bpf_update_elem(fd, &key, &p->prog_fd[i], BPF_ANY) != 0) {
@@ -584,12 +639,9 @@ int probe_open(struct probe **out, const struct probe_opts *o, probe_record_fn c
 			kheaders_report_compile_failure(&kh);
 		goto fail;
 	}
-	for (unsigned i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		err = load_prog(p, &progs[i], &p->prog_fd[i]);
-		if (err)
-			goto fail;
-		p->nprogs++;
-	}
+	err = load_progs(p);
+	if (err)
+		goto fail;
 	err = tail_targets(p);
 	if (err)
 		goto fail;
@@ -654,26 +706,68 @@ int probe_set_filter(struct probe *p, const struct se_config *cfg, const struct 
 	return 0;
 }
 
+/* Attaches progs[i]: 0, or a negative error. */
+static int attach_one(struct probe *p, unsigned i)
+{
+	const struct prog_spec *s = &progs[i];
+	int fd = s->cat ? bpf_attach_tracepoint(p->prog_fd[i], s->cat, s->name)
+			: bpf_attach_raw_tracepoint(p->prog_fd[i], s->name);
+
+	if (fd < 0)
+		return fd;
+	p->link_fd[i] = fd;
+	return 0;
+}
+
+/*
+ * The io_uring programs, all or none: one attached without the others
+ * would keep requests it never sees end. A kernel whose tracepoints do not
+ * take what BTF said (a BTF file of another kernel) leaves io_uring unseen,
+ * said loudly; the rest of the probe still runs.
+ */
+static void attach_uring(struct probe *p)
+{
+	for (unsigned i = 0; i < N_PROGS; i++) {
+		int err;
+
+		if (!progs[i].uring || p->prog_fd[i] < 0)
+			continue;
+		err = attach_one(p, i);
+		if (!err)
+			continue;
+		log_warn("io_uring requests are NOT seen: attaching failed",
+			 "raw_tracepoint=%s errno=%d", progs[i].name, errno);
+		for (unsigned j = 0; j < N_PROGS; j++) {
+			if (progs[j].uring && p->link_fd[j] >= 0) {
+				close(p->link_fd[j]);
+				p->link_fd[j] = -1;
+			}
+		}
+		return;
+	}
+	log_info("io_uring requests are followed",
+		 "tracepoints=io_uring_submit_req,io_uring_file_get,io_uring_complete");
+}
+
 int probe_attach(struct probe *p)
 {
-	for (unsigned i = 0; i < p->nprogs; i++) {
+	for (unsigned i = 0; i < N_PROGS; i++) {
 		const struct prog_spec *s = &progs[i];
-		int fd;
+		int err;
 
-		if (!s->name)
-			continue; /* a tail call's target (tail_targets) */
-		fd = s->cat ? bpf_attach_tracepoint(p->prog_fd[i], s->cat, s->name)
-			    : bpf_attach_raw_tracepoint(p->prog_fd[i], s->name);
-		if (fd < 0) {
+		if (!s->name || s->uring || p->prog_fd[i] < 0)
+			continue; /* tail-call target, io_uring (below), or not built */
+		err = attach_one(p, i);
+		if (err) {
 			log_error("attaching to tracepoint failed",
-				  "tracepoint=%s%s%s errno=%d hint=%s",
-				  s->cat ? s->cat : "raw_syscalls", ":", s->name, errno,
+				  "tracepoint=%s:%s errno=%d hint=%s", s->cat ? s->cat : "raw",
+				  s->name, errno,
 				  "\"is tracefs mounted at /sys/kernel/tracing? "
 				  "(scripts/setup.sh)\"");
-			return fd;
+			return err;
 		}
-		p->link_fd[i] = fd;
 	}
+	attach_uring(p);
 	return 0;
 }
 

@@ -55,11 +55,16 @@ enum se_syscall {
 	SE_SC_SENDFILE,
 	SE_SC_SPLICE,
 	SE_SC_COPY_FILE_RANGE,
+	SE_SC_IO_URING, /* an io_uring request (no syscall of its own: SQPOLL rings make none) */
 	SE_SC_MAX
 };
 
 /* se_record.flags */
 #define SE_F_PENDING 0x1 /* the kernel has no verdict for the file yet: user space decides */
+/* arg is the bytes the request asked for, not what it moved: the kernel
+ * reports no completion to watch (an io_uring request with
+ * IOSQE_CQE_SKIP_SUCCESS), so it is reported when issued (data.bytes_unconfirmed) */
+#define SE_F_UNCONFIRMED 0x2
 
 /*
  * @seq names one (file, name) pair: the kernel gives a new one each time it

@@ -118,4 +118,37 @@ static inline __attribute__((always_inline)) int se_renames32(__u64 nr)
 	}
 }
 
+/*
+ * What an io_uring opcode means to the probe (enum io_uring_op in
+ * include/uapi/linux/io_uring.h: uapi, never renumbered). Requests never
+ * pass through a read or write syscall, and with an SQPOLL ring not
+ * through any syscall at all.
+ */
+struct se_uop {
+	__u8 kind; /* SE_READ or SE_WRITE of the request's file; 0: not decoded */
+	__u8 vec;  /* the request's length counts iovecs, not bytes */
+};
+
+static inline __attribute__((always_inline)) struct se_uop se_uring_op(__u8 op)
+{
+	switch (op) {
+	case 1: return (struct se_uop){SE_READ, 1};   /* READV */
+	case 2: return (struct se_uop){SE_WRITE, 1};  /* WRITEV */
+	case 4: return (struct se_uop){SE_READ, 0};   /* READ_FIXED */
+	case 5: return (struct se_uop){SE_WRITE, 0};  /* WRITE_FIXED */
+	case 22: return (struct se_uop){SE_READ, 0};  /* READ */
+	case 23: return (struct se_uop){SE_WRITE, 0}; /* WRITE */
+	case 60: return (struct se_uop){SE_READ, 1};  /* READV_FIXED (6.15) */
+	case 61: return (struct se_uop){SE_WRITE, 1}; /* WRITEV_FIXED */
+	default: return (struct se_uop){0, 0};
+	}
+}
+
+/* io_uring requests after which a name computed before may be stale, as
+ * se_renames64(): RENAMEAT (35). */
+static inline __attribute__((always_inline)) int se_uring_renames(__u8 op)
+{
+	return op == 35;
+}
+
 #endif /* SENTINEL_SYSCALLS_H */

@@ -1,17 +1,54 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sentinel-evade-uring - swaps what an fd number means behind the probe's
- * back with io_uring, for test/integration/test_evasion.sh:
+ * sentinel-evade-uring - bytes moved through io_uring, for
+ * test/integration/test_evasion.sh: the kernel reads or writes for the
+ * process with no read(2)/write(2) of its own, or an fd number changes
+ * meaning by requests no syscall tracer follows.
  *
- *   sentinel-evade-uring DECOY WATCHED N
+ *   sentinel-evade-uring MODE ARG... N
  *
- * opens DECOY (fd K) with open(2), waits for the agent to post K's verdict,
- * then submits one io_uring chain: IORING_OP_CLOSE K, IORING_OP_OPENAT
- * WATCHED (which gets K, the lowest free number); neither is a syscall the
- * probe follows. Then a plain write(2) of N bytes on K. Prints "writer
- * pid=P tid=T" before the write; lingers EVADE_LINGER_MS (300) after it.
- * Exit 1 on error, 3 when the swap did not give K, 4 when io_uring is not
+ * Each mode reads or writes N bytes ('A'..'Z' repeated) in one request (or
+ * in one write(2) where said), prints "writer pid=P tid=T" on stdout, as
+ * one write, before that I/O, and lingers EVADE_LINGER_MS (default 300)
+ * after it. Paths are used as given. Exit 1 on error, 2 on bad usage, 3
+ * when the setup did not come out as intended (a swap left the fd on
+ * another file), 4 when io_uring, or a feature the mode needs, is not
  * available (the test reports SKIP).
+ *
+ *   swap DECOY WATCHED N       open DECOY (fd K) with open(2), wait for the
+ *                              agent to post K's verdict, then one chain:
+ *                              IORING_OP_CLOSE K, IORING_OP_OPENAT WATCHED
+ *                              (gets K); then a plain write(2) on K
+ *   write PATH N               open(2) PATH, IORING_OP_WRITE
+ *   writev PATH N              open(2) PATH, IORING_OP_WRITEV (2 iovecs)
+ *   read PATH N                open(2) PATH read-only, IORING_OP_READ (PATH
+ *                              must hold N bytes)
+ *   readv PATH N               as read, IORING_OP_READV (2 iovecs)
+ *   write-fixed-buf PATH N     a registered buffer, IORING_OP_WRITE_FIXED
+ *   fixed-file PATH N          open(2) PATH, register the fd, close(2) it,
+ *                              then IORING_OP_WRITE on fixed slot 0
+ *   openat-direct PATH N       one chain: IORING_OP_OPENAT straight into
+ *                              fixed slot 0, IORING_OP_WRITE on slot 0 (no
+ *                              fd ever exists in the process)
+ *   openat-direct-skip PATH N  as openat-direct, the write with
+ *                              IOSQE_CQE_SKIP_SUCCESS, a NOP linked after it
+ *   skip PATH N                IORING_OP_WRITE with IOSQE_CQE_SKIP_SUCCESS
+ *                              (no completion), linked to a NOP to wait on
+ *   async PATH N               IORING_OP_WRITE with IOSQE_ASYNC (an io-wq
+ *                              worker thread does it)
+ *   sqpoll PATH N              IORING_OP_WRITE on an IORING_SETUP_SQPOLL
+ *                              ring (the kernel's SQ thread submits it)
+ *   swap-linked DECOY PATH N   fd K = DECOY; after K's verdict, one chain: a
+ *                              100 ms IORING_OP_TIMEOUT hard-linked to an
+ *                              IORING_OP_WRITE on K; while the timeout runs,
+ *                              dup2(2) PATH over K: the write, issued after
+ *                              the timeout, goes to PATH
+ *   swap-linked-skip DECOY PATH N
+ *                              as swap-linked, the write with
+ *                              IOSQE_CQE_SKIP_SUCCESS, a NOP linked after it
+ *   renameat SRC DST N         open(2) SRC, write(2) 1 byte, then
+ *                              IORING_OP_RENAMEAT SRC -> DST, then write(2)
+ *                              N bytes on the same fd (now DST)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -19,14 +56,56 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #define PROG "sentinel-evade-uring"
+
+/* The mode's -skip variant (its table row needs IORING_FEAT_CQE_SKIP): the
+ * modes that have one put IOSQE_CQE_SKIP_SUCCESS on their write. Set once,
+ * by main, from the row. */
+static int cqe_skip;
+#define MAX_BYTES (1u << 20)
+#define OP(op) (1ull << (op)) /* a mode's opcodes, as a mask */
+
+enum { EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_SETUP = 3, EXIT_UNAVAILABLE = 4 };
+
+/* user_data of each request: which CQE is which */
+enum tag { TAG_IO = 1, TAG_OPEN, TAG_CLOSE, TAG_TIMEOUT, TAG_NOP, TAG_RENAME };
+static const char *const tag_names[] = {
+	[TAG_IO] = "the I/O",	   [TAG_OPEN] = "openat", [TAG_CLOSE] = "close",
+	[TAG_TIMEOUT] = "timeout", [TAG_NOP] = "nop",	  [TAG_RENAME] = "renameat",
+};
+
+static const char *tag_name(__u64 tag)
+{
+	return tag < sizeof(tag_names) / sizeof(tag_names[0]) && tag_names[tag] ? tag_names[tag]
+										: "?";
+}
+
+/* the opcodes the modes use, for the exit-4 message */
+static const char *op_name(int op)
+{
+	switch (op) {
+	case IORING_OP_NOP: return "IORING_OP_NOP";
+	case IORING_OP_READV: return "IORING_OP_READV";
+	case IORING_OP_WRITEV: return "IORING_OP_WRITEV";
+	case IORING_OP_WRITE_FIXED: return "IORING_OP_WRITE_FIXED";
+	case IORING_OP_TIMEOUT: return "IORING_OP_TIMEOUT";
+	case IORING_OP_OPENAT: return "IORING_OP_OPENAT";
+	case IORING_OP_CLOSE: return "IORING_OP_CLOSE";
+	case IORING_OP_READ: return "IORING_OP_READ";
+	case IORING_OP_WRITE: return "IORING_OP_WRITE";
+	case IORING_OP_RENAMEAT: return "IORING_OP_RENAMEAT";
+	default: return "an opcode";
+	}
+}
 
 static void sleep_ms(long ms)
 {
@@ -36,84 +115,484 @@ static void sleep_ms(long ms)
 		;
 }
 
+/* die WHAT ERR: "WHAT: strerror(ERR)", exit 1 */
+__attribute__((noreturn)) static void die(const char *what, int err)
+{
+	fprintf(stderr, PROG ": %s: %s\n", what, strerror(err));
+	exit(EXIT_ERROR);
+}
+
+/* unavailable WHAT ERR: this kernel does not offer WHAT; exit 4 (SKIP) */
+__attribute__((noreturn)) static void unavailable(const char *what, int err)
+{
+	fprintf(stderr, PROG ": io_uring: %s: %s\n", what, strerror(err));
+	exit(EXIT_UNAVAILABLE);
+}
+
+/* setup_failed WHAT ERR: a setup or register call's error: one saying the
+ * kernel has no such call or feature is exit 4, any other exit 1. */
+__attribute__((noreturn)) static void setup_failed(const char *what, int err)
+{
+	if (err == ENOSYS || err == EINVAL || err == EOPNOTSUPP)
+		unavailable(what, err);
+	die(what, err);
+}
+
+/* announce: "writer pid=P tid=T", one write(2), before the I/O */
+static void announce(void)
+{
+	char line[64];
+	int len = snprintf(line, sizeof(line), "writer pid=%d tid=%d\n", getpid(), gettid());
+
+	if (write(STDOUT_FILENO, line, (size_t)len) != len)
+		die("write stdout", errno);
+}
+
+static int open_or_die(const char *path, int flags)
+{
+	int fd = open(path, flags, 0666);
+
+	if (fd < 0) {
+		fprintf(stderr, PROG ": open %s: %s\n", path, strerror(errno));
+		exit(EXIT_ERROR);
+	}
+	return fd;
+}
+
+static int open_write(const char *path)
+{
+	return open_or_die(path, O_WRONLY | O_CREAT | O_TRUNC);
+}
+
+/* ring_init: a ring with setup FLAGS; exit 4 unless the kernel has
+ * FEATURES (IORING_FEAT_*) and every opcode in OPS (OP() mask). */
+static void ring_init(struct io_uring *ring, unsigned flags, unsigned features, uint64_t ops)
+{
+	struct io_uring_params p = {.flags = flags};
+	struct io_uring_probe *probe;
+	int r;
+
+	if (flags & IORING_SETUP_SQPOLL)
+		p.sq_thread_idle = 2000;
+	r = io_uring_queue_init_params(8, ring, &p);
+	/* EPERM too: io_uring_disabled, or a seccomp filter */
+	if (r == -EPERM)
+		unavailable("io_uring_setup", -r);
+	if (r < 0)
+		setup_failed("io_uring_setup", -r);
+	if ((p.features & features) != features)
+		unavailable("a feature this mode needs (IORING_FEAT_*)", EOPNOTSUPP);
+	probe = io_uring_get_probe_ring(ring);
+	if (!probe)
+		unavailable("IORING_REGISTER_PROBE", EOPNOTSUPP);
+	for (int op = 0; op < 64; op++) {
+		if ((ops & OP(op)) && !io_uring_opcode_supported(probe, op))
+			unavailable(op_name(op), EOPNOTSUPP);
+	}
+	io_uring_free_probe(probe);
+}
+
+static struct io_uring_sqe *sqe_get(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe) {
+		fprintf(stderr, PROG ": the submission queue is full\n");
+		exit(EXIT_ERROR);
+	}
+	return sqe;
+}
+
+/* mark SQE TAG FLAGS: after its prep (which clears the SQE) */
+static void mark(struct io_uring_sqe *sqe, enum tag tag, unsigned flags)
+{
+	sqe->user_data = tag;
+	sqe->flags |= flags;
+}
+
+/* submit: hands the WANT queued SQEs (a whole chain) to the kernel */
+static void submit(struct io_uring *ring, int want)
+{
+	int r = io_uring_submit(ring);
+
+	if (r < 0)
+		die("io_uring_submit", -r);
+	if (r != want) {
+		fprintf(stderr, PROG ": io_uring_submit took %d of %d requests\n", r, want);
+		exit(EXIT_ERROR);
+	}
+}
+
+/* reap TAG WANT: the next completion must be TAG's, with result WANT */
+static void reap(struct io_uring *ring, enum tag tag, int want)
+{
+	struct io_uring_cqe *cqe;
+	__u64 got;
+	int r, res;
+
+	r = io_uring_wait_cqe(ring, &cqe);
+	if (r < 0)
+		die("io_uring_wait_cqe", -r);
+	got = cqe->user_data;
+	res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	if (got == tag && res == want)
+		return;
+	if (res < 0 && res != want)
+		fprintf(stderr, PROG ": %s: %s\n", tag_name(got), strerror(-res));
+	else if (got != tag)
+		fprintf(stderr, PROG ": %s completed (%d) before %s\n", tag_name(got), res,
+			tag_name(tag));
+	else
+		fprintf(stderr, PROG ": %s gave %d, wanted %d\n", tag_name(got), res, want);
+	exit(EXIT_ERROR);
+}
+
+/* no_more_cqes: nothing else completed (a skipped success stayed silent) */
+static void no_more_cqes(struct io_uring *ring)
+{
+	struct io_uring_cqe *cqe;
+
+	if (io_uring_peek_cqe(ring, &cqe) == 0) {
+		fprintf(stderr, PROG ": unexpected completion of %s: %d\n",
+			tag_name(cqe->user_data), cqe->res);
+		exit(EXIT_ERROR);
+	}
+}
+
+/* prep_io OP FD: the N-byte request (WRITE, READ, WRITEV, READV: two
+ * iovecs; WRITE_FIXED: registered buffer 0) at offset 0 on FD, to mark() */
+static struct io_uring_sqe *prep_io(struct io_uring *ring, int op, int fd, char *buf, size_t n)
+{
+	static struct iovec iov[2];
+	struct io_uring_sqe *sqe = sqe_get(ring);
+
+	iov[0] = (struct iovec){buf, n / 2};
+	iov[1] = (struct iovec){buf + n / 2, n - n / 2};
+	switch (op) {
+	case IORING_OP_WRITE: io_uring_prep_write(sqe, fd, buf, n, 0); break;
+	case IORING_OP_READ: io_uring_prep_read(sqe, fd, buf, n, 0); break;
+	case IORING_OP_WRITEV: io_uring_prep_writev(sqe, fd, iov, 2, 0); break;
+	case IORING_OP_READV: io_uring_prep_readv(sqe, fd, iov, 2, 0); break;
+	case IORING_OP_WRITE_FIXED: io_uring_prep_write_fixed(sqe, fd, buf, n, 0, 0); break;
+	default: fprintf(stderr, PROG ": prep_io: opcode %d\n", op); exit(EXIT_ERROR);
+	}
+	return sqe;
+}
+
+/* io_once OP FD FLAGS: one request of N bytes with IOSQE_ FLAGS, awaited */
+static void io_once(struct io_uring *ring, int op, int fd, unsigned flags, char *buf, size_t n)
+{
+	mark(prep_io(ring, op, fd, buf, n), TAG_IO, flags);
+	submit(ring, 1);
+	reap(ring, TAG_IO, (int)n);
+}
+
+/* queue_nop: a NOP whose completion is awaited (after a skipped one) */
+static void queue_nop(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = sqe_get(ring);
+
+	io_uring_prep_nop(sqe);
+	mark(sqe, TAG_NOP, 0);
+}
+
+/* ---- the modes: each gets its arguments but N, the filled buffer ---- */
+
+/* swap: the fd number K changes file by IORING_OP_CLOSE and IORING_OP_OPENAT,
+ * which no syscall tracer sees; the later write(2) on K must be named by
+ * what K is then, not by the verdict the agent posted for the decoy. */
+static int m_swap(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	struct io_uring_sqe *sqe;
+	struct stat a, b;
+	int k = open_write(argv[0]);
+
+	sleep_ms(100); /* the agent posts the decoy's verdict within a drain */
+	sqe = sqe_get(ring);
+	io_uring_prep_close(sqe, k);
+	mark(sqe, TAG_CLOSE, IOSQE_IO_LINK);
+	sqe = sqe_get(ring);
+	io_uring_prep_openat(sqe, AT_FDCWD, argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	mark(sqe, TAG_OPEN, 0);
+	submit(ring, 2);
+	reap(ring, TAG_CLOSE, 0);
+	reap(ring, TAG_OPEN, k); /* the lowest free number: K */
+	if (fstat(k, &a) < 0 || stat(argv[1], &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		fprintf(stderr, PROG ": setup: fd %d is not %s after the swap\n", k, argv[1]);
+		return EXIT_SETUP;
+	}
+	announce();
+	if (write(k, buf, n) != (ssize_t)n)
+		die("write", errno);
+	return 0;
+}
+
+/* write, writev, read, readv: the kernel does the I/O for the process;
+ * only the open is a syscall a tracer of read(2)/write(2) sees. */
+static int rw_mode(struct io_uring *ring, const char *path, int op, char *buf, size_t n)
+{
+	int rd = op == IORING_OP_READ || op == IORING_OP_READV;
+	int fd = rd ? open_or_die(path, O_RDONLY) : open_write(path);
+
+	announce();
+	io_once(ring, op, fd, 0, buf, n);
+	return 0;
+}
+
+static int m_write(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	return rw_mode(ring, argv[0], IORING_OP_WRITE, buf, n);
+}
+
+static int m_writev(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	return rw_mode(ring, argv[0], IORING_OP_WRITEV, buf, n);
+}
+
+static int m_read(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	return rw_mode(ring, argv[0], IORING_OP_READ, buf, n);
+}
+
+static int m_readv(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	return rw_mode(ring, argv[0], IORING_OP_READV, buf, n);
+}
+
+/* write-fixed-buf: the bytes come from a buffer registered with the ring
+ * beforehand (IORING_OP_WRITE_FIXED), not from an address in the request. */
+static int m_write_fixed_buf(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	struct iovec iov = {buf, n};
+	int fd = open_write(argv[0]);
+	int r = io_uring_register_buffers(ring, &iov, 1);
+
+	if (r < 0)
+		setup_failed("io_uring_register_buffers", -r);
+	announce();
+	io_once(ring, IORING_OP_WRITE_FIXED, fd, 0, buf, n);
+	return 0;
+}
+
+/* fixed-file: the file is the ring's (a registered file) and the process's
+ * fd is closed before the write: no fd names it when the bytes move. */
+static int m_fixed_file(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	int fd = open_write(argv[0]);
+	int r = io_uring_register_files(ring, &fd, 1);
+
+	if (r < 0)
+		setup_failed("io_uring_register_files", -r);
+	if (close(fd) < 0)
+		die("close", errno);
+	announce();
+	io_once(ring, IORING_OP_WRITE, 0, IOSQE_FIXED_FILE, buf, n);
+	return 0;
+}
+
+/* openat-direct SKIP: the open goes straight into the ring's file table
+ * (IORING_OP_OPENAT with a fixed slot): no open(2), no fd, ever. With
+ * SKIP the write posts no completion either (IOSQE_CQE_SKIP_SUCCESS), and
+ * its slot is still empty when it is submitted. */
+static int m_openat_direct(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	int skip = cqe_skip;
+	struct io_uring_sqe *sqe;
+	int r = io_uring_register_files_sparse(ring, 1);
+
+	if (r < 0)
+		setup_failed("io_uring_register_files_sparse", -r);
+	announce();
+	sqe = sqe_get(ring);
+	io_uring_prep_openat_direct(sqe, AT_FDCWD, argv[0], O_WRONLY | O_CREAT | O_TRUNC, 0666, 0);
+	mark(sqe, TAG_OPEN, IOSQE_IO_LINK);
+	mark(prep_io(ring, IORING_OP_WRITE, 0, buf, n), TAG_IO,
+	     IOSQE_FIXED_FILE | (skip ? IOSQE_CQE_SKIP_SUCCESS | IOSQE_IO_LINK : 0));
+	if (skip)
+		queue_nop(ring);
+	submit(ring, skip ? 3 : 2);
+	reap(ring, TAG_OPEN, 0);
+	if (skip) {
+		reap(ring, TAG_NOP, 0);
+		no_more_cqes(ring);
+	} else {
+		reap(ring, TAG_IO, (int)n);
+	}
+	return 0;
+}
+
+/* skip: a write that posts no completion when it succeeds
+ * (IOSQE_CQE_SKIP_SUCCESS): a probe that waits for the CQE sees nothing. */
+static int m_skip(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	int fd = open_write(argv[0]);
+
+	announce();
+	mark(prep_io(ring, IORING_OP_WRITE, fd, buf, n), TAG_IO,
+	     IOSQE_CQE_SKIP_SUCCESS | IOSQE_IO_LINK);
+	queue_nop(ring); /* linked: completes once the write is over */
+	submit(ring, 2);
+	reap(ring, TAG_NOP, 0);
+	no_more_cqes(ring);
+	return 0;
+}
+
+/* async: IOSQE_ASYNC, the write is done by an io-wq worker thread of the
+ * process, not by the task that submitted it. */
+static int m_async(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	int fd = open_write(argv[0]);
+
+	announce();
+	io_once(ring, IORING_OP_WRITE, fd, IOSQE_ASYNC, buf, n);
+	return 0;
+}
+
+/* sqpoll: the kernel's SQ thread picks the request up from shared memory;
+ * the process makes no io_uring_enter(2) for it. */
+static int m_sqpoll(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	return rw_mode(ring, argv[0], IORING_OP_WRITE, buf, n);
+}
+
+/* swap_linked SKIP: the write on K is submitted while K is the decoy, and
+ * issued 100 ms later (behind a timeout in its chain) when K is PATH: the
+ * file is the one K names at issue, not at submission. */
+static int m_swap_linked(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	int skip = cqe_skip;
+	static struct __kernel_timespec ts = {0, 100000000};
+	struct io_uring_sqe *sqe;
+	struct stat a, b, d;
+	int k = open_write(argv[0]), j;
+
+	sleep_ms(200); /* the agent posts the decoy's verdict within a drain */
+	announce();
+	sqe = sqe_get(ring);
+	io_uring_prep_timeout(sqe, &ts, 0, 0);
+	mark(sqe, TAG_TIMEOUT, IOSQE_IO_HARDLINK); /* -ETIME must not cut the chain */
+	mark(prep_io(ring, IORING_OP_WRITE, k, buf, n), TAG_IO,
+	     skip ? IOSQE_CQE_SKIP_SUCCESS | IOSQE_IO_LINK : 0);
+	if (skip)
+		queue_nop(ring);
+	submit(ring, skip ? 3 : 2);
+	/* while the timeout runs: K becomes PATH */
+	j = open_write(argv[1]);
+	if (dup2(j, k) < 0)
+		die("dup2", errno);
+	close(j);
+	reap(ring, TAG_TIMEOUT, -ETIME);
+	if (skip) {
+		reap(ring, TAG_NOP, 0);
+		no_more_cqes(ring);
+	} else {
+		reap(ring, TAG_IO, (int)n);
+	}
+	if (fstat(k, &a) < 0 || stat(argv[1], &b) < 0 || stat(argv[0], &d) < 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino || a.st_size != (off_t)n ||
+	    d.st_size != 0) {
+		fprintf(stderr, PROG ": setup: the write did not land in %s after the dup2\n",
+			argv[1]);
+		return EXIT_SETUP;
+	}
+	return 0;
+}
+
+/* renameat: the open file is renamed by IORING_OP_RENAMEAT, which no
+ * syscall tracer sees: the later write(2) must be named DST, not SRC. */
+static int m_renameat(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	struct io_uring_sqe *sqe;
+	int fd = open_write(argv[0]);
+
+	announce();
+	if (write(fd, buf, 1) != 1) /* a probe names the fd SRC */
+		die("write", errno);
+	sqe = sqe_get(ring);
+	io_uring_prep_renameat(sqe, AT_FDCWD, argv[0], AT_FDCWD, argv[1], 0);
+	mark(sqe, TAG_RENAME, 0);
+	submit(ring, 1);
+	reap(ring, TAG_RENAME, 0);
+	if (write(fd, buf, n) != (ssize_t)n)
+		die("write", errno);
+	return 0;
+}
+
+struct mode {
+	const char *name;
+	const char *args; /* before N */
+	int nargs;	  /* with N */
+	int (*run)(struct io_uring *ring, char **argv, char *buf, size_t n);
+	unsigned setup;	   /* IORING_SETUP_* */
+	unsigned features; /* IORING_FEAT_* */
+	uint64_t ops;	   /* OP(IORING_OP_*) */
+};
+
+static const struct mode modes[] = {
+	{"swap", "DECOY WATCHED", 3, m_swap, 0, 0, OP(IORING_OP_CLOSE) | OP(IORING_OP_OPENAT)},
+	{"write", "PATH", 2, m_write, 0, 0, OP(IORING_OP_WRITE)},
+	{"writev", "PATH", 2, m_writev, 0, 0, OP(IORING_OP_WRITEV)},
+	{"read", "PATH", 2, m_read, 0, 0, OP(IORING_OP_READ)},
+	{"readv", "PATH", 2, m_readv, 0, 0, OP(IORING_OP_READV)},
+	{"write-fixed-buf", "PATH", 2, m_write_fixed_buf, 0, 0, OP(IORING_OP_WRITE_FIXED)},
+	{"fixed-file", "PATH", 2, m_fixed_file, 0, 0, OP(IORING_OP_WRITE)},
+	{"openat-direct", "PATH", 2, m_openat_direct, 0, 0,
+	 OP(IORING_OP_OPENAT) | OP(IORING_OP_WRITE)},
+	{"openat-direct-skip", "PATH", 2, m_openat_direct, 0, IORING_FEAT_CQE_SKIP,
+	 OP(IORING_OP_OPENAT) | OP(IORING_OP_WRITE) | OP(IORING_OP_NOP)},
+	{"skip", "PATH", 2, m_skip, 0, IORING_FEAT_CQE_SKIP,
+	 OP(IORING_OP_WRITE) | OP(IORING_OP_NOP)},
+	{"async", "PATH", 2, m_async, 0, 0, OP(IORING_OP_WRITE)},
+	{"sqpoll", "PATH", 2, m_sqpoll, IORING_SETUP_SQPOLL, 0, OP(IORING_OP_WRITE)},
+	{"swap-linked", "DECOY PATH", 3, m_swap_linked, 0, 0,
+	 OP(IORING_OP_TIMEOUT) | OP(IORING_OP_WRITE)},
+	{"swap-linked-skip", "DECOY PATH", 3, m_swap_linked, 0, IORING_FEAT_CQE_SKIP,
+	 OP(IORING_OP_TIMEOUT) | OP(IORING_OP_WRITE) | OP(IORING_OP_NOP)},
+	{"renameat", "SRC DST", 3, m_renameat, 0, 0, OP(IORING_OP_RENAMEAT)},
+};
+#define NMODES (sizeof(modes) / sizeof(modes[0]))
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: " PROG " MODE ARG... N (see the source's header)\nmodes:\n");
+	for (size_t i = 0; i < NMODES; i++)
+		fprintf(stderr, "  %s %s N\n", modes[i].name, modes[i].args);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
-	struct io_uring ring;
-	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
-	struct stat a, b;
+	const struct mode *m = NULL;
 	const char *linger = getenv("EVADE_LINGER_MS");
-	char *buf, line[64];
-	int k, r, opened = -1, len;
+	struct io_uring ring;
+	char *buf, *end;
 	size_t n;
+	int rc;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: " PROG " DECOY WATCHED N\n");
-		return 2;
+	for (size_t i = 0; argc >= 2 && i < NMODES; i++)
+		if (!strcmp(argv[1], modes[i].name))
+			m = &modes[i];
+	if (!m || argc - 2 != m->nargs)
+		return usage();
+	errno = 0;
+	n = strtoul(argv[argc - 1], &end, 10);
+	if (errno || *end || n == 0 || n > MAX_BYTES) {
+		fprintf(stderr, PROG ": bad byte count '%s'\n", argv[argc - 1]);
+		return EXIT_USAGE;
 	}
-	n = strtoul(argv[3], NULL, 10);
-	if (n == 0 || n > (1u << 20)) {
-		fprintf(stderr, PROG ": bad byte count '%s'\n", argv[3]);
-		return 2;
-	}
-	r = io_uring_queue_init(4, &ring, 0);
-	if (r < 0) {
-		fprintf(stderr, PROG ": io_uring_queue_init: %s\n", strerror(-r));
-		return 4;
-	}
-	k = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0666);
-	if (k < 0) {
-		fprintf(stderr, PROG ": open %s: %s\n", argv[1], strerror(errno));
-		return 1;
-	}
-	sleep_ms(100); /* the agent posts the decoy's verdict within a drain */
-
-	sqe = io_uring_get_sqe(&ring);
-	io_uring_prep_close(sqe, k);
-	sqe->flags |= IOSQE_IO_LINK;
-	sqe->user_data = 1;
-	sqe = io_uring_get_sqe(&ring);
-	io_uring_prep_openat(sqe, AT_FDCWD, argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0666);
-	sqe->user_data = 2;
-	r = io_uring_submit_and_wait(&ring, 2);
-	if (r < 0) {
-		fprintf(stderr, PROG ": io_uring_submit: %s\n", strerror(-r));
-		return 1;
-	}
-	for (int i = 0; i < 2; i++) {
-		r = io_uring_wait_cqe(&ring, &cqe);
-		if (r < 0) {
-			fprintf(stderr, PROG ": io_uring_wait_cqe: %s\n", strerror(-r));
-			return 1;
-		}
-		if (cqe->res < 0) {
-			fprintf(stderr, PROG ": io_uring op %llu: %s\n",
-				(unsigned long long)cqe->user_data, strerror(-cqe->res));
-			return cqe->res == -EINVAL || cqe->res == -EOPNOTSUPP ? 4 : 1;
-		}
-		if (cqe->user_data == 2)
-			opened = cqe->res;
-		io_uring_cqe_seen(&ring, cqe);
-	}
-	if (opened != k || fstat(k, &a) < 0 || stat(argv[2], &b) < 0 || a.st_dev != b.st_dev ||
-	    a.st_ino != b.st_ino) {
-		fprintf(stderr, PROG ": setup: the swap gave fd %d, wanted %d on %s\n", opened, k,
-			argv[2]);
-		return 3;
-	}
-	len = snprintf(line, sizeof(line), "writer pid=%d tid=%d\n", getpid(), gettid());
-	if (write(STDOUT_FILENO, line, len) != len)
-		return 1;
 	buf = malloc(n);
 	if (!buf)
-		return 1;
-	memset(buf, 'x', n);
-	if (write(k, buf, n) != (ssize_t)n) {
-		fprintf(stderr, PROG ": write: %s\n", strerror(errno));
-		return 1;
-	}
-	free(buf);
-	sleep_ms(linger ? atol(linger) : 300);
+		die("malloc", ENOMEM);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)('A' + i % 26);
+	ring_init(&ring, m->setup, m->features, m->ops);
+	cqe_skip = (m->features & IORING_FEAT_CQE_SKIP) != 0;
+	rc = m->run(&ring, argv + 2, buf, n);
+	if (rc == 0)
+		sleep_ms(linger ? atol(linger) : 300);
 	io_uring_queue_exit(&ring);
-	return 0;
+	free(buf);
+	return rc;
 }
