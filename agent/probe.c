@@ -19,7 +19,7 @@
 
 extern const char sentinel_probe_text[];
 
-#define MAX_PROGS 9
+#define MAX_PROGS 10
 #define LOAD_LOG_SIZE (1 << 20)
 
 struct prog_spec {
@@ -39,6 +39,7 @@ static const struct prog_spec progs[] = {
 	/* Not attached: sys_enter tail-calls them (the movers array, in order). */
 	{"move_src", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, NULL, false},
 	{"move_dst", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, NULL, false},
+	{"aio_iocb", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, NULL, false}, /* io_submit's iocbs */
 	{"raw_tracepoint__io_uring_submit_req", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL,
 	 "io_uring_submit_req", true},
 	{"raw_tracepoint__io_uring_file_get", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL,
@@ -59,7 +60,7 @@ static const char *const syscall_names[SE_SC_MAX] = {
 	[SE_SC_PWRITEV] = "pwritev",   [SE_SC_PREADV2] = "preadv2",
 	[SE_SC_PWRITEV2] = "pwritev2", [SE_SC_SENDFILE] = "sendfile",
 	[SE_SC_SPLICE] = "splice",     [SE_SC_COPY_FILE_RANGE] = "copy_file_range",
-	[SE_SC_IO_URING] = "io_uring",
+	[SE_SC_IO_URING] = "io_uring", [SE_SC_AIO] = "aio",
 };
 
 const char *probe_syscall_name(unsigned sc)
@@ -882,6 +883,9 @@ const struct probe_loss_class probe_loss_classes[] = {
 	{SE_CTR_DROP_INTERNAL, "buffer_full", EV_INTERNAL, "none", "dropped_internal"},
 	{SE_CTR_RATE_LIMITED_READ, "rate_limited", EV_FILE_READ, "matched", "rate_limited_read"},
 	{SE_CTR_RATE_LIMITED_WRITE, "rate_limited", EV_FILE_WRITE, "matched", "rate_limited_write"},
+	/* iocbs of an io_submit past the first SE_AIO_MAX: reads, writes or
+	 * neither, of files watched or not: not looked at */
+	{SE_CTR_AIO_UNINSPECTED, "uninspected", EV_INTERNAL, "none", "aio_uninspected"},
 };
 const unsigned probe_n_loss_classes = sizeof(probe_loss_classes) / sizeof(probe_loss_classes[0]);
 

@@ -97,7 +97,7 @@ int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX]);
  */
 struct probe_loss_class {
 	enum se_counter ctr;
-	const char *reason;  /* buffer_full, rate_limited */
+	const char *reason;  /* buffer_full, rate_limited, uninspected */
 	unsigned type;	     /* enum ev_type, or EV_INTERNAL */
 	const char *verdict; /* matched, pending, none */
 	const char *summary; /* the key in the stop summary line */

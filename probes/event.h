@@ -25,6 +25,9 @@
 /* Threads inside a read or write the probe decided to report, between the
  * syscall's entry (where the file is taken) and its exit (the bytes). */
 #define SE_INFLIGHT_ENTRIES 16384
+/* iocbs of one io_submit(2) the probe decides, one tail call each (the
+ * kernel allows 33 per run); the rest are counted, SE_CTR_AIO_UNINSPECTED */
+#define SE_AIO_MAX 32
 
 enum se_kind {
 	SE_READ = 1,  /* arg = bytes read; the file is the one @seq names */
@@ -56,6 +59,7 @@ enum se_syscall {
 	SE_SC_SPLICE,
 	SE_SC_COPY_FILE_RANGE,
 	SE_SC_IO_URING, /* an io_uring request (no syscall of its own: SQPOLL rings make none) */
+	SE_SC_AIO, /* a native AIO iocb, reported at io_submit (SE_F_UNCONFIRMED) */
 	SE_SC_MAX
 };
 
@@ -63,7 +67,8 @@ enum se_syscall {
 #define SE_F_PENDING 0x1 /* the kernel has no verdict for the file yet: user space decides */
 /* arg is the bytes the request asked for, not what it moved: the kernel
  * reports no completion to watch (an io_uring request with
- * IOSQE_CQE_SKIP_SUCCESS), so it is reported when issued (data.bytes_unconfirmed) */
+ * IOSQE_CQE_SKIP_SUCCESS, a native AIO iocb), so it is reported when
+ * issued (data.bytes_unconfirmed) */
 #define SE_F_UNCONFIRMED 0x2
 
 /*
@@ -233,6 +238,8 @@ enum se_counter {
 	SE_CTR_DROP_WRITE_MATCHED, /* ... a write of a matched file (READ_MATCHED + 2) */
 	SE_CTR_DROP_WRITE_PENDING, /* ... a write awaiting its verdict */
 	SE_CTR_DROP_INTERNAL,	   /* ... any record that is not an event */
+	SE_CTR_AIO_UNINSPECTED,	   /* iocbs of an io_submit past the first SE_AIO_MAX: not
+				    * looked at (the tail-call budget), events or not */
 	SE_CTR_MAX
 };
 

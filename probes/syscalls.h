@@ -22,13 +22,16 @@
 /* What a number means to the probe. */
 struct se_call {
 	__u8 sc;   /* enum se_syscall; SE_SC_NONE: not decoded */
-	__u8 kind; /* SE_READ or SE_WRITE of the fd in argument 0; 0: a byte mover */
+	__u8 kind; /* SE_READ or SE_WRITE of the fd in argument 0; 0: a byte mover, or
+		    * io_submit (sc SE_SC_AIO) */
 	__u8 src;  /* a mover: the argument holding the fd it reads */
 	__u8 dst;  /* ... and the one it writes */
 };
 
 #define SE_CALL_IO(s, k) ((struct se_call){.sc = (s), .kind = (k)})
 #define SE_CALL_MOVE(s, i, o) ((struct se_call){.sc = (s), .src = (i), .dst = (o)})
+/* io_submit: neither; its iocbs say (native AIO) */
+#define SE_CALL_AIO ((struct se_call){.sc = SE_SC_AIO})
 
 /* A read, write or byte mover of a 64-bit task, by its number. */
 static inline __attribute__((always_inline)) struct se_call se_decode64(__u64 nr)
@@ -47,6 +50,7 @@ static inline __attribute__((always_inline)) struct se_call se_decode64(__u64 nr
 	case 40: return SE_CALL_MOVE(SE_SC_SENDFILE, 1, 0); /* (out_fd, in_fd, ...) */
 	case 275: return SE_CALL_MOVE(SE_SC_SPLICE, 0, 2); /* (fd_in, off_in, fd_out, ...) */
 	case 326: return SE_CALL_MOVE(SE_SC_COPY_FILE_RANGE, 0, 2);
+	case 209: return SE_CALL_AIO; /* io_submit(ctx, nr, iocbpp) */
 	default: return SE_CALL_IO(SE_SC_NONE, 0);
 	}
 }
@@ -70,6 +74,7 @@ static inline __attribute__((always_inline)) struct se_call se_decode32(__u64 nr
 	case 239: return SE_CALL_MOVE(SE_SC_SENDFILE, 1, 0); /* sendfile64 */
 	case 313: return SE_CALL_MOVE(SE_SC_SPLICE, 0, 2);
 	case 377: return SE_CALL_MOVE(SE_SC_COPY_FILE_RANGE, 0, 2);
+	case 248: return SE_CALL_AIO; /* io_submit, 32-bit iocb pointers */
 	default: return SE_CALL_IO(SE_SC_NONE, 0);
 	}
 }
@@ -118,17 +123,33 @@ static inline __attribute__((always_inline)) int se_renames32(__u64 nr)
 	}
 }
 
+struct se_uop {
+	__u8 kind; /* SE_READ or SE_WRITE of the request's or iocb's file; 0: not decoded */
+	__u8 vec;  /* its length counts iovecs, not bytes */
+};
+
+/*
+ * What a native AIO iocb's aio_lio_opcode (IOCB_CMD_*, include/uapi/linux/
+ * aio_abi.h: uapi) means: a read or write of its aio_fildes (.kind), of
+ * aio_nbytes bytes or (.vec) of that many iovecs at aio_buf.
+ */
+static inline __attribute__((always_inline)) struct se_uop se_aio_op(__u16 op)
+{
+	switch (op) {
+	case 0: return (struct se_uop){SE_READ, 0};  /* PREAD */
+	case 1: return (struct se_uop){SE_WRITE, 0}; /* PWRITE */
+	case 7: return (struct se_uop){SE_READ, 1};  /* PREADV */
+	case 8: return (struct se_uop){SE_WRITE, 1}; /* PWRITEV */
+	default: return (struct se_uop){0, 0};
+	}
+}
+
 /*
  * What an io_uring opcode means to the probe (enum io_uring_op in
  * include/uapi/linux/io_uring.h: uapi, never renumbered). Requests never
  * pass through a read or write syscall, and with an SQPOLL ring not
  * through any syscall at all.
  */
-struct se_uop {
-	__u8 kind; /* SE_READ or SE_WRITE of the request's file; 0: not decoded */
-	__u8 vec;  /* the request's length counts iovecs, not bytes */
-};
-
 static inline __attribute__((always_inline)) struct se_uop se_uring_op(__u8 op)
 {
 	switch (op) {

@@ -4,13 +4,13 @@
 # host - with the exact byte count, the right event_type and the pid that
 # did it. One agent watches $S/watched/ (rules: file_read and file_write,
 # pathPrefixes ["$S/watched/"]); each case reads or writes a byte count no
-# other case uses (test/tools/evade.c, evade_uring.c) through one
-# technique: symlinks and magic links, bind mounts and roots, renames while
-# open, shared fd tables and stale verdicts, exit and lineage races, a path
-# buffer rewritten during the open, io_uring requests, a container. A case
-# passes with exactly one event of its byte count, of the expected type,
-# name and pid; the negative controls (an unwatched file, false-positive
-# traps) with none.
+# other case uses (test/tools/evade.c, evade_uring.c, evade_aio.c) through
+# one technique: symlinks and magic links, bind mounts and roots, renames
+# while open, shared fd tables and stale verdicts, exit and lineage races, a
+# path buffer rewritten during the open, io_uring requests, native AIO
+# (io_submit), a container. A case passes with exactly one event of its byte
+# count (aio_batch: three), of the expected type, name and pid; the negative
+# controls (an unwatched file, false-positive traps) with none.
 # Cases whose outcome today depends on timing run several times, and every
 # run must be reported.
 #
@@ -24,10 +24,11 @@
 # fail today, "case  # reason" per line. A listed case that fails is XFAIL;
 # a listed case that passes is a FAIL (XPASS: remove it from the list), so
 # the list only shrinks; an unlisted case that fails is a FAIL. A case whose
-# prerequisite is missing (unshare, setpriv, userfaultfd, io_uring, podman
-# and an image) is SKIP, counted.
+# prerequisite is missing (unshare, setpriv, userfaultfd, io_uring, native
+# AIO or O_DIRECT, podman and an image) is SKIP, counted.
 #
-# Run as root: test_evasion.sh AGENT EVADE [EVADE_URING]
+# Run as root: test_evasion.sh AGENT EVADE [EVADE_URING [EVADE_AIO]]
+# (an empty EVADE_URING skips the io_uring cases, as a missing one does)
 # Environment: SENTINEL_CASES, only these case functions (t_controls ...
 # t_container; checks.sh's run_cases); EVASION_RACE_RUNS (300) opens
 # raced in path_race;
@@ -39,14 +40,16 @@
 # first present of localhost/sentinel-ebpf/sentinel-agent:test and
 # localhost/debian:bookworm-slim).
 set -uo pipefail
-if [ $# -lt 2 ] || [ $# -gt 3 ]; then
-	echo "usage: $0 AGENT EVADE [EVADE_URING]" >&2
+if [ $# -lt 2 ] || [ $# -gt 4 ]; then
+	echo "usage: $0 AGENT EVADE [EVADE_URING [EVADE_AIO]]" >&2
 	exit 2
 fi
 AGENT=$(readlink -f "$1")
 EVADE=$(readlink -f "$2")
 EVADE_URING=
-[ $# -eq 3 ] && EVADE_URING=$(readlink -f "$3")
+[ $# -ge 3 ] && [ -n "$3" ] && EVADE_URING=$(readlink -f "$3")
+EVADE_AIO=
+[ $# -eq 4 ] && [ -n "$4" ] && EVADE_AIO=$(readlink -f "$4")
 HERE=$(cd "$(dirname "$0")" && pwd)
 GAPS_FILE=${EVASION_GAPS_FILE:-$HERE/evasion_gaps.txt}
 RACE_RUNS=${EVASION_RACE_RUNS:-300}
@@ -314,6 +317,36 @@ judge_none() {
 	got=$(events ".data.bytes == \"$bytes\"")
 	verdict "$name" "$([ -z "$got" ] && echo 1 || echo 0)" "(no event: $3)" "$bytes" \
 		"$(describe "$got")" "want: no event of $bytes bytes ($3)" "got:  $(describe "$got")"
+}
+
+# judge_count NAME TYPE EXPECTED_PATH BYTES COUNT: as judge, for a technique
+# that moves BYTES COUNT times: exactly COUNT events of BYTES, each with
+# TYPE, EXPECTED_PATH (exact) and pid WRITER, and the data.syscall and
+# data.bytes_unconfirmed EXPECT_SYSCALL and EXPECT_UNCONFIRMED ask for.
+judge_count() {
+	local name=$1 type=$2 exp=$3 bytes=$4 count=$5 got n right unc=false want_also good=0
+	if ! barrier "$name"; then
+		fail "$name: the agent reports the barrier write within 5 s"
+		ROWS+=("$name|-|-|-|FAIL")
+		return
+	fi
+	got=$(events ".data.bytes == \"$bytes\"")
+	n=$(grep -c . <<<"$got")
+	want_also=${EXPECT_SYSCALL:+ $EXPECT_SYSCALL}
+	if [ "${EXPECT_UNCONFIRMED:-0}" = 1 ]; then
+		unc=true
+		want_also="$want_also unconfirmed"
+	fi
+	# each event on its own (jq -e on several would judge only the last)
+	right=$(jq -c --arg p "$exp" --arg t "$type" --arg pid "$WRITER" \
+		--arg sc "${EXPECT_SYSCALL:-}" --argjson unc "$unc" \
+		'select(.data.filename == $p and .event_type == $t and .data.pid == $pid
+			and ($sc == "" or .data.syscall == $sc)
+			and ((.data.bytes_unconfirmed == "true") == $unc))' <<<"$got" | grep -c .)
+	[ "$n" -eq "$count" ] && [ "$right" -eq "$count" ] && [ -n "$WRITER" ] && good=1
+	verdict "$name" "$good" "$exp (x$count)" "$bytes" "$(describe "$got")" \
+		"want: $count events: $type $exp $bytes bytes pid=$WRITER$want_also" \
+		"got:  $right of $n right: $(describe "$got")"
 }
 
 # case_tool NAME TYPE EXPECTED BYTES CMD...: run a technique, judge it.
@@ -642,6 +675,17 @@ t_movers() {
 
 # ---- io_uring: the kernel reads and writes for the process ----
 
+# have_tool TOOL "CASES" REASON: whether the attacker TOOL can run; if not,
+# each of CASES is a SKIP for REASON.
+have_tool() {
+	local c
+	[ -n "$1" ] && [ -x "$1" ] && return 0
+	for c in $2; do
+		skip_case "$c" "$3"
+	done
+	return 1
+}
+
 # The io_uring cases (sentinel-evade-uring; io_uring_swap is in t_tables):
 # each request's bytes are reported under the file's true name, as
 # data.syscall "io_uring", with the submitting process's pid and the
@@ -655,13 +699,9 @@ URING_CASES="io_uring_write io_uring_writev io_uring_read io_uring_readv
 	io_uring_renameat io_uring_unwatched"
 
 t_uring() {
-	local EXPECT_SYSCALL=io_uring EXPECT_UNCONFIRMED=0 c u=$EVADE_URING
-	if [ -z "$u" ] || [ ! -x "$u" ]; then
-		for c in $URING_CASES; do
-			skip_case "$c" "no sentinel-evade-uring (liburing missing at build time)"
-		done
+	local EXPECT_SYSCALL=io_uring EXPECT_UNCONFIRMED=0 u=$EVADE_URING
+	have_tool "$u" "$URING_CASES" "no sentinel-evade-uring (liburing missing at build time)" ||
 		return
-	fi
 	# IORING_OP_WRITE: the bytes move without a write(2), after an open(2)
 	case_tool io_uring_write file_write "$W/ur-w.txt" 201 "$u" write "$W/ur-w.txt" 201
 	# IORING_OP_WRITEV: two iovecs, one request
@@ -711,6 +751,39 @@ t_uring() {
 		judge_none io_uring_unwatched 214 "the file is not watched"
 }
 
+# ---- native AIO: io_submit(2) hands the kernel the I/O ----
+
+# The native AIO cases (sentinel-evade-aio, raw io_setup/io_submit, no
+# libaio): each iocb is reported at io_submit(2) entry, under the file's
+# true name, as data.syscall "aio", with the submitter's pid and the
+# bytes it asked for (aio_nbytes, or the iovecs' sum), flagged
+# data.bytes_unconfirmed "true": no completion is waited for.
+AIO_CASES="aio_pwrite aio_pwritev aio_pread aio_preadv aio_direct aio_batch aio_unwatched"
+
+t_aio() {
+	local EXPECT_SYSCALL=aio EXPECT_UNCONFIRMED=1 a=$EVADE_AIO
+	have_tool "$a" "$AIO_CASES" "no sentinel-evade-aio (not built, or not passed as EVADE_AIO)" ||
+		return
+	# IOCB_CMD_PWRITE: the kernel writes for the process, no write(2)
+	case_tool aio_pwrite file_write "$W/aio-w.txt" 241 "$a" pwrite "$W/aio-w.txt" 241
+	# IOCB_CMD_PWRITEV: two iovecs in one iocb, reported as their sum
+	case_tool aio_pwritev file_write "$W/aio-wv.txt" 242 "$a" pwritev "$W/aio-wv.txt" 242
+	# IOCB_CMD_PREAD / PREADV: a watched file read without read(2). Its
+	# source is sparse (truncate: no write event of its own).
+	truncate -s 4096 "$W/aio-src"
+	case_tool aio_pread file_read "$W/aio-src" 243 "$a" pread "$W/aio-src" 243
+	case_tool aio_preadv file_read "$W/aio-src" 244 "$a" preadv "$W/aio-src" 244
+	# O_DIRECT: the bytes bypass the page cache (4096, aligned; no other
+	# case moves 4096 bytes: the suite's 4096-byte files are truncate -s)
+	case_tool aio_direct file_write "$W/aio-dio.txt" 4096 "$a" direct "$W/aio-dio.txt" 4096
+	# three PWRITE iocbs in one io_submit(2): one event each, none merged or lost
+	run_tool aio_batch "$a" batch "$W/aio-batch.txt" 245
+	tool_failed aio_batch || judge_count aio_batch file_write "$W/aio-batch.txt" 245 3
+	# control: an AIO write to an unwatched file is not reported
+	run_tool aio_unwatched "$a" pwrite "$U/aio-unwatched.txt" 246
+	tool_failed aio_unwatched || judge_none aio_unwatched 246 "the file is not watched"
+}
+
 # ---- containers ----
 
 t_container() {
@@ -749,7 +822,7 @@ t_container() {
 	EXPECT_CONTAINER=
 }
 
-run_cases t_controls t_links t_mounts t_renames t_tables t_races t_movers t_uring \
+run_cases t_controls t_links t_mounts t_renames t_tables t_races t_movers t_uring t_aio \
 	t_container
 
 stop_agent "$AGENT_DIR" || true

@@ -66,6 +66,7 @@
 #include <unistd.h>
 
 #define PROG "sentinel-evade-uring"
+#include "evade_tool.h"
 
 /* The mode's -skip variant (its table row needs IORING_FEAT_CQE_SKIP): the
  * modes that have one put IOSQE_CQE_SKIP_SUCCESS on their write. Set once,
@@ -73,8 +74,6 @@
 static int cqe_skip;
 #define MAX_BYTES (1u << 20)
 #define OP(op) (1ull << (op)) /* a mode's opcodes, as a mask */
-
-enum { EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_SETUP = 3, EXIT_UNAVAILABLE = 4 };
 
 /* user_data of each request: which CQE is which */
 enum tag { TAG_IO = 1, TAG_OPEN, TAG_CLOSE, TAG_TIMEOUT, TAG_NOP, TAG_RENAME };
@@ -107,28 +106,6 @@ static const char *op_name(int op)
 	}
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* die WHAT ERR: "WHAT: strerror(ERR)", exit 1 */
-__attribute__((noreturn)) static void die(const char *what, int err)
-{
-	fprintf(stderr, PROG ": %s: %s\n", what, strerror(err));
-	exit(EXIT_ERROR);
-}
-
-/* unavailable WHAT ERR: this kernel does not offer WHAT; exit 4 (SKIP) */
-__attribute__((noreturn)) static void unavailable(const char *what, int err)
-{
-	fprintf(stderr, PROG ": io_uring: %s: %s\n", what, strerror(err));
-	exit(EXIT_UNAVAILABLE);
-}
-
 /* setup_failed WHAT ERR: a setup or register call's error: one saying the
  * kernel has no such call or feature is exit 4, any other exit 1. */
 __attribute__((noreturn)) static void setup_failed(const char *what, int err)
@@ -136,16 +113,6 @@ __attribute__((noreturn)) static void setup_failed(const char *what, int err)
 	if (err == ENOSYS || err == EINVAL || err == EOPNOTSUPP)
 		unavailable(what, err);
 	die(what, err);
-}
-
-/* announce: "writer pid=P tid=T", one write(2), before the I/O */
-static void announce(void)
-{
-	char line[64];
-	int len = snprintf(line, sizeof(line), "writer pid=%d tid=%d\n", getpid(), gettid());
-
-	if (write(STDOUT_FILENO, line, (size_t)len) != len)
-		die("write stdout", errno);
 }
 
 static int open_or_die(const char *path, int flags)

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include <linux/aio_abi.h>
 #include <linux/io_uring.h>
 
 #include "syscalls.h"
@@ -52,6 +53,8 @@ static void test_x86_64(void **state)
 		{40, SE_SC_SENDFILE, 0, 1, 0}, /* sendfile(out_fd, in_fd, ...) */
 		{275, SE_SC_SPLICE, 0, 0, 2},
 		{326, SE_SC_COPY_FILE_RANGE, 0, 0, 2},
+		{209, SE_SC_AIO, 0, 0, 0},
+		{248, SE_SC_NONE, 0, 0, 0}, /* add_key (ia32 io_submit) */
 		/* ia32's read, write, readv, pread64 are other calls here */
 		{3, SE_SC_NONE, 0, 0, 0}, /* close */
 		{4, SE_SC_NONE, 0, 0, 0}, /* stat */
@@ -81,6 +84,8 @@ static void test_ia32(void **state)
 		{239, SE_SC_SENDFILE, 0, 1, 0}, /* sendfile64 */
 		{313, SE_SC_SPLICE, 0, 0, 2},
 		{377, SE_SC_COPY_FILE_RANGE, 0, 0, 2},
+		{248, SE_SC_AIO, 0, 0, 0},
+		{209, SE_SC_NONE, 0, 0, 0}, /* getresuid32 (x86_64 io_submit) */
 		/* x86_64's read, write and preadv mean other calls in ia32 */
 		{0, SE_SC_NONE, 0, 0, 0},   /* restart_syscall */
 		{1, SE_SC_NONE, 0, 0, 0},   /* exit */
@@ -163,12 +168,34 @@ static void test_uring_ops(void **state)
 	assert_false(se_uring_renames(IORING_OP_WRITE));
 }
 
+/* Native AIO iocb opcodes, against the uapi header's IOCB_CMD_*. */
+static void test_aio_ops(void **state)
+{
+	static const struct {
+		unsigned op, kind, vec;
+	} w[] = {
+		{IOCB_CMD_PREAD, SE_READ, 0},  {IOCB_CMD_PWRITE, SE_WRITE, 0},
+		{IOCB_CMD_PREADV, SE_READ, 1}, {IOCB_CMD_PWRITEV, SE_WRITE, 1},
+		{IOCB_CMD_FSYNC, 0, 0},	       {IOCB_CMD_FDSYNC, 0, 0},
+		{IOCB_CMD_POLL, 0, 0},	       {IOCB_CMD_NOOP, 0, 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		struct se_uop u = se_aio_op((__u16)w[i].op);
+
+		if (u.kind != w[i].kind || u.vec != w[i].vec)
+			fail_msg("iocb op %u: got kind=%u vec=%u, want %u %u", w[i].op, u.kind,
+				 u.vec, w[i].kind, w[i].vec);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_x86_64),	  cmocka_unit_test(test_ia32),
 		cmocka_unit_test(test_renames),	  cmocka_unit_test(test_both_tables),
-		cmocka_unit_test(test_uring_ops),
+		cmocka_unit_test(test_uring_ops), cmocka_unit_test(test_aio_ops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
