@@ -86,7 +86,8 @@ BPF_HASH(comm_masks, struct se_comm_key, __u64, 2 * SE_MAX_COMMS);
  * layouts past its 1M-instruction limit. The call in between is kept per
  * CPU (a program and its tail calls run on one CPU, not preempted).
  */
-BPF_PROG_ARRAY(movers, 3); /* [2]: aio_iocb, native AIO (below) */
+BPF_PROG_ARRAY(movers, 3);
+#define SE_AIO_PROG 2 /* movers[2]: aio_iocb, native AIO (below) */
 BPF_PERCPU_ARRAY(move_scratch, struct se_inflight, 1);
 /* A read or write between its decoding and the inflight map (on_enter_io). */
 BPF_PERCPU_ARRAY(enter_scratch, struct se_inflight, 1);
@@ -746,6 +747,7 @@ struct se_aio {
 	__u64 iocbpp; /* user array of iocb pointers (32-bit ones for an ia32 task) */
 	__u32 i, n;   /* next iocb, iocbs to look at */
 	__u32 compat;
+	__u32 next_prog; /* SE_AIO_PROG, from map memory: see aio_iocb */
 	/* the iocb at hand (see aio_iocb) */
 	__s32 fd;
 	__u64 bytes;
@@ -784,7 +786,8 @@ static __always_inline void aio_begin(void *ctx, struct pt_regs *regs, int compa
 	a->i = 0;
 	a->n = nr;
 	a->compat = compat;
-	movers.call(ctx, 2);
+	a->next_prog = SE_AIO_PROG;
+	movers.call(ctx, SE_AIO_PROG);
 }
 
 /* One iocb of an io_submit, tail-called from sys_enter, then from itself. */
@@ -827,8 +830,15 @@ int aio_iocb(struct bpf_raw_tracepoint_args *ctx)
 		send_event(ctx, cfg, &r, &a->side, SE_SC_AIO, a->bytes);
 	}
 next:
+	/*
+	 * The slot from map memory, not a constant: with a constant key the
+	 * kernel patches this call to jump straight into its target (a
+	 * "poke"), and a program so patched into itself kept the movers map
+	 * alive after a SIGKILLed agent (6.18: the map outlived every program
+	 * by minutes; test_faults t_sigkill).
+	 */
 	if (a->i < a->n)
-		movers.call(ctx, 2);
+		movers.call(ctx, a->next_prog);
 	return 0;
 }
 
