@@ -238,8 +238,9 @@ enum se_counter {
 	SE_CTR_DROP_WRITE_MATCHED, /* ... a write of a matched file (READ_MATCHED + 2) */
 	SE_CTR_DROP_WRITE_PENDING, /* ... a write awaiting its verdict */
 	SE_CTR_DROP_INTERNAL,	   /* ... any record that is not an event */
-	SE_CTR_AIO_UNINSPECTED,	   /* iocbs of an io_submit past the first SE_AIO_MAX: not
-				    * looked at (the tail-call budget), events or not */
+	SE_CTR_AIO_UNINSPECTED,	   /* iocbs an io_submit took past the first SE_AIO_MAX (its
+				    * return value): not looked at (the tail-call budget),
+				    * events or not */
 	SE_CTR_MAX
 };
 

@@ -148,12 +148,17 @@ static __always_inline int emit(void *ctx, void *data, __u32 size, int wake)
 #endif
 }
 
-static __always_inline void count(int idx)
+static __always_inline void count_n(int idx, __u64 n)
 {
 	__u64 *v = counters.lookup(&idx);
 
 	if (v)
-		(*v)++;
+		*v += n;
+}
+
+static __always_inline void count(int idx)
+{
+	count_n(idx, 1);
 }
 
 /* A saved user register (pt_regs: the syscall ABI). */
@@ -774,15 +779,9 @@ static __always_inline void aio_begin(void *ctx, struct pt_regs *regs, int compa
 	}
 	if (nr <= 0)
 		return; /* EINVAL, or nothing */
-	if (nr > SE_AIO_MAX) {
-		__u64 *v;
-		int idx = SE_CTR_AIO_UNINSPECTED;
-
-		v = counters.lookup(&idx);
-		if (v)
-			*v += nr - SE_AIO_MAX;
+	/* The rest are counted at the exit, from how many the kernel took. */
+	if (nr > SE_AIO_MAX)
 		nr = SE_AIO_MAX;
-	}
 	a->i = 0;
 	a->n = nr;
 	a->compat = compat;
@@ -952,6 +951,13 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	 * were decoded (LOAD_MODE=open-close bash test/bench/bpf_stats.sh 5).
 	 */
 	if (se_decode64(nr).sc || (se_decode32(nr).sc && ia32_call())) {
+		/* io_submit returns the iocbs it took: those past SE_AIO_MAX
+		 * were not looked at (aio_begin). From the return value, not
+		 * the nr asked for, which the kernel cuts to its context's
+		 * size and a process may make as large as it likes. */
+		if (ret > SE_AIO_MAX && (se_decode64(nr).sc == SE_SC_AIO ||
+					 (se_decode32(nr).sc == SE_SC_AIO && ia32_call())))
+			count_n(SE_CTR_AIO_UNINSPECTED, ret - SE_AIO_MAX);
 		on_exit_io(ctx, ret);
 		return 0;
 	}

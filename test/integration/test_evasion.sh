@@ -55,6 +55,7 @@ GAPS_FILE=${EVASION_GAPS_FILE:-$HERE/evasion_gaps.txt}
 RACE_RUNS=${EVASION_RACE_RUNS:-300}
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+. "$HERE/metrics.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "the evasion tests need root (BPF, mounts, chroot)"; exit 1; }
 command -v jq >/dev/null || { echo "the evasion tests need jq"; exit 1; }
@@ -758,7 +759,8 @@ t_uring() {
 # true name, as data.syscall "aio", with the submitter's pid and the
 # bytes it asked for (aio_nbytes, or the iovecs' sum), flagged
 # data.bytes_unconfirmed "true": no completion is waited for.
-AIO_CASES="aio_pwrite aio_pwritev aio_pread aio_preadv aio_direct aio_batch aio_unwatched"
+AIO_CASES="aio_pwrite aio_pwritev aio_pread aio_preadv aio_direct aio_batch aio_batch40
+	aio_unwatched"
 
 t_aio() {
 	local EXPECT_SYSCALL=aio EXPECT_UNCONFIRMED=1 a=$EVADE_AIO
@@ -779,6 +781,17 @@ t_aio() {
 	# three PWRITE iocbs in one io_submit(2): one event each, none merged or lost
 	run_tool aio_batch "$a" batch "$W/aio-batch.txt" 245
 	tool_failed aio_batch || judge_count aio_batch file_write "$W/aio-batch.txt" 245 3
+	# 40 iocbs in one call: the probe looks at 32 (one tail call each), the
+	# rest are only counted (kernel_dropped_total{reason="uninspected"}):
+	# exactly the 8 the kernel took, whoever else uses AIO meanwhile (none
+	# on a test machine)
+	local unseen='sentinel_agent_kernel_dropped_total{reason="uninspected",event_type="internal",verdict="none"}' u0 u1
+	agent_ports "$AGENT_DIR"
+	u0=$(metric "$unseen")
+	run_tool aio_batch40 "$a" batch40 "$W/aio-b40.txt" 247
+	tool_failed aio_batch40 || judge_count aio_batch40 file_write "$W/aio-b40.txt" 247 40
+	u1=$(metric "$unseen")
+	check "aio_batch40: the iocbs past the 32nd are counted uninspected" 8 "$((${u1:-0} - ${u0:-0}))"
 	# control: an AIO write to an unwatched file is not reported
 	run_tool aio_unwatched "$a" pwrite "$U/aio-unwatched.txt" 246
 	tool_failed aio_unwatched || judge_none aio_unwatched 246 "the file is not watched"

@@ -9,7 +9,8 @@
  *   sentinel-evade-aio MODE PATH N
  *
  * Each mode reads or writes N bytes ('A'..'Z' repeated) per iocb, all its
- * iocbs in one io_submit(2) at offset 0 (batch: 0, N, 2N), prints "writer
+ * iocbs in one io_submit(2) at offset 0 (batch: 0, N, 2N; batch40: 40 of
+ * them, N apart), prints "writer
  * pid=P tid=T" on stdout, as one write, before the io_submit, waits for
  * every completion with io_getevents(2), checks each result is N, and
  * lingers EVADE_LINGER_MS (default 300) after it. PATH is used as given.
@@ -25,6 +26,7 @@
  *   preadv PATH N      as pread, IOCB_CMD_PREADV (2 iovecs, N in all)
  *   batch PATH N       open(2) PATH, three IOCB_CMD_PWRITEs of N bytes at
  *                      offsets 0, N, 2N in one io_submit(2)
+ *   batch40 PATH N     as batch with 40 iocbs, more than the probe looks at
  *   direct PATH 4096   open(2) PATH O_DIRECT, one IOCB_CMD_PWRITE from a
  *                      4096-aligned buffer (N must be 4096; a filesystem that
  *                      refuses O_DIRECT with EINVAL is exit 4)
@@ -49,7 +51,7 @@
 #include "evade_tool.h"
 
 #define MAX_BYTES (1u << 20)
-#define MAX_IOCBS 3
+#define MAX_IOCBS 40
 #define DIRECT_BYTES 4096 /* the direct mode's N, and its buffer's alignment */
 #define WAIT_SECONDS 10	  /* io_getevents' deadline: a lost completion is an error */
 
@@ -61,9 +63,14 @@ struct mode {
 };
 
 static const struct mode modes[] = {
-	{"pwrite", IOCB_CMD_PWRITE, 1, 0}, {"pwritev", IOCB_CMD_PWRITEV, 1, 0},
-	{"pread", IOCB_CMD_PREAD, 1, 0},   {"preadv", IOCB_CMD_PREADV, 1, 0},
-	{"batch", IOCB_CMD_PWRITE, 3, 0},  {"direct", IOCB_CMD_PWRITE, 1, 1},
+	{"pwrite", IOCB_CMD_PWRITE, 1, 0},
+	{"pwritev", IOCB_CMD_PWRITEV, 1, 0},
+	{"pread", IOCB_CMD_PREAD, 1, 0},
+	{"preadv", IOCB_CMD_PREADV, 1, 0},
+	{"batch", IOCB_CMD_PWRITE, 3, 0},
+	{"direct", IOCB_CMD_PWRITE, 1, 1},
+	/* more iocbs in one call than the probe looks at (SE_AIO_MAX, 32) */
+	{"batch40", IOCB_CMD_PWRITE, MAX_IOCBS, 0},
 };
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
 
