@@ -89,6 +89,22 @@ BPF_HASH(comm_masks, struct se_comm_key, __u64, 2 * SE_MAX_COMMS);
 BPF_PROG_ARRAY(movers, 3);
 #define SE_AIO_PROG 2 /* movers[2]: aio_iocb, native AIO (below) */
 BPF_PERCPU_ARRAY(move_scratch, struct se_inflight, 1);
+/*
+ * Tail-call slots as values the verifier does not know (a zero read from
+ * map memory, plus the slot): with a constant key the kernel patches the
+ * call into a direct jump into its target (a "poke"), and on 6.18 a movers
+ * map whose programs were so patched outlived a SIGKILLed agent for good
+ * now and then (test_faults t_sigkill; every run once aio_iocb patched a
+ * call into itself).
+ */
+BPF_ARRAY(tail_base, __u32, 1);
+static __always_inline __u32 tail_slot(__u32 slot)
+{
+	int zero = 0;
+	__u32 *b = tail_base.lookup(&zero);
+
+	return (b ? *b : 0) + slot;
+}
 /* A read or write between its decoding and the inflight map (on_enter_io). */
 BPF_PERCPU_ARRAY(enter_scratch, struct se_inflight, 1);
 BPF_PERCPU_ARRAY(counters, __u64, SE_CTR_MAX);
@@ -785,8 +801,8 @@ static __always_inline void aio_begin(void *ctx, struct pt_regs *regs, int compa
 	a->i = 0;
 	a->n = nr;
 	a->compat = compat;
-	a->next_prog = SE_AIO_PROG;
-	movers.call(ctx, SE_AIO_PROG);
+	a->next_prog = tail_slot(SE_AIO_PROG);
+	movers.call(ctx, a->next_prog);
 }
 
 /* One iocb of an io_submit, tail-called from sys_enter, then from itself. */
@@ -858,7 +874,7 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 	if (!c.kind) {
 		/* A mover: move_src, then move_dst. Should the tail call fail (not in
 		 * the array), the call goes unreported, as before attaching. */
-		movers.call(ctx, 0);
+		movers.call(ctx, tail_slot(0));
 		return 0;
 	}
 	cfg = traced();
@@ -896,7 +912,7 @@ int move_src(struct bpf_raw_tracepoint_args *ctx)
 	__builtin_memset(in, 0, sizeof(*in));
 	in->syscall = c.sc;
 	in->sides = decide(ctx, cfg, SE_READ, sc_arg(regs, c.src, compat), &in->side[0]);
-	movers.call(ctx, 1);
+	movers.call(ctx, tail_slot(1));
 	return 0;
 }
 
