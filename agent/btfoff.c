@@ -64,6 +64,8 @@ static const struct btfoff_want probe_wants[] = {
 	{"inode", "i_ino", false},
 	{"inode", "i_sb", false},
 	{"inode", "i_mode", false},
+	{"inode", "i_size", false},	  /* ftruncate: the size before */
+	{"address_space", "host", false}, /* a dirtied page's inode */
 	{"super_block", "s_dev", false},
 	{"super_block", "s_root", false},
 	/* the superblock's mounts: a list_head in 6.1, a struct mount * in 6.18 */

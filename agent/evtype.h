@@ -9,25 +9,39 @@
 #ifndef SENTINEL_EVTYPE_H
 #define SENTINEL_EVTYPE_H
 
+/* In the probe's order: an event of kind k (probes/event.h) is type
+ * se_type(k), k - 1 (ev_type_of()). */
 enum ev_type {
-	EV_FILE_READ = 0,  /* the probe's SE_KIND_READ */
-	EV_FILE_WRITE = 1, /* SE_KIND_WRITE */
+	EV_FILE_READ = 0,     /* SE_READ */
+	EV_FILE_WRITE = 1,    /* SE_WRITE */
+	EV_FILE_TRUNCATE = 2, /* SE_TRUNCATE */
+	EV_FILE_MMAP = 3,     /* SE_MMAP */
 	EV_TYPES
 };
 
 /* Not an event type: a lost kernel record that was no event (a name). */
 #define EV_INTERNAL EV_TYPES
 
-/* "file_read", "file_write"; "internal" for EV_INTERNAL; "unknown" past it. */
+/* "file_read", "file_write", ...; "internal" for EV_INTERNAL; "unknown"
+ * past it. */
 static inline const char *ev_type_name(unsigned t)
 {
 	static const char *const names[EV_TYPES + 1] = {
-		[EV_FILE_READ] = "file_read",
-		[EV_FILE_WRITE] = "file_write",
+		[EV_FILE_READ] = "file_read",	      [EV_FILE_WRITE] = "file_write",
+		[EV_FILE_TRUNCATE] = "file_truncate", [EV_FILE_MMAP] = "file_mmap",
 		[EV_INTERNAL] = "internal",
 	};
 
 	return t <= EV_INTERNAL ? names[t] : "unknown";
+}
+
+/* The type named @s, or -1. */
+static inline int ev_type_parse(const char *s)
+{
+	for (unsigned t = 0; t < EV_TYPES; t++)
+		if (__builtin_strcmp(s, ev_type_name(t)) == 0)
+			return (int)t;
+	return -1;
 }
 
 #endif

@@ -279,6 +279,8 @@ static void name_data(struct envelope *env, const struct name *n, const struct s
 	envelope_extra(env, "syscall", probe_syscall_name(r->syscall));
 	if (r->flags & SE_F_UNCONFIRMED)
 		envelope_extra(env, "bytes_unconfirmed", "true");
+	if (r->flags & SE_F_BYTES_UNKNOWN)
+		envelope_extra(env, "bytes_unknown", "true");
 	envelope_extra(env, "dev", n->dev);
 	envelope_extra(env, "ino", n->ino);
 	envelope_extra(env, "mntns", n->mntns);
@@ -294,10 +296,10 @@ static void forward(struct pipeline *pl, const struct se_record *r, const struct
 		    uint64_t mask)
 {
 	struct envelope env;
-	int ev = r->kind == SE_WRITE;
+	enum ev_type ev = probe_event_type(r->kind);
 
 	envelope_new_id(&pl->src, env.event_id);
-	env.type = (enum ev_type)ev;
+	env.type = ev;
 	env.event_type = ev_type_name(env.type);
 	env.ts_unix_nano = envelope_unix_ns(&pl->src, r->ts_ns);
 	env.hostname = pl->src.hostname;
@@ -339,7 +341,7 @@ static void forward(struct pipeline *pl, const struct se_record *r, const struct
 
 static void on_io(struct pipeline *pl, const struct se_record *r)
 {
-	int ev = r->kind == SE_WRITE;
+	enum ev_type ev = probe_event_type(r->kind);
 	struct name *n = names_get(&pl->names, r->seq);
 	uint64_t mask;
 
@@ -356,7 +358,7 @@ static void on_io(struct pipeline *pl, const struct se_record *r)
 	}
 	if (r->flags & SE_F_PENDING) {
 		post_verdict(pl, n);
-		mask = rules_match(pl->rules, (enum ev_type)ev, r->comm, path_mask(pl, n));
+		mask = rules_match(pl->rules, ev, r->comm, path_mask(pl, n));
 		log_debug("pending event decided in user space",
 			  "tgid=%u fd=%d seq=%" PRIx64 " path=%s mask=%" PRIx64, r->tgid, r->fd,
 			  (uint64_t)r->seq, n->path, mask);
@@ -379,12 +381,12 @@ void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
 	pl->stats.records++;
 	if (pl->tick && pl->stats.records % PIPELINE_TICK_RECORDS == 0)
 		pl->tick(pl->tick_ctx);
-	switch (r->kind) {
-	case SE_READ:
-	case SE_WRITE:
+	if (probe_is_event(r->kind)) {
 		pl->stats.io_records++;
 		on_io(pl, r);
-		break;
+		return;
+	}
+	switch (r->kind) {
 	case SE_NAME:
 		if (size >= SE_NAME_RECORD_HDR)
 			on_name(pl, (const struct se_name_record *)r, size);

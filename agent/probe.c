@@ -19,48 +19,73 @@
 
 extern const char sentinel_probe_text[];
 
-#define MAX_PROGS 10
+#define MAX_PROGS 16
 #define LOAD_LOG_SIZE (1 << 20)
 
 struct prog_spec {
 	const char *fn;	  /* function name bcc gives the probe */
 	int type;	  /* BPF_PROG_TYPE_* */
 	const char *cat;  /* tracepoint category, NULL for raw */
-	const char *name; /* tracepoint name */
+	const char *name; /* tracepoint name; NULL: tail-called, not attached */
 	bool uring;	  /* built only where BTF gives io_uring's layouts (SE_URING) */
+	int tail;	  /* a tail-called program's slot (enum se_tail); -1 */
+	/* Attached if it can be: what goes unseen otherwise (said loudly);
+	 * NULL: the agent cannot run without it. */
+	const char *unseen;
 };
 
+#define RAW BPF_PROG_TYPE_RAW_TRACEPOINT
 static const struct prog_spec progs[] = {
-	{"raw_tracepoint__sys_enter", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "sys_enter", false},
-	{"raw_tracepoint__sys_exit", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "sys_exit", false},
-	{"raw_tracepoint__cgroup_mkdir", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "cgroup_mkdir", false},
-	{"raw_tracepoint__cgroup_rename", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "cgroup_rename",
-	 false},
-	/* Not attached: sys_enter tail-calls them (the movers array, in order). */
-	{"move_src", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, NULL, false},
-	{"move_dst", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, NULL, false},
-	{"aio_iocb", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, NULL, false}, /* io_submit's iocbs */
-	{"raw_tracepoint__io_uring_submit_req", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL,
-	 "io_uring_submit_req", true},
-	{"raw_tracepoint__io_uring_file_get", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL,
-	 "io_uring_file_get", true},
-	{"raw_tracepoint__io_uring_complete", BPF_PROG_TYPE_RAW_TRACEPOINT, NULL,
-	 "io_uring_complete", true},
+	{.fn = "raw_tracepoint__sys_enter", .type = RAW, .name = "sys_enter", .tail = -1},
+	{.fn = "raw_tracepoint__sys_exit", .type = RAW, .name = "sys_exit", .tail = -1},
+	{.fn = "raw_tracepoint__cgroup_mkdir", .type = RAW, .name = "cgroup_mkdir", .tail = -1},
+	{.fn = "raw_tracepoint__cgroup_rename", .type = RAW, .name = "cgroup_rename", .tail = -1},
+	/* 5.17+ (writeback_dirty_page before) */
+	{.fn = "raw_tracepoint__writeback_dirty_folio",
+	 .type = RAW,
+	 .name = "writeback_dirty_folio",
+	 .tail = -1,
+	 .unseen = "stores through shared mappings"},
+	{.fn = "move_src", .type = RAW, .tail = SE_TAIL_MOVE_SRC},
+	{.fn = "move_dst", .type = RAW, .tail = SE_TAIL_MOVE_DST},
+	{.fn = "aio_iocb", .type = RAW, .tail = SE_TAIL_AIO},
+	{.fn = "change_enter", .type = RAW, .tail = SE_TAIL_CHANGE},
+	{.fn = "trunc_open", .type = RAW, .tail = SE_TAIL_TRUNC_OPEN},
+	{.fn = "raw_tracepoint__io_uring_submit_req",
+	 .type = RAW,
+	 .name = "io_uring_submit_req",
+	 .uring = true,
+	 .tail = -1},
+	{.fn = "raw_tracepoint__io_uring_file_get",
+	 .type = RAW,
+	 .name = "io_uring_file_get",
+	 .uring = true,
+	 .tail = -1},
+	{.fn = "raw_tracepoint__io_uring_complete",
+	 .type = RAW,
+	 .name = "io_uring_complete",
+	 .uring = true,
+	 .tail = -1},
 };
+#undef RAW
 
 #define N_PROGS (sizeof(progs) / sizeof(progs[0]))
 _Static_assert(N_PROGS <= MAX_PROGS, "MAX_PROGS");
 
 /* The one home of the syscall names (data.syscall), by enum se_syscall. */
 static const char *const syscall_names[SE_SC_MAX] = {
-	[SE_SC_NONE] = "unknown",      [SE_SC_READ] = "read",
-	[SE_SC_WRITE] = "write",       [SE_SC_PREAD64] = "pread64",
-	[SE_SC_PWRITE64] = "pwrite64", [SE_SC_READV] = "readv",
-	[SE_SC_WRITEV] = "writev",     [SE_SC_PREADV] = "preadv",
-	[SE_SC_PWRITEV] = "pwritev",   [SE_SC_PREADV2] = "preadv2",
-	[SE_SC_PWRITEV2] = "pwritev2", [SE_SC_SENDFILE] = "sendfile",
-	[SE_SC_SPLICE] = "splice",     [SE_SC_COPY_FILE_RANGE] = "copy_file_range",
-	[SE_SC_IO_URING] = "io_uring", [SE_SC_AIO] = "aio",
+	[SE_SC_NONE] = "unknown",	 [SE_SC_READ] = "read",
+	[SE_SC_WRITE] = "write",	 [SE_SC_PREAD64] = "pread64",
+	[SE_SC_PWRITE64] = "pwrite64",	 [SE_SC_READV] = "readv",
+	[SE_SC_WRITEV] = "writev",	 [SE_SC_PREADV] = "preadv",
+	[SE_SC_PWRITEV] = "pwritev",	 [SE_SC_PREADV2] = "preadv2",
+	[SE_SC_PWRITEV2] = "pwritev2",	 [SE_SC_SENDFILE] = "sendfile",
+	[SE_SC_SPLICE] = "splice",	 [SE_SC_COPY_FILE_RANGE] = "copy_file_range",
+	[SE_SC_IO_URING] = "io_uring",	 [SE_SC_AIO] = "aio",
+	[SE_SC_OPEN] = "open",		 [SE_SC_OPENAT] = "openat",
+	[SE_SC_OPENAT2] = "openat2",	 [SE_SC_CREAT] = "creat",
+	[SE_SC_FTRUNCATE] = "ftruncate", [SE_SC_FALLOCATE] = "fallocate",
+	[SE_SC_MMAP] = "mmap",		 [SE_SC_MAPPED_STORE] = "mapped_store",
 };
 
 const char *probe_syscall_name(unsigned sc)
@@ -580,22 +605,23 @@ static int load_progs(struct probe *p)
 	return 0;
 }
 
-/* The programs sys_enter tail-calls (those not attached, in table order),
- * into the movers array, before attaching: until then a mover would go
+/* The programs sys_enter and sys_exit tail-call, into their slots of the
+ * movers array, before attaching: until then their calls would go
  * unreported. */
 static int tail_targets(struct probe *p)
 {
-	int fd = table_fd(p, "movers"), key = 0;
+	int fd = table_fd(p, "movers");
 
 	for (unsigned i = 0; i < N_PROGS; i++) {
-		if (progs[i].name)
+		int key = progs[i].tail;
+
+		if (key < 0)
 			continue;
 		if (fd < 0 || bpf_update_elem(fd, &key, &p->prog_fd[i], BPF_ANY) != 0) {
-			log_error("a byte mover's program cannot be put in its tail-call array",
-				  "function=%s errno=%d", progs[i].fn, errno);
+			log_error("a tail-called program cannot be put in its array",
+				  "function=%s slot=%d errno=%d", progs[i].fn, key, errno);
 			return -EIO;
 		}
-		key++;
 	}
 	return 0;
 }
@@ -759,6 +785,12 @@ int probe_attach(struct probe *p)
 		if (!s->name || s->uring || p->prog_fd[i] < 0)
 			continue; /* tail-call target, io_uring (below), or not built */
 		err = attach_one(p, i);
+		if (err && s->unseen) {
+			log_warn("a tracepoint cannot be attached: what it reports is NOT seen",
+				 "raw_tracepoint=%s errno=%d unseen=\"%s\"", s->name, errno,
+				 s->unseen);
+			continue;
+		}
 		if (err) {
 			log_error("attaching to tracepoint failed",
 				  "tracepoint=%s:%s errno=%d hint=%s", s->cat ? s->cat : "raw",
@@ -880,9 +912,18 @@ const struct probe_loss_class probe_loss_classes[] = {
 	 "dropped_write_matched"},
 	{SE_CTR_DROP_WRITE_PENDING, "buffer_full", EV_FILE_WRITE, "pending",
 	 "dropped_write_pending"},
+	{SE_CTR_DROP_TRUNCATE_MATCHED, "buffer_full", EV_FILE_TRUNCATE, "matched",
+	 "dropped_truncate_matched"},
+	{SE_CTR_DROP_TRUNCATE_PENDING, "buffer_full", EV_FILE_TRUNCATE, "pending",
+	 "dropped_truncate_pending"},
+	{SE_CTR_DROP_MMAP_MATCHED, "buffer_full", EV_FILE_MMAP, "matched", "dropped_mmap_matched"},
+	{SE_CTR_DROP_MMAP_PENDING, "buffer_full", EV_FILE_MMAP, "pending", "dropped_mmap_pending"},
 	{SE_CTR_DROP_INTERNAL, "buffer_full", EV_INTERNAL, "none", "dropped_internal"},
 	{SE_CTR_RATE_LIMITED_READ, "rate_limited", EV_FILE_READ, "matched", "rate_limited_read"},
 	{SE_CTR_RATE_LIMITED_WRITE, "rate_limited", EV_FILE_WRITE, "matched", "rate_limited_write"},
+	{SE_CTR_RATE_LIMITED_TRUNCATE, "rate_limited", EV_FILE_TRUNCATE, "matched",
+	 "rate_limited_truncate"},
+	{SE_CTR_RATE_LIMITED_MMAP, "rate_limited", EV_FILE_MMAP, "matched", "rate_limited_mmap"},
 	/* iocbs of an io_submit past the first SE_AIO_MAX: reads, writes or
 	 * neither, of files watched or not: not looked at */
 	{SE_CTR_AIO_UNINSPECTED, "uninspected", EV_INTERNAL, "none", "aio_uninspected"},

@@ -21,6 +21,20 @@
 
 enum probe_transport_kind { PROBE_RINGBUF = 1, PROBE_PERF = 2 };
 
+_Static_assert(EV_TYPES == SE_TYPES, "enum ev_type follows the probe's event kinds");
+
+/* Whether a record of @kind is an event (a read, write, truncation or
+ * mapping), and its type. */
+static inline bool probe_is_event(unsigned kind)
+{
+	return kind >= SE_READ && kind < SE_READ + SE_TYPES;
+}
+
+static inline enum ev_type probe_event_type(unsigned kind)
+{
+	return (enum ev_type)se_type(kind);
+}
+
 /*
  * Per-process (tgid) limit on the events the kernel emits, decided after the
  * rules: what a process emits beyond it is counted, not copied out. Numbers
@@ -90,7 +104,7 @@ int probe_read_counters(struct probe *p, uint64_t out[SE_CTR_MAX]);
 /*
  * The names of the kernel's loss counters, the one table /metrics and the
  * stop summary both read: records lost because the buffer was full, by
- * event type (file_read, file_write, or "internal" for records that are not
+ * event type (file_read ... file_mmap, or "internal" for records that are not
  * events) and verdict ("matched": the file was decided to match a rule;
  * "pending": awaiting its verdict; "none" for internal records); and events
  * the rate limit suppressed, by event type (always matched).

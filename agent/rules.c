@@ -16,7 +16,7 @@ _Static_assert(RULES_COMM_LEN == SE_COMM_LEN, "comm length as the kernel stores 
 #endif
 #endif
 
-static const char default_rules[] = "# Built in: every read and every write of a file.\n"
+static const char default_rules[] = "# Built in: every event of every file.\n"
 				    "rules:\n"
 				    "  - name: all-reads\n"
 				    "    event: file_read\n"
@@ -24,6 +24,14 @@ static const char default_rules[] = "# Built in: every read and every write of a
 				    "      pathPrefixes: [\"/\"]\n"
 				    "  - name: all-writes\n"
 				    "    event: file_write\n"
+				    "    match:\n"
+				    "      pathPrefixes: [\"/\"]\n"
+				    "  - name: all-truncations\n"
+				    "    event: file_truncate\n"
+				    "    match:\n"
+				    "      pathPrefixes: [\"/\"]\n"
+				    "  - name: all-writable-mappings\n"
+				    "    event: file_mmap\n"
 				    "    match:\n"
 				    "      pathPrefixes: [\"/\"]\n";
 
@@ -132,12 +140,12 @@ static int parse_event(struct ydoc *d, const yaml_node_t *n, const char *what, e
 
 	if (ydoc_str(d, n, what, &s))
 		return -1;
-	if (strcmp(s, "file_read") == 0)
-		*out = EV_FILE_READ;
-	else if (strcmp(s, "file_write") == 0)
-		*out = EV_FILE_WRITE;
-	else
-		return ydoc_expected(d, n, what, "file_read or file_write");
+	int t = ev_type_parse(s);
+
+	if (t < 0)
+		return ydoc_expected(d, n, what,
+				     "file_read, file_write, file_truncate or file_mmap");
+	*out = (enum ev_type)t;
 	return 0;
 }
 
@@ -343,7 +351,7 @@ void rules_kernel_masks(const struct ruleset *rs, uint64_t type_mask[EV_TYPES], 
 	for (unsigned b = 0; b < rs->n_enabled; b++) {
 		const struct rule *r = rs->by_bit[b];
 
-		type_mask[r->event == EV_FILE_WRITE] |= 1ULL << b;
+		type_mask[r->event] |= 1ULL << b;
 		if (r->n_comms)
 			*comm_rules |= 1ULL << b;
 		else

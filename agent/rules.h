@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Rules (rules.yaml): which file reads and writes are reported.
+ * Rules (rules.yaml): which file events (reads, writes, truncations,
+ * writable shared mappings) are reported.
  *
  *   rules:
  *     - name: etc-writes
  *       enabled: true          # optional, default true
- *       event: file_write      # file_read | file_write
+ *       event: file_write      # file_read | file_write | file_truncate | file_mmap
  *       match:                 # optional
  *         pathPrefixes: ["/etc"]   # optional; empty/missing = any path
  *         comms: ["bash"]          # optional; empty/missing = any comm
@@ -70,9 +71,9 @@ void rules_free(struct ruleset *rs);
 uint64_t rules_path_mask(const struct ruleset *rs, const char *path);
 
 /*
- * What the kernel needs (struct se_config): type_mask[0] = enabled
- * file_read rules, [1] = file_write rules; *anycomm = enabled rules with no
- * comms; *comm_rules = enabled rules with comms.
+ * What the kernel needs (struct se_config): type_mask[t] = enabled rules
+ * of event type t; *anycomm = enabled rules with no comms; *comm_rules =
+ * enabled rules with comms.
  */
 void rules_kernel_masks(const struct ruleset *rs, uint64_t type_mask[EV_TYPES], uint64_t *anycomm,
 			uint64_t *comm_rules);

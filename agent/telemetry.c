@@ -448,11 +448,11 @@ static void render_kernel(FILE *f, const struct telemetry *t, const struct snaps
 {
 	if (s->kernel_ok) {
 		counter(f, "sentinel_agent_kernel_seen_total",
-			"Read/write syscalls of traced processes the probe looked at (at their "
-			"entry).",
+			"File events of traced processes the probe looked at (reads, writes, "
+			"truncations, mappings, each side of a byte mover).",
 			s->kernel[SE_CTR_SEEN]);
 		counter(f, "sentinel_agent_kernel_filtered_total",
-			"Read/write syscalls dropped in the kernel because no rule matches.",
+			"Of those, events dropped in the kernel because no rule matches.",
 			s->kernel[SE_CTR_FILTERED]);
 		counter(f, "sentinel_agent_kernel_walks_total",
 			"File paths the kernel walked (a file's first event, or after a rename, "

@@ -22,7 +22,19 @@
 #define SCORE_SENSITIVE 0.9
 #define SCORE_HIGH_WRITE 0.7
 #define CODE_SENSITIVE "sensitive_path_write"
+#define CODE_TRUNCATE "sensitive_path_truncate"
+#define CODE_MMAP "sensitive_path_mmap"
 #define CODE_HIGH_WRITE "high_write_bytes"
+
+/* The event types that change a file, and the code (and reason) a change
+ * under a sensitive prefix is flagged with. */
+static const struct {
+	const char *type, *code;
+} changes[] = {
+	{"file_write", CODE_SENSITIVE},
+	{"file_truncate", CODE_TRUNCATE}, /* content cut or zeroed without a write */
+	{"file_mmap", CODE_MMAP},	  /* a shared mapping stores may write back through */
+};
 
 /* ---- registry ---- */
 
@@ -362,10 +374,13 @@ static void flag(struct verdict *out, double score, const char *code, const char
 static void ref_score(void *state, const Sentinel__V1__EventEnvelope *ev, struct verdict *out)
 {
 	const struct ref_rules *r = state;
-	const char *filename, *prefix;
+	const char *filename, *prefix, *code = NULL;
 	unsigned long long bytes;
 
-	if (!ev->event_type || strcmp(ev->event_type, "file_write") != 0)
+	for (size_t i = 0; ev->event_type && i < sizeof(changes) / sizeof(changes[0]); i++)
+		if (strcmp(ev->event_type, changes[i].type) == 0)
+			code = changes[i].code;
+	if (!code)
 		return;
 	filename = envelope_data(ev, "filename");
 	prefix = filename ? sensitive_prefix(r, filename) : NULL;
@@ -375,13 +390,15 @@ static void ref_score(void *state, const Sentinel__V1__EventEnvelope *ev, struct
 	if (!prefix && truthy(envelope_data(ev, "filename_truncated")) && r->n_prefixes)
 		prefix = "(unknown: name truncated)";
 	if (prefix && !comm_allowed(r, envelope_data(ev, "comm")))
-		flag(out, SCORE_SENSITIVE, CODE_SENSITIVE, "sensitive_path_write: %s", prefix);
-	if (parse_u64(envelope_data(ev, "bytes"), &bytes) == 0 && bytes > r->high_write_bytes)
+		flag(out, SCORE_SENSITIVE, code, "%s: %s", code, prefix);
+	if (strcmp(code, CODE_SENSITIVE) == 0 &&
+	    parse_u64(envelope_data(ev, "bytes"), &bytes) == 0 && bytes > r->high_write_bytes)
 		flag(out, SCORE_HIGH_WRITE, CODE_HIGH_WRITE, "high_write_bytes: %llu > %llu", bytes,
 		     r->high_write_bytes);
 }
 
-static const char *const ref_codes[] = {CODE_SENSITIVE, CODE_HIGH_WRITE, NULL};
+static const char *const ref_codes[] = {CODE_SENSITIVE, CODE_HIGH_WRITE, CODE_TRUNCATE, CODE_MMAP,
+					NULL};
 
 const struct scorer_ops scorer_reference = {
 	.name = "reference",

@@ -35,10 +35,13 @@
  * comm not in the allowed list scores 0.9 ("sensitive_path_write: /etc");
  * a file_write of more than the threshold bytes scores 0.7
  * ("high_write_bytes: N > T"); both: the higher score, reasons joined by
- * "; ". The allowed comms exempt only the sensitive-path rule. Reads are
- * never anomalies. Filenames are compared as sent (the agent sends
- * resolved absolute paths). Codes: "sensitive_path_write",
- * "high_write_bytes" (both rules: the sensitive one, it scores higher).
+ * "; ". A file_truncate or file_mmap (a writable shared mapping) under a
+ * sensitive prefix scores 0.9 too ("sensitive_path_truncate: /etc",
+ * "sensitive_path_mmap: /etc"). The allowed comms exempt only the
+ * sensitive-path rules. Reads are never anomalies. Filenames are compared
+ * as sent (the agent sends resolved absolute paths). Codes:
+ * "sensitive_path_write", "high_write_bytes" (both rules: the sensitive
+ * one, it scores higher), "sensitive_path_truncate", "sensitive_path_mmap".
  */
 #ifndef SENTINEL_DETECTOR_SCORE_H
 #define SENTINEL_DETECTOR_SCORE_H

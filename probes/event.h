@@ -25,17 +25,42 @@
 /* Threads inside a read or write the probe decided to report, between the
  * syscall's entry (where the file is taken) and its exit (the bytes). */
 #define SE_INFLIGHT_ENTRIES 16384
+/*
+ * The probe's tail-called programs, by their slot in its movers array (the
+ * agent fills it from its program table, agent/probe.c progs[].tail).
+ */
+enum se_tail {
+	SE_TAIL_MOVE_SRC = 0, /* a byte mover's source */
+	SE_TAIL_MOVE_DST,     /* ... its destination */
+	SE_TAIL_AIO,	      /* one iocb of an io_submit */
+	SE_TAIL_CHANGE,	      /* ftruncate, fallocate, mmap: at entry */
+	SE_TAIL_TRUNC_OPEN,   /* an O_TRUNC open: at exit */
+	SE_TAILS
+};
 /* iocbs of one io_submit(2) the probe decides, one tail call each (the
  * kernel allows 33 per run); the rest are counted, SE_CTR_AIO_UNINSPECTED */
 #define SE_AIO_MAX 32
 
+/*
+ * The events (SE_READ to SE_MMAP: the file is the one @seq names) come
+ * first, numbered so that kind - 1 is their event type (se_type(): the
+ * index of config.type_mask, of the per-type counters and of the agent's
+ * enum ev_type).
+ */
 enum se_kind {
-	SE_READ = 1,  /* arg = bytes read; the file is the one @seq names */
-	SE_WRITE = 2, /* arg = bytes written */
-	SE_NAME = 3,  /* struct se_name_record: the path @seq names; arg = the inode's mode */
-	SE_CGROUP = 4, /* struct se_cgroup_record: a cgroup made or renamed; arg = its id */
+	SE_READ = 1,	 /* arg = bytes read */
+	SE_WRITE = 2,	 /* arg = bytes written */
+	SE_TRUNCATE = 3, /* content destroyed without a write: arg = bytes cut or zeroed
+			  * (ftruncate: old size - new size; fallocate: the range;
+			  * an O_TRUNC open: 0 and SE_F_BYTES_UNKNOWN) */
+	SE_MMAP = 4,	 /* a shared mapping the process may store into: arg = its length */
+	SE_NAME = 5,	 /* struct se_name_record: the path @seq names; arg = the inode's mode */
+	SE_CGROUP = 6,	 /* struct se_cgroup_record: a cgroup made or renamed; arg = its id */
 	SE_KIND_MAX
 };
+
+#define SE_TYPES 4 /* event kinds: SE_READ .. SE_MMAP */
+#define se_type(kind) ((kind) - 1)
 
 /*
  * se_record.syscall: which call moved the bytes (data.syscall; the agent's
@@ -60,6 +85,15 @@ enum se_syscall {
 	SE_SC_COPY_FILE_RANGE,
 	SE_SC_IO_URING, /* an io_uring request (no syscall of its own: SQPOLL rings make none) */
 	SE_SC_AIO, /* a native AIO iocb, reported at io_submit (SE_F_UNCONFIRMED) */
+	SE_SC_OPEN,	 /* an O_TRUNC open: open, openat, openat2, creat */
+	SE_SC_OPENAT,
+	SE_SC_OPENAT2,
+	SE_SC_CREAT,
+	SE_SC_FTRUNCATE,
+	SE_SC_FALLOCATE,
+	SE_SC_MMAP,
+	SE_SC_MAPPED_STORE, /* a store through a shared mapping made writable before
+			     * (writeback:writeback_dirty_folio): no syscall */
 	SE_SC_MAX
 };
 
@@ -70,6 +104,9 @@ enum se_syscall {
  * IOSQE_CQE_SKIP_SUCCESS, a native AIO iocb), so it is reported when
  * issued (data.bytes_unconfirmed) */
 #define SE_F_UNCONFIRMED 0x2
+/* arg is not the bytes at all: an O_TRUNC open cut the file to 0 before the
+ * probe could read its size (data.bytes_unknown) */
+#define SE_F_BYTES_UNKNOWN 0x4
 
 /*
  * @seq names one (file, name) pair: the kernel gives a new one each time it
@@ -160,8 +197,13 @@ struct se_inflight_side {
 struct se_inflight {
 	struct se_inflight_side side[2];
 	__u8 sides;
-	__u8 syscall; /* enum se_syscall */
-	__u16 pad[3];
+	__u8 syscall;  /* enum se_syscall */
+	__u8 compat;   /* an ia32 call (kept in map memory: see on_enter_io) */
+	__u8 at_entry; /* the bytes are @arg, known at entry (a truncation's: the
+			* size before; a mapping's length), and the call succeeded
+			* if it returned no error; else they are its return value */
+	__u32 pad;
+	__u64 arg;
 };
 
 /* verdicts map: seq -> what user space decided */
@@ -175,7 +217,7 @@ struct se_verdict {
 struct se_config {
 	__u32 self_tgid;	/* the agent: never traced (no feedback loop) */
 	__u32 gen;		/* rules generation; verdicts of other gens are stale */
-	__u64 type_mask[2];	/* [0] read, [1] write: enabled rules of that event type */
+	__u64 type_mask[SE_TYPES]; /* [se_type(kind)]: enabled rules of that event type */
 	__u64 anycomm_mask;	/* rules with no comm list */
 	__u64 comm_rules;	/* rules with a comm list (looked up in comm_masks) */
 	/*
@@ -227,16 +269,25 @@ struct se_comm_key {
  * them live in one table, agent/probe.c probe_drop_classes.
  */
 enum se_counter {
-	SE_CTR_SEEN = 0,	   /* reads/writes entered by traced processes */
+	SE_CTR_SEEN = 0,	   /* events entered by traced processes */
 	SE_CTR_FILTERED,	   /* of those, dropped in the kernel by the rules */
-	SE_CTR_PENDING,		   /* forwarded while the fd's verdict was pending */
+	SE_CTR_PENDING,		   /* forwarded while the file's verdict was pending */
 	SE_CTR_WALKS,		   /* file paths walked (first sight, or a stale name) */
-	SE_CTR_RATE_LIMITED_READ,  /* reads suppressed by the per-process rate limit */
-	SE_CTR_RATE_LIMITED_WRITE, /* writes likewise (READ + 1: indexed by kind) */
-	SE_CTR_DROP_READ_MATCHED,  /* buffer full: a read of a matched file */
-	SE_CTR_DROP_READ_PENDING,  /* ... a read awaiting its verdict (MATCHED + 1) */
-	SE_CTR_DROP_WRITE_MATCHED, /* ... a write of a matched file (READ_MATCHED + 2) */
-	SE_CTR_DROP_WRITE_PENDING, /* ... a write awaiting its verdict */
+	/* suppressed by the per-process rate limit: + se_type(kind) */
+	SE_CTR_RATE_LIMITED_READ,
+	SE_CTR_RATE_LIMITED_WRITE,
+	SE_CTR_RATE_LIMITED_TRUNCATE,
+	SE_CTR_RATE_LIMITED_MMAP,
+	/* buffer full: an event of a matched file, + 2 * se_type(kind); one
+	 * awaiting its verdict, + 1 more */
+	SE_CTR_DROP_READ_MATCHED,
+	SE_CTR_DROP_READ_PENDING,
+	SE_CTR_DROP_WRITE_MATCHED,
+	SE_CTR_DROP_WRITE_PENDING,
+	SE_CTR_DROP_TRUNCATE_MATCHED,
+	SE_CTR_DROP_TRUNCATE_PENDING,
+	SE_CTR_DROP_MMAP_MATCHED,
+	SE_CTR_DROP_MMAP_PENDING,
 	SE_CTR_DROP_INTERNAL,	   /* ... any record that is not an event */
 	SE_CTR_AIO_UNINSPECTED,	   /* iocbs an io_submit took past the first SE_AIO_MAX (its
 				    * return value): not looked at (the tail-call budget),

@@ -37,6 +37,12 @@
  * counted, per CPU and per tgid, instead of emitted. Pending events are not
  * limited (see on_exit_io).
  *
+ * Changes that are not writes (SE_TRUNCATE: ftruncate, fallocate, O_TRUNC
+ * opens; SE_MMAP: writable shared mappings) are decided like writes, by
+ * tail-called programs (change_enter, trunc_open); stores through a shared
+ * mapping come from writeback_dirty_folio as writes. See "Changes that are
+ * not writes" below.
+ *
  * Build-time macros set by the agent: SE_RINGBUF (1: BPF ring buffer, 0: perf
  * buffer), SE_RINGBUF_PAGES, SE_FILE_ENTRIES, SE_CGROUP_SUBSYS and
  * SE_CGROUP_HIER (agent/cgroups.h), and the SE_OFF_* struct offsets from the
@@ -86,8 +92,7 @@ BPF_HASH(comm_masks, struct se_comm_key, __u64, 2 * SE_MAX_COMMS);
  * layouts past its 1M-instruction limit. The call in between is kept per
  * CPU (a program and its tail calls run on one CPU, not preempted).
  */
-BPF_PROG_ARRAY(movers, 3);
-#define SE_AIO_PROG 2 /* movers[2]: aio_iocb, native AIO (below) */
+BPF_PROG_ARRAY(movers, SE_TAILS); /* by enum se_tail (event.h) */
 BPF_PERCPU_ARRAY(move_scratch, struct se_inflight, 1);
 /*
  * Tail-call slots as values the verifier does not know (a zero read from
@@ -254,7 +259,7 @@ static __always_inline void rate_suppressed(__u32 tgid, __u16 kind)
 {
 	struct se_rl_stat *s, n = {.suppressed = 1};
 
-	count(kind == SE_WRITE ? SE_CTR_RATE_LIMITED_WRITE : SE_CTR_RATE_LIMITED_READ);
+	count(SE_CTR_RATE_LIMITED_READ + (se_type(kind) & (SE_TYPES - 1)));
 	s = rl_suppressed.lookup(&tgid);
 	if (s) {
 		/* Other threads of the process may add on other CPUs. */
@@ -465,14 +470,15 @@ static __always_inline void remember(struct se_last_file *last, __u64 file,
 }
 
 /*
- * The rules of event type @kind (SE_READ or SE_WRITE) that may match a
+ * The rules of event type @kind (SE_READ ... SE_MMAP) that may match a
  * call by a task named @comm (NULL: the current task's), before its file
  * is known: 0 when none can. candidates() counts the call seen, and
  * filtered when it is 0.
  */
 static __always_inline __u64 rule_candidates(struct se_config *cfg, __u16 kind, char *comm)
 {
-	__u64 type = cfg->type_mask[kind == SE_WRITE];
+	/* Masked: a bound the verifier sees when @kind comes from map memory. */
+	__u64 type = cfg->type_mask[se_type(kind) & (SE_TYPES - 1)];
 	__u64 m = type & cfg->anycomm_mask;
 	char cur[SE_COMM_LEN];
 
@@ -604,9 +610,9 @@ static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct
 	in->side[0] = (struct se_inflight_side){.fd = fd, .kind = kind};
 	in->sides = 1;
 	in->syscall = syscall;
-	in->pad[0] = compat;
+	in->compat = compat;
 	if (decide(ctx, cfg, in->side[0].kind, in->side[0].fd, &in->side[0]))
-		keep(regs, in, in->pad[0]);
+		keep(regs, in, in->compat);
 }
 
 /*
@@ -617,12 +623,15 @@ static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct
  * below.
  */
 
-/* A read or write event: a lost one is counted by its type and by whether
- * its file was already decided (the counters' layout in event.h). */
+/* An event: a lost one is counted by its type and by whether its file was
+ * already decided (the counters' layout in event.h). */
 static __always_inline void emit_io(void *ctx, struct se_record *r, __u16 kind, int pending)
 {
+	/* DROP_<type>_MATCHED; its PENDING is the next */
+	int drop = SE_CTR_DROP_READ_MATCHED + 2 * (se_type(kind) & (SE_TYPES - 1));
+
 	if (emit(ctx, r, sizeof(*r), 0) != 0)
-		count(SE_CTR_DROP_READ_MATCHED + (kind == SE_WRITE ? 2 : 0) + (pending ? 1 : 0));
+		count(drop + (pending ? 1 : 0));
 }
 
 /*
@@ -678,8 +687,17 @@ static __always_inline void on_exit_io(void *ctx, long ret)
 	in = *p;
 	inflight.delete(&tid);
 	cfg = config.lookup(&zero);
-	if (ret <= 0 || !cfg)
+	if (!cfg)
 		return;
+	if (in.at_entry) {
+		/* 0 from a truncation, an address from mmap: done; -errno
+		 * (the last page of the address space) failed. */
+		if ((unsigned long)ret >= (unsigned long)-4095)
+			return;
+		ret = in.arg;
+	} else if (ret <= 0) {
+		return;
+	}
 	if (in.sides & 1)
 		exit_side(ctx, cfg, &in.side[0], in.syscall, ret);
 	if (in.sides & 2)
@@ -768,7 +786,7 @@ struct se_aio {
 	__u64 iocbpp; /* user array of iocb pointers (32-bit ones for an ia32 task) */
 	__u32 i, n;   /* next iocb, iocbs to look at */
 	__u32 compat;
-	__u32 next_prog; /* SE_AIO_PROG, from map memory: see aio_iocb */
+	__u32 next_prog; /* SE_TAIL_AIO, from map memory: see aio_iocb */
 	/* the iocb at hand (see aio_iocb) */
 	__s32 fd;
 	__u64 bytes;
@@ -801,7 +819,7 @@ static __always_inline void aio_begin(void *ctx, struct pt_regs *regs, int compa
 	a->i = 0;
 	a->n = nr;
 	a->compat = compat;
-	a->next_prog = tail_slot(SE_AIO_PROG);
+	a->next_prog = tail_slot(SE_TAIL_AIO);
 	movers.call(ctx, a->next_prog);
 }
 
@@ -871,10 +889,14 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 		aio_begin(ctx, regs, compat);
 		return 0;
 	}
+	if (c.kind >= SE_TRUNCATE) {
+		movers.call(ctx, tail_slot(SE_TAIL_CHANGE));
+		return 0;
+	}
 	if (!c.kind) {
 		/* A mover: move_src, then move_dst. Should the tail call fail (not in
 		 * the array), the call goes unreported, as before attaching. */
-		movers.call(ctx, tail_slot(0));
+		movers.call(ctx, tail_slot(SE_TAIL_MOVE_SRC));
 		return 0;
 	}
 	cfg = traced();
@@ -912,7 +934,7 @@ int move_src(struct bpf_raw_tracepoint_args *ctx)
 	__builtin_memset(in, 0, sizeof(*in));
 	in->syscall = c.sc;
 	in->sides = decide(ctx, cfg, SE_READ, sc_arg(regs, c.src, compat), &in->side[0]);
-	movers.call(ctx, tail_slot(1));
+	movers.call(ctx, tail_slot(SE_TAIL_MOVE_DST));
 	return 0;
 }
 
@@ -933,12 +955,266 @@ int move_dst(struct bpf_raw_tracepoint_args *ctx)
 	 * paths apart through the whole walk, twice its work (with 6.1's
 	 * layouts, past its 1M limit). Loaded back it is unknown.
 	 */
-	in->pad[0] = compat;
+	in->compat = compat;
 	/* Decided into map memory too, as move_src does: the side's fields
 	 * on the stack, known per path, kept more paths apart. */
 	in->sides |= decide(ctx, cfg, SE_WRITE, sc_arg(regs, c.dst, compat), &in->side[1]) << 1;
 	if (in->sides)
-		keep(regs, in, in->pad[0]);
+		keep(regs, in, in->compat);
+	return 0;
+}
+
+/*
+ * Changes that are not writes. ftruncate, fallocate and mmap are decided
+ * at entry, by the change program (tail-called from sys_enter: one more
+ * inlined path walk in sys_enter would take 6.1's layouts near the
+ * verifier's limit), and reported at exit if the call succeeded
+ * (at_entry: the bytes are known at entry). O_TRUNC opens are decided at
+ * their exit (trunc_open), from the fd they return.
+ */
+
+/* Syscall argument @i (0-5) of a 64-bit or an ia32 call. */
+static __always_inline __u64 sc_arg6(struct pt_regs *regs, int i, int compat)
+{
+	if (compat) {
+		/* ia32: ebx, ecx, edx, esi, edi, ebp */
+		void *a = i == 0 ? &regs->bx : i == 1 ? &regs->cx : i == 2 ? &regs->dx
+			: i == 3 ? &regs->si : i == 4 ? &regs->di : &regs->bp;
+
+		return (__u32)reg(a);
+	}
+	return reg(i == 0 ? &regs->di : i == 1 ? &regs->si : i == 2 ? &regs->dx
+		   : i == 3 ? &regs->r10 : i == 4 ? &regs->r8 : &regs->r9);
+}
+
+#define SE_FMODE_WRITE 0x2
+#define SE_FMODE_CREATED 0x100000 /* the open made the file (6.1 to 6.18) */
+#define SE_S_IFMT 0170000
+#define SE_S_IFREG 0100000
+
+/*
+ * Shared mappings of files a store may write to (made by a traced process
+ * whose writes some rule may match, through an fd open for writing:
+ * mprotect may add PROT_WRITE later): inode -> the mapping's struct file.
+ * A store dirties a page of the inode (writeback_dirty_folio below); the
+ * file names it. LRU: a mapping long gone is evicted; the entry's file is
+ * checked against the inode before use (a freed file's address is reused).
+ */
+BPF_TABLE("lru_hash", __u64, __u64, mapped, 4096);
+/* 1 once mapped has had an entry: until then a dirtied page costs one
+ * array read, not a hash lookup (most nodes never map a watched file). */
+BPF_ARRAY(mapped_any, __u32, 1);
+
+static __always_inline void map_track(struct se_config *cfg, __s32 fd)
+{
+	__u64 file, inode;
+	int zero = 0;
+	__u32 one = 1;
+
+	if (!rule_candidates(cfg, SE_WRITE, NULL))
+		return;
+	file = se_fd_file(fd);
+	if (!file || !(se_kp_u32(file + SE_OFF_FILE_F_MODE) & SE_FMODE_WRITE))
+		return;
+	inode = se_kp_ptr(file + SE_OFF_FILE_F_INODE);
+	if (!inode)
+		return;
+	mapped.update(&inode, &file);
+	mapped_any.update(&zero, &one);
+}
+
+/*
+ * Into @in: the call's fd and what it would report; 0 when it is no event
+ * (an allocation, a private or anonymous mapping, a read-only one).
+ */
+static __always_inline int change_args(struct pt_regs *regs, struct se_config *cfg,
+				       struct se_inflight *in, int compat)
+{
+	__u64 a1 = sc_arg6(regs, 1, compat);
+
+	in->side[0].fd = (__s32)sc_arg6(regs, in->syscall == SE_SC_MMAP ? 4 : 0, compat);
+	switch (in->syscall) {
+	case SE_SC_FTRUNCATE:
+		/* the new length; ia32 ftruncate64 passes it in two halves */
+		in->arg = a1;
+		if (compat && reg(&regs->orig_ax) == 194)
+			in->arg |= sc_arg6(regs, 2, 1) << 32;
+		return 1;
+	case SE_SC_FALLOCATE:
+		if (!(a1 & SE_FALLOC_CHANGES))
+			return 0;
+		in->arg = compat ? sc_arg6(regs, 4, 1) | sc_arg6(regs, 5, 1) << 32
+				 : sc_arg6(regs, 3, 0);
+		return 1;
+	case SE_SC_MMAP:
+		if (!se_mmap_shared_file(sc_arg6(regs, 3, compat)))
+			return 0;
+		map_track(cfg, in->side[0].fd);
+		in->arg = a1;
+		return (sc_arg6(regs, 2, compat) & SE_PROT_WRITE) != 0;
+	default: return 0;
+	}
+}
+
+/* The change program's call (enter_scratch's at_entry stays 0). */
+BPF_PERCPU_ARRAY(change_scratch, struct se_inflight, 1);
+
+/* ftruncate, fallocate, mmap: tail-called from sys_enter (same context). */
+int change_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	struct se_config *cfg = traced();
+	int zero = 0, compat;
+	struct se_inflight *in = change_scratch.lookup(&zero);
+	struct se_call c;
+
+	if (!cfg || !in)
+		return 0;
+	c = enter_call(regs, ctx->args[1], &compat);
+	__builtin_memset(in, 0, sizeof(*in));
+	in->syscall = c.sc;
+	in->compat = compat;
+	in->at_entry = 1;
+	in->sides = 1;
+	in->side[0].kind = c.kind;
+	if (!c.kind || !change_args(regs, cfg, in, compat))
+		return 0;
+	/* Decided from map memory (kind, fd): see on_enter_io. */
+	if (!decide(ctx, cfg, in->side[0].kind, in->side[0].fd, &in->side[0]))
+		return 0;
+	if (in->syscall == SE_SC_FTRUNCATE) {
+		/* The bytes cut: the size before, read now, minus the new one
+		 * (0 when the file grows). */
+		__u64 inode = se_kp_ptr(in->side[0].file + SE_OFF_FILE_F_INODE);
+		__u64 size = inode ? se_kp_ptr(inode + SE_OFF_INODE_I_SIZE) : 0;
+
+		in->arg = size > in->arg ? size - in->arg : 0;
+	}
+	keep(regs, in, in->compat);
+	return 0;
+}
+
+/* Which open trunc_open decides (the tail call loses sys_exit's locals). */
+BPF_PERCPU_ARRAY(open_scratch, struct se_inflight, 1);
+
+/*
+ * An O_TRUNC open of a file that existed (not FMODE_CREATED) and is a
+ * regular file, tail-called from sys_exit with the fd it returned. The size
+ * before is gone: arg 0, SE_F_BYTES_UNKNOWN. What races allow: a thread
+ * sharing the fd table may close or dup2 over the new fd before this runs
+ * (a few instructions after the open returns), and the event then names
+ * what is there, or is lost.
+ */
+int trunc_open(struct bpf_raw_tracepoint_args *ctx)
+{
+	long ret = (long)ctx->args[1];
+	struct se_config *cfg = traced();
+	int zero = 0;
+	struct se_inflight *in = open_scratch.lookup(&zero);
+	struct se_record r;
+	__u64 m, file, inode;
+
+	if (!cfg || !in || ret < 0)
+		return 0;
+	m = candidates(cfg, SE_TRUNCATE, NULL);
+	file = m ? se_fd_file((int)ret) : 0;
+	if (!file || (se_kp_u32(file + SE_OFF_FILE_F_MODE) & SE_FMODE_CREATED))
+		return 0;
+	inode = se_kp_ptr(file + SE_OFF_FILE_F_INODE);
+	if (!inode || (se_kp_u32(inode + SE_OFF_INODE_I_MODE) & SE_S_IFMT) != SE_S_IFREG)
+		return 0;
+	in->side[0] = (struct se_inflight_side){};
+	if (!decide_file(ctx, cfg, m, SE_TRUNCATE, (int)ret, file, &in->side[0]))
+		return 0;
+	fill(&r, SE_TRUNCATE, (int)ret, file, in->side[0].seq);
+	r.flags = SE_F_BYTES_UNKNOWN;
+	send_event(ctx, cfg, &r, &in->side[0], in->syscall, 0);
+	return 0;
+}
+
+/*
+ * At sys_exit of a successful open (@nr, 64-bit or ia32): if it truncated,
+ * into trunc_open. The flags are read from the saved registers, which the
+ * kernel does not change; openat2's from its struct open_how in user
+ * memory, which the caller may change after the kernel copied it (a thread
+ * flipping O_TRUNC there races this read: it can hide an openat2's
+ * truncation, as AIO's iocbs can mislead).
+ */
+static __always_inline void exit_open(void *ctx, struct pt_regs *regs, struct se_open o,
+				      int compat)
+{
+	int zero = 0;
+	struct se_inflight *in;
+	__u64 flags;
+
+	if (o.flags == SE_OPEN_ALWAYS) {
+		flags = SE_O_TRUNC;
+	} else if (o.flags == SE_OPEN_HOW) {
+		flags = 0;
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)sc_arg6(regs, 2, compat));
+	} else {
+		flags = sc_arg6(regs, o.flags, compat);
+	}
+	if (!(flags & SE_O_TRUNC))
+		return;
+	/* A 64-bit open's number from an ia32 task is another call (2 is its
+	 * fork, 85 readlink): checked only here, for opens that truncate. */
+	if (!compat && o.sc != SE_SC_OPENAT2 && ia32_call())
+		return;
+	in = open_scratch.lookup(&zero);
+	if (!in)
+		return;
+	in->syscall = o.sc;
+	movers.call(ctx, tail_slot(SE_TAIL_TRUNC_OPEN));
+}
+
+/*
+ * A page of a file made dirty (args: folio, address_space), in the task
+ * that dirtied it. For a page of a file in the mapped map, by a task in no
+ * write of its own (a store through the mapping, or a read(2) into one):
+ * reported as a write of the mapping's file, SE_SC_MAPPED_STORE, of one
+ * page, flagged SE_F_UNCONFIRMED. Only the first store to a clean page
+ * dirties it: until writeback cleans it (dirty_expire_centisecs, 30 s by
+ * default), more stores to that page are not seen. Stores through a
+ * mapping made before the agent started are not seen either (no entry).
+ */
+RAW_TRACEPOINT_PROBE(writeback_dirty_folio)
+{
+	__u64 mapping = ctx->args[1], inode, *f, file;
+	int zero = 0;
+	__u32 *any = mapped_any.lookup(&zero), tid;
+	struct se_config *cfg;
+	struct se_inflight *in;
+	struct se_record r;
+	__u64 m;
+
+	if (!any || !*any || !mapping)
+		return 0;
+	inode = se_kp_ptr(mapping + SE_OFF_ADDRESS_SPACE_HOST);
+	f = inode ? mapped.lookup(&inode) : NULL;
+	if (!f)
+		return 0;
+	file = *f;
+	if (se_kp_ptr(file + SE_OFF_FILE_F_INODE) != inode) {
+		mapped.delete(&inode); /* the file was freed: its address reused */
+		return 0;
+	}
+	cfg = traced();
+	tid = (__u32)bpf_get_current_pid_tgid();
+	/* A write the probe reports itself (write(2), a mover) dirties the
+	 * page too: not a store. */
+	if (!cfg || inflight.lookup(&tid))
+		return 0;
+	in = open_scratch.lookup(&zero);
+	m = in ? candidates(cfg, SE_WRITE, NULL) : 0;
+	if (!m)
+		return 0;
+	in->side[0] = (struct se_inflight_side){};
+	if (!decide_file(ctx, cfg, m, SE_WRITE, -1, file, &in->side[0]))
+		return 0;
+	fill(&r, SE_WRITE, -1, file, in->side[0].seq);
+	r.flags = SE_F_UNCONFIRMED;
+	send_event(ctx, cfg, &r, &in->side[0], SE_SC_MAPPED_STORE, 4096);
 	return 0;
 }
 
@@ -956,6 +1232,7 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	long ret = (long)ctx->args[1];
+	struct se_open o;
 	__u64 nr;
 
 	nr = reg(&regs->orig_ax);
@@ -966,7 +1243,9 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	 * 108 ns with the lookup, 71 with the read, 76 before 32-bit calls
 	 * were decoded (LOAD_MODE=open-close bash test/bench/bpf_stats.sh 5).
 	 */
-	if (se_decode64(nr).sc || (se_decode32(nr).sc && ia32_call())) {
+	/* ia32 openat's number is x86_64's preadv: an open, not a read. */
+	if ((se_decode64(nr).sc && !(nr == 295 && ia32_call())) ||
+	    (se_decode32(nr).sc && ia32_call())) {
 		/* io_submit returns the iocbs it took: those past SE_AIO_MAX
 		 * were not looked at (aio_begin). From the return value, not
 		 * the nr asked for, which the kernel cuts to its context's
@@ -975,6 +1254,18 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 					 (se_decode32(nr).sc == SE_SC_AIO && ia32_call())))
 			count_n(SE_CTR_AIO_UNINSPECTED, ret - SE_AIO_MAX);
 		on_exit_io(ctx, ret);
+		return 0;
+	}
+	o = se_open64(nr);
+	if (o.sc && ret >= 0) {
+		exit_open(ctx, regs, o, 0);
+		return 0;
+	}
+	/* ia32 opens whose numbers are other 64-bit calls (fstat, lseek):
+	 * one kernel read tells, as for reads. */
+	o = se_open32(nr);
+	if (o.sc && ret >= 0 && ia32_call()) {
+		exit_open(ctx, regs, o, 1);
 		return 0;
 	}
 	/*

@@ -22,8 +22,9 @@
 /* What a number means to the probe. */
 struct se_call {
 	__u8 sc;   /* enum se_syscall; SE_SC_NONE: not decoded */
-	__u8 kind; /* SE_READ or SE_WRITE of the fd in argument 0; 0: a byte mover, or
-		    * io_submit (sc SE_SC_AIO) */
+	__u8 kind; /* SE_READ or SE_WRITE of the fd in argument 0; SE_TRUNCATE or
+		    * SE_MMAP (their fds: the change program); 0: a byte mover,
+		    * or io_submit (sc SE_SC_AIO) */
 	__u8 src;  /* a mover: the argument holding the fd it reads */
 	__u8 dst;  /* ... and the one it writes */
 };
@@ -51,6 +52,9 @@ static inline __attribute__((always_inline)) struct se_call se_decode64(__u64 nr
 	case 275: return SE_CALL_MOVE(SE_SC_SPLICE, 0, 2); /* (fd_in, off_in, fd_out, ...) */
 	case 326: return SE_CALL_MOVE(SE_SC_COPY_FILE_RANGE, 0, 2);
 	case 209: return SE_CALL_AIO; /* io_submit(ctx, nr, iocbpp) */
+	case 77: return SE_CALL_IO(SE_SC_FTRUNCATE, SE_TRUNCATE);  /* (fd, length) */
+	case 285: return SE_CALL_IO(SE_SC_FALLOCATE, SE_TRUNCATE); /* (fd, mode, off, len) */
+	case 9: return SE_CALL_IO(SE_SC_MMAP, SE_MMAP); /* (addr, len, prot, flags, fd, off) */
 	default: return SE_CALL_IO(SE_SC_NONE, 0);
 	}
 }
@@ -75,6 +79,13 @@ static inline __attribute__((always_inline)) struct se_call se_decode32(__u64 nr
 	case 313: return SE_CALL_MOVE(SE_SC_SPLICE, 0, 2);
 	case 377: return SE_CALL_MOVE(SE_SC_COPY_FILE_RANGE, 0, 2);
 	case 248: return SE_CALL_AIO; /* io_submit, 32-bit iocb pointers */
+	case 93: /* ftruncate (fd, 32-bit length) */
+	case 194: return SE_CALL_IO(SE_SC_FTRUNCATE, SE_TRUNCATE); /* ftruncate64 (fd, lo, hi) */
+	/* fallocate (fd, mode, off_lo, off_hi, len_lo, len_hi) */
+	case 324: return SE_CALL_IO(SE_SC_FALLOCATE, SE_TRUNCATE);
+	/* mmap2 (addr, len, prot, flags, fd, pgoff); old_mmap (90) takes its
+	 * arguments in a struct and is not decoded */
+	case 192: return SE_CALL_IO(SE_SC_MMAP, SE_MMAP);
 	default: return SE_CALL_IO(SE_SC_NONE, 0);
 	}
 }
@@ -121,6 +132,65 @@ static inline __attribute__((always_inline)) int se_renames32(__u64 nr)
 		return 1;
 	default: return 0;
 	}
+}
+
+/*
+ * Opens that may truncate (O_TRUNC), decided at their exit: the fd they
+ * return names the file, the flags are still in the saved registers.
+ * .flags: the argument holding the flags; SE_OPEN_ALWAYS (creat, always
+ * O_TRUNC), SE_OPEN_HOW (openat2: in the struct open_how at argument 2,
+ * user memory).
+ */
+struct se_open {
+	__u8 sc; /* SE_SC_OPEN...; SE_SC_NONE: not an open */
+	__u8 flags;
+};
+#define SE_OPEN_ALWAYS 0xff
+#define SE_OPEN_HOW 0xfe
+
+static inline __attribute__((always_inline)) struct se_open se_open64(__u64 nr)
+{
+	switch (nr) {
+	case 2: return (struct se_open){SE_SC_OPEN, 1};	   /* (path, flags, mode) */
+	case 257: return (struct se_open){SE_SC_OPENAT, 2}; /* (dfd, path, flags, mode) */
+	case 85: return (struct se_open){SE_SC_CREAT, SE_OPEN_ALWAYS};
+	case 437: return (struct se_open){SE_SC_OPENAT2, SE_OPEN_HOW};
+	default: return (struct se_open){0, 0};
+	}
+}
+
+/* ia32 openat (295) is x86_64's preadv, creat (8) its lseek. */
+static inline __attribute__((always_inline)) struct se_open se_open32(__u64 nr)
+{
+	switch (nr) {
+	case 5: return (struct se_open){SE_SC_OPEN, 1};
+	case 295: return (struct se_open){SE_SC_OPENAT, 2};
+	case 8: return (struct se_open){SE_SC_CREAT, SE_OPEN_ALWAYS};
+	case 437: return (struct se_open){SE_SC_OPENAT2, SE_OPEN_HOW};
+	default: return (struct se_open){0, 0};
+	}
+}
+
+/* uapi values the change program tests (asm-generic/fcntl.h, mman.h,
+ * linux/falloc.h): the same on x86_64 and ia32. */
+#define SE_O_TRUNC 01000
+#define SE_PROT_WRITE 0x2
+#define SE_MAP_TYPE 0x0f
+#define SE_MAP_SHARED 0x01
+#define SE_MAP_SHARED_VALIDATE 0x03
+#define SE_MAP_ANONYMOUS 0x20
+/* fallocate modes that destroy or move content: PUNCH_HOLE, COLLAPSE_RANGE,
+ * ZERO_RANGE, INSERT_RANGE, WRITE_ZEROES (6.17). Plain allocation
+ * (0, KEEP_SIZE, UNSHARE_RANGE) changes no byte a reader sees. */
+#define SE_FALLOC_CHANGES (0x02 | 0x08 | 0x10 | 0x20 | 0x80)
+
+/* Whether an mmap's flags make a shared mapping of a file (what a store
+ * writes back to the file). */
+static inline __attribute__((always_inline)) int se_mmap_shared_file(__u64 flags)
+{
+	__u64 t = flags & SE_MAP_TYPE;
+
+	return (t == SE_MAP_SHARED || t == SE_MAP_SHARED_VALIDATE) && !(flags & SE_MAP_ANONYMOUS);
 }
 
 struct se_uop {

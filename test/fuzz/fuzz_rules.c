@@ -76,12 +76,17 @@ static void check_shape(const struct ruleset *rs)
 
 static void check_masks(const struct ruleset *rs)
 {
-	uint64_t all = all_bits(rs->n_enabled), type[2], any, comm_rules, seen = 0;
+	uint64_t all = all_bits(rs->n_enabled), type[EV_TYPES], any, comm_rules, seen = 0, u = 0;
 	struct rules_comm_mask *cm;
 	size_t n;
 
 	rules_kernel_masks(rs, type, &any, &comm_rules);
-	FUZZ_CHECK(!(type[0] & type[1]) && (type[0] | type[1]) == all);
+	/* each enabled rule in exactly one type's mask */
+	for (unsigned t = 0; t < EV_TYPES; t++) {
+		FUZZ_CHECK(!(u & type[t]));
+		u |= type[t];
+	}
+	FUZZ_CHECK(u == all);
 	FUZZ_CHECK(!(any & comm_rules) && (any | comm_rules) == all);
 	for (unsigned b = 0; b < rs->n_enabled; b++) {
 		const struct rule *r = rs->by_bit[b];

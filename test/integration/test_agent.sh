@@ -357,7 +357,7 @@ t_bad_rules() {
 	printf 'rules:\n  - name: x\n    event: file_exec\n' >"$D/bad.yaml"
 	err=$("$AGENT" --check --rules "$D/bad.yaml" 2>&1) || rc=$?
 	check "bad rules: --check exits 1" 1 "$rc"
-	if grep -q "$D/bad.yaml:3:12: .*file_read or file_write" <<<"$err"; then
+	if grep -q "$D/bad.yaml:3:12: .*file_read, file_write, file_truncate or file_mmap" <<<"$err"; then
 		ok "bad rules: error names file:line:column and what was expected"
 	else
 		fail "bad rules: error names file:line:column and what was expected" "$err"

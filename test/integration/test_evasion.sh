@@ -2,13 +2,14 @@
 # The evasion suite: every way bytes reach a watched file must be reported
 # under the file's TRUE name - what realpath of the real file gives on the
 # host - with the exact byte count, the right event_type and the pid that
-# did it. One agent watches $S/watched/ (rules: file_read and file_write,
-# pathPrefixes ["$S/watched/"]); each case reads or writes a byte count no
+# did it. One agent watches $S/watched/ (rules: file_read, file_write,
+# file_truncate, file_mmap, pathPrefixes ["$S/watched/"]); each case reads,
+# writes or cuts a byte count no
 # other case uses (test/tools/evade.c, evade_uring.c, evade_aio.c) through
 # one technique: symlinks and magic links, bind mounts and roots, renames
 # while open, shared fd tables and stale verdicts, exit and lineage races, a
 # path buffer rewritten during the open, io_uring requests, native AIO
-# (io_submit), a container. A case passes with exactly one event of its byte
+# (io_submit), truncations and shared mappings, a container. A case passes with exactly one event of its byte
 # count (aio_batch: three), of the expected type, name and pid; the negative
 # controls (an unwatched file, false-positive traps) with none.
 # Cases whose outcome today depends on timing run several times, and every
@@ -143,6 +144,8 @@ cat >"$D/rules.yaml" <<YAML
 rules:
   - {name: watched-writes, event: file_write, match: {pathPrefixes: ["$W/"]}}
   - {name: watched-reads, event: file_read, match: {pathPrefixes: ["$W/"]}}
+  - {name: watched-truncations, event: file_truncate, match: {pathPrefixes: ["$W/"]}}
+  - {name: watched-mappings, event: file_mmap, match: {pathPrefixes: ["$W/"]}}
 YAML
 {
 	printf 'health: {port: 0, bindAddress: 127.0.0.1}\nmetrics: {port: 0, bindAddress: 127.0.0.1}\n'
@@ -255,7 +258,10 @@ hint() {
 # any name starting with P. Set by the caller: EXPECT_CONTAINER (its
 # container_id), EXPECT_SYSCALL (its data.syscall), EXPECT_UNCONFIRMED=1
 # (data.bytes_unconfirmed is "true": bytes asked for, no completion seen;
-# otherwise it must not be).
+# otherwise it must not be), EXPECT_UNKNOWN=1 (an O_TRUNC open: bytes 0 and
+# data.bytes_unknown "true"), EXPECT_BY_NAME=1 (implied by EXPECT_UNKNOWN:
+# the events judged are those of TYPE and EXPECTED_PATH, not those of
+# BYTES, which such cases share: 0, one page).
 judge() {
 	local name=$1 type=$2 exp=$3 bytes=$4 got n good=0 cond shown_exp differs=0 want_also
 	if ! barrier "$name"; then
@@ -263,14 +269,19 @@ judge() {
 		ROWS+=("$name|-|-|-|FAIL")
 		return
 	fi
-	got=$(events ".data.bytes == \"$bytes\"")
+	if [ "${EXPECT_UNKNOWN:-0}" = 1 ] || [ "${EXPECT_BY_NAME:-0}" = 1 ]; then
+		got=$(events ".event_type == \"$type\" and .data.filename == \"$exp\"")
+		cond="(.data.bytes == \"$bytes\") and "
+	else
+		got=$(events ".data.bytes == \"$bytes\"")
+	fi
 	n=$(grep -c . <<<"$got")
 	if [ "${exp#prefix:}" != "$exp" ]; then
-		cond="(.data.filename | startswith(\$p))"
+		cond="${cond:-}(.data.filename | startswith(\$p))"
 		exp=${exp#prefix:}
 		shown_exp="$exp*"
 	else
-		cond="(.data.filename == \$p)"
+		cond="${cond:-}(.data.filename == \$p)"
 		shown_exp=$exp
 	fi
 	# A case that knows its container (EXPECT_CONTAINER) wants its id too.
@@ -284,6 +295,12 @@ judge() {
 		want_also="$want_also unconfirmed"
 	else
 		cond="$cond and .data.bytes_unconfirmed != \"true\""
+	fi
+	if [ "${EXPECT_UNKNOWN:-0}" = 1 ]; then
+		cond="$cond and .data.bytes == \"0\" and .data.bytes_unknown == \"true\""
+		want_also="$want_also bytes_unknown"
+	else
+		cond="$cond and .data.bytes_unknown != \"true\""
 	fi
 	if [ "$n" -eq 1 ] && [ -n "$WRITER" ] &&
 		jq -e --arg p "$exp" --arg t "$type" --arg pid "$WRITER" --arg cid "${EXPECT_CONTAINER:-}" \
@@ -674,6 +691,88 @@ t_movers() {
 	EXPECT_SYSCALL=
 }
 
+# ---- changes that are not writes: truncations, shared mappings ----
+
+# filled NAME SIZE: $W/NAME holding SIZE bytes, moved in from the unwatched
+# dir (a rename: no write event of its own, no truncation either).
+filled() {
+	printf "%$2s" x >"$U/$1.tmp" && mv -f "$U/$1.tmp" "$W/$1"
+}
+
+# case_map NAME HOW BYTES: $W/NAME (16 KiB) mapped shared by `evade map
+# HOW`: its file_mmap event of BYTES (case NAME) and the store through the
+# mapping, one page (case NAME_store, judged by name: pages share a size).
+case_map() {
+	local name=$1 how=$2 n=$3
+	filled "$name" 16384
+	EXPECT_SYSCALL=mmap EXPECT_UNCONFIRMED=0
+	run_tool "$name" "$EVADE" map "$how" "$W/$name" "$n"
+	tool_failed "$name" && return
+	judge "$name" file_mmap "$W/$name" "$n"
+	EXPECT_SYSCALL=mapped_store EXPECT_UNCONFIRMED=1 EXPECT_BY_NAME=1
+	judge "${name}_store" file_write "$W/$name" 4096
+	EXPECT_BY_NAME=0 EXPECT_UNCONFIRMED=0
+}
+
+# Content destroyed without a write (file_truncate: bytes cut, or for an
+# O_TRUNC open 0 and data.bytes_unknown, the size before being gone), and
+# shared mappings (file_mmap: the mapping's length) with the store through
+# them (a file_write of the dirtied page, data.syscall mapped_store,
+# data.bytes_unconfirmed: page-granular). Controls: an O_TRUNC|O_CREAT open
+# that makes a new file, an unwatched file, a plain fallocate, a private
+# mapping.
+t_changes() {
+	local how n=4101
+	for how in ftruncate punch zero collapse; do
+		filled "t-$how" 16384
+		EXPECT_SYSCALL=$([ "$how" = ftruncate ] && echo ftruncate || echo fallocate)
+		[ "$how" = collapse ] && n=8192 # whole blocks only
+		case_tool "truncate_$how" file_truncate "$W/t-$how" "$n" \
+			"$EVADE" trunc "$how" "$W/t-$how" "$n"
+		n=$((n + 1))
+	done
+	EXPECT_SYSCALL=ftruncate
+	filled t-cmd 4200
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	case_tool truncate_cmd file_truncate "$W/t-cmd" 4200 \
+		sh -c 'echo "writer pid=$$ tid=$$"; exec truncate -s 0 "$1"' sh "$W/t-cmd"
+	EXPECT_UNKNOWN=1
+	for how in open openat openat2 creat; do
+		filled "t-o-$how" 300
+		EXPECT_SYSCALL=$how
+		case_tool "truncate_o_trunc_$how" file_truncate "$W/t-o-$how" 0 \
+			"$EVADE" trunc "$how" "$W/t-o-$how" 300
+	done
+	# cat /dev/null > log: the shell's O_TRUNC open
+	filled t-redirect 301
+	EXPECT_SYSCALL=openat
+	# shellcheck disable=SC2016
+	case_tool truncate_redirect file_truncate "$W/t-redirect" 0 \
+		sh -c 'echo "writer pid=$$ tid=$$"; exec cat /dev/null >"$1"' sh "$W/t-redirect"
+	# a new file made by an O_TRUNC|O_CREAT open: nothing was destroyed
+	rm -f "$W/t-new"
+	# shellcheck disable=SC2016
+	run_tool truncate_new_file sh -c 'echo "writer pid=$$ tid=$$"; : >"$1"' sh "$W/t-new"
+	barrier truncate_new_file_b >/dev/null
+	verdict truncate_new_file "$([ -z "$(events ".data.filename == \"$W/t-new\"")" ] && echo 1 || echo 0)" \
+		"(no event: a new file)" 0 "$(describe "$(events ".data.filename == \"$W/t-new\"")")" \
+		"want: no event of $W/t-new (O_CREAT made it)"
+	EXPECT_UNKNOWN=0
+	filled t-unwatched 4300 && mv "$W/t-unwatched" "$U/t-unwatched"
+	run_tool truncate_unwatched "$EVADE" trunc ftruncate "$U/t-unwatched" 4299
+	tool_failed truncate_unwatched || judge_none truncate_unwatched 4299 "an unwatched file"
+	filled t-allocate 16384
+	run_tool truncate_allocate "$EVADE" trunc allocate "$W/t-allocate" 4298
+	tool_failed truncate_allocate || judge_none truncate_allocate 4298 "an allocation changes no byte"
+
+	case_map mmap_write write 12288
+	case_map mmap_mprotect mprotect 12289
+	filled map-priv 16384
+	run_tool mmap_private "$EVADE" map private "$W/map-priv" 12290
+	tool_failed mmap_private || judge_none mmap_private 12290 "a private mapping"
+	EXPECT_SYSCALL=
+}
+
 # ---- io_uring: the kernel reads and writes for the process ----
 
 # have_tool TOOL "CASES" REASON: whether the attacker TOOL can run; if not,
@@ -836,7 +935,7 @@ t_container() {
 }
 
 run_cases t_controls t_links t_mounts t_renames t_tables t_races t_movers t_uring t_aio \
-	t_container
+	t_changes t_container
 
 stop_agent "$AGENT_DIR" || true
 # A gap entry must name a case of this suite (a skipped one keeps its entry);

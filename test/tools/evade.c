@@ -85,6 +85,23 @@
  *                                     or splice: SRC -> a pipe, the pipe ->
  *                                     DST (the file sides: one read of SRC,
  *                                     one write of DST)
+ *   trunc HOW PATH N                  destroys content of PATH, which must
+ *                                     hold at least N bytes (else exit 3),
+ *                                     without a write: HOW open, openat,
+ *                                     openat2, creat (raw syscalls,
+ *                                     O_WRONLY|O_TRUNC of the existing file:
+ *                                     all of it), ftruncate (cuts the last
+ *                                     N), punch, zero, collapse (fallocate
+ *                                     of bytes 0..N: a hole, zeros, removed);
+ *                                     allocate (fallocate mode 0 over bytes
+ *                                     0..N, which hold data: no change)
+ *   map HOW PATH N                    maps N bytes of PATH (O_RDWR) shared
+ *                                     and stores one byte through the
+ *                                     mapping into a clean page (fsync and
+ *                                     POSIX_FADV_DONTNEED first): HOW write
+ *                                     (PROT_WRITE), mprotect (PROT_READ, then
+ *                                     mprotect adds PROT_WRITE), private
+ *                                     (MAP_PRIVATE: nothing reaches PATH)
  *
  * Every technique issues its opens with plain open/openat, as an attacker's
  * program would; the byte count N is what the test looks for.
@@ -95,6 +112,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/falloc.h>
 #include <linux/openat2.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
@@ -1262,6 +1280,98 @@ static int t_move(char **a)
 	return 0;
 }
 
+/* Content destroyed without a write (the file_truncate events). */
+static int t_trunc(char **a)
+{
+	size_t n = parse_n(a[2]);
+	const char *how = a[0], *path = a[1];
+	struct open_how oh = {.flags = O_WRONLY | O_TRUNC};
+	struct stat st;
+	long r;
+	int fd = -1;
+
+	if (stat(path, &st) != 0)
+		die("stat %s", path);
+	if ((size_t)st.st_size < n)
+		setup_failed("%s holds %lld bytes, fewer than %zu", path, (long long)st.st_size, n);
+	if (strcmp(how, "open") && strcmp(how, "openat") && strcmp(how, "openat2") &&
+	    strcmp(how, "creat")) {
+		fd = open(path, O_RDWR);
+		if (fd < 0)
+			die("open %s", path);
+	}
+	say_writer();
+	if (!strcmp(how, "open"))
+		r = syscall(SYS_open, path, O_WRONLY | O_TRUNC);
+	else if (!strcmp(how, "openat"))
+		r = syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_TRUNC);
+	else if (!strcmp(how, "openat2"))
+		r = syscall(SYS_openat2, AT_FDCWD, path, &oh, sizeof(oh));
+	else if (!strcmp(how, "creat"))
+		r = syscall(SYS_creat, path, 0644);
+	else if (!strcmp(how, "ftruncate"))
+		r = ftruncate(fd, st.st_size - (off_t)n);
+	else if (!strcmp(how, "punch"))
+		r = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)n);
+	else if (!strcmp(how, "zero"))
+		r = fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, (off_t)n);
+	else if (!strcmp(how, "collapse"))
+		r = fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0, (off_t)n);
+	else if (!strcmp(how, "allocate")) /* a control: no byte changes */
+		r = fallocate(fd, 0, 0, (off_t)n);
+	else {
+		errno = 0;
+		die("trunc: HOW is open, openat, openat2, creat, ftruncate, punch, zero, "
+		    "collapse or allocate, not '%s'",
+		    how);
+	}
+	if (r < 0 && (errno == EOPNOTSUPP || errno == ENOSYS)) {
+		fprintf(stderr, PROG ": unavailable: trunc %s: %s\n", how, strerror(errno));
+		exit(4);
+	}
+	if (r < 0)
+		die("trunc %s %s", how, path);
+	linger();
+	return 0;
+}
+
+/* A store through a shared mapping (the file_mmap event, and the page it
+ * dirties: a file_write, data.syscall mapped_store). */
+static int t_map(char **a)
+{
+	size_t n = parse_n(a[2]);
+	const char *how = a[0], *path = a[1];
+	int fd = open(path, O_RDWR), prot = PROT_READ | PROT_WRITE, flags = MAP_SHARED;
+	char *m;
+
+	if (fd < 0)
+		die("open %s", path);
+	if (!strcmp(how, "mprotect"))
+		prot = PROT_READ;
+	else if (!strcmp(how, "private"))
+		flags = MAP_PRIVATE;
+	else if (strcmp(how, "write")) {
+		errno = 0;
+		die("map: HOW is write, mprotect or private, not '%s'", how);
+	}
+	/* Clean pages, out of the cache: the store makes one dirty. */
+	if (fsync(fd) != 0 || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0)
+		die("fsync/fadvise %s", path);
+	say_writer();
+	m = mmap(NULL, n, prot, flags, fd, 0);
+	if (m == MAP_FAILED)
+		die("mmap %s", path);
+	if (!strcmp(how, "mprotect") && mprotect(m, n, PROT_READ | PROT_WRITE) != 0)
+		die("mprotect");
+	m[0] = 'S';
+	if (flags == MAP_SHARED && msync(m, n, MS_SYNC) != 0)
+		die("msync");
+	munmap(m, n);
+	close(fd);
+	linger();
+	return 0;
+}
+
 struct technique {
 	const char *name;
 	int nargs;
@@ -1295,6 +1405,8 @@ static const struct technique techniques[] = {
 	{"fifo-race", 3, t_fifo_race},
 	{"dup2-uffd", 3, t_dup2_uffd},
 	{"move", 4, t_move},
+	{"trunc", 3, t_trunc},
+	{"map", 3, t_map},
 };
 
 int main(int argc, char **argv)

@@ -256,6 +256,38 @@ static void test_pending_named(void **state)
 	assert_int_equal(f->pl.stats.forwarded[1], 1);
 }
 
+/* Truncations and writable mappings: their own event types, decided
+ * against rules of their type only; an O_TRUNC open's truncation carries
+ * data.bytes_unknown. A kind past the events (a future one) is no event. */
+static void test_change_types(void **state)
+{
+	struct fx *f = *state;
+
+	load_rules(f, "rules:\n  - name: t\n    event: file_truncate\n"
+		      "    match: {pathPrefixes: [/etc/]}\n"
+		      "  - name: m\n    event: file_mmap\n"
+		      "    match: {pathPrefixes: [/etc/]}\n");
+	name_rec(f, 9, NAMES_ETC_SHADOW, sizeof(NAMES_ETC_SHADOW) - 1, 2);
+	io_rec(f, SE_WRITE, 9, 5, SE_F_PENDING, 0, "sh"); /* no write rule */
+	assert_int_equal(f->ts.n, 0);
+	io_rec(f, SE_TRUNCATE, 9, 0, SE_F_PENDING | SE_F_BYTES_UNKNOWN, 0, "sh");
+	io_rec(f, SE_MMAP, 9, 8192, SE_F_PENDING, 0, "sh");
+	io_rec(f, SE_TRUNCATE, 9, 100, 0, 1, "sh");
+	assert_int_equal(f->ts.n, 3);
+	assert_string_equal(f->ts.ev[0].event_type, "file_truncate");
+	assert_int_equal(f->ts.ev[0].rule_mask, 1);
+	assert_string_equal(data_of(&f->ts.ev[0], "bytes_unknown"), "true");
+	assert_string_equal(f->ts.ev[1].event_type, "file_mmap");
+	assert_int_equal(f->ts.ev[1].rule_mask, 2);
+	assert_int_equal(f->ts.ev[1].bytes, 8192);
+	assert_null(data_of(&f->ts.ev[1], "bytes_unknown"));
+	assert_int_equal(f->ts.ev[2].bytes, 100);
+	assert_int_equal(f->pl.stats.forwarded[EV_FILE_TRUNCATE], 2);
+	assert_int_equal(f->pl.stats.forwarded[EV_FILE_MMAP], 1);
+	io_rec(f, SE_KIND_MAX, 9, 1, 0, 1, "sh");
+	assert_int_equal(f->ts.n, 3);
+}
+
 /* Decided in the kernel: the record's mask is the verdict, no rule check
  * here (a comm the rules would not match is still forwarded). */
 static void test_decided(void **state)
@@ -453,6 +485,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pending_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decided, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_filtered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unresolved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_root, setup, teardown),

@@ -49,8 +49,12 @@ static void test_default_rules(void **state)
 		rules_load_string(&rs, rules_default_text(), RULES_DEFAULT_NAME, err, sizeof(err)),
 		0);
 	assert_string_equal(rs.source, "<embedded rules>");
-	assert_int_equal(rs.n, 2);
-	assert_int_equal(rs.n_enabled, 2);
+	assert_int_equal(rs.n, 4);
+	assert_int_equal(rs.n_enabled, 4);
+	assert_string_equal(rs.rules[2].name, "all-truncations");
+	assert_int_equal(rs.rules[2].event, EV_FILE_TRUNCATE);
+	assert_string_equal(rs.rules[3].name, "all-writable-mappings");
+	assert_int_equal(rs.rules[3].event, EV_FILE_MMAP);
 	assert_string_equal(rs.rules[0].name, "all-reads");
 	assert_int_equal(rs.rules[0].event, EV_FILE_READ);
 	assert_int_equal(rs.rules[0].bit, 0);
@@ -59,7 +63,7 @@ static void test_default_rules(void **state)
 	assert_int_equal(rs.rules[1].bit, 1);
 	assert_ptr_equal(rs.by_bit[0], &rs.rules[0]);
 	assert_ptr_equal(rs.by_bit[1], &rs.rules[1]);
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		assert_true(rs.rules[i].enabled);
 		assert_int_equal(rs.rules[i].n_prefixes, 1);
 		assert_string_equal(rs.rules[i].prefixes[0], "/");
@@ -67,7 +71,7 @@ static void test_default_rules(void **state)
 	}
 
 	pm = rules_path_mask(&rs, "/etc/hosts");
-	assert_int_equal(pm, 0x3);
+	assert_int_equal(pm, 0xf);
 	assert_int_equal(rules_match(&rs, R, "cat", pm), 0x1);
 	assert_int_equal(rules_match(&rs, W, "vi", pm), 0x2);
 	/* a relative name is not under "/" */
@@ -79,7 +83,7 @@ static void test_empty(void **state)
 {
 	struct ruleset rs;
 	struct rules_comm_mask *cm = (void *)1;
-	uint64_t tm[2] = {1, 1}, any = 1, cr = 1;
+	uint64_t tm[EV_TYPES] = {1, 1, 1, 1}, any = 1, cr = 1;
 
 	(void)state;
 	load_ok(&rs, "");
@@ -168,7 +172,7 @@ static void test_comm_semantics(void **state)
 static void test_disabled_rules_get_no_bit(void **state)
 {
 	struct ruleset rs;
-	uint64_t tm[2], any, cr;
+	uint64_t tm[EV_TYPES], any, cr;
 
 	(void)state;
 	load_ok(&rs, "rules:\n"
@@ -217,7 +221,7 @@ static char *many_rules(int n_enabled)
 static void test_enabled_rule_limit(void **state)
 {
 	struct ruleset rs;
-	uint64_t tm[2], any, cr;
+	uint64_t tm[EV_TYPES], any, cr;
 	char *text;
 
 	(void)state;
@@ -307,7 +311,7 @@ static void test_kernel_and_comm_masks(void **state)
 {
 	struct rules_comm_mask *cm = NULL;
 	struct ruleset rs;
-	uint64_t tm[2], any, cr;
+	uint64_t tm[EV_TYPES], any, cr;
 	size_t n;
 
 	(void)state;
@@ -351,9 +355,11 @@ static void test_kernel_and_comm_masks(void **state)
 static void test_errors(void **state)
 {
 	(void)state;
-	expect_error("rules:\n  - name: a\n    event: file_open\n",
-		     "t.yaml:3:12: rules[0].event: expected file_read or file_write, "
-		     "got string \"file_open\"");
+	expect_error(
+		"rules:\n  - name: a\n    event: file_open\n",
+		"t.yaml:3:12: rules[0].event: expected file_read, file_write, file_truncate or "
+		"file_mmap, "
+		"got string \"file_open\"");
 	expect_error("rules:\n  - name: a\n    event: [file_read]\n",
 		     "t.yaml:3:12: rules[0].event: expected a string, got a sequence");
 	expect_error("rules:\n  - name: a\n",
@@ -437,7 +443,7 @@ static void test_file_errors(void **state)
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(rules_load_file(&rs, path, err, sizeof(err)), 0);
 	assert_string_equal(rs.source, path);
-	assert_int_equal(rs.n_enabled, 2);
+	assert_int_equal(rs.n_enabled, 4);
 	rules_free(&rs);
 
 	f = fopen(path, "w");

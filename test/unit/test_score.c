@@ -105,6 +105,33 @@ static void test_sensitive_write(void **state)
 	scorer_reference.destroy(st);
 }
 
+/* Truncations and writable shared mappings under a sensitive prefix: the
+ * same rule as writes, their own code; no high_write_bytes for them (a
+ * mapping's length or a cut is no write). */
+static void test_sensitive_changes(void **state)
+{
+	void *st;
+	struct verdict v;
+
+	(void)state;
+	setenv("DETECTOR_HIGH_WRITE_BYTES", "10", 1);
+	setenv("DETECTOR_ALLOWED_COMMS", "logrotate", 1);
+	st = init_ok();
+	v = score(st, "file_truncate", "/etc/sudoers", "sh", "0");
+	assert_true(v.anomaly);
+	assert_true(v.score == 0.9);
+	assert_string_equal(v.reason, "sensitive_path_truncate: /etc");
+	assert_string_equal(v.code, "sensitive_path_truncate");
+	v = score(st, "file_mmap", "/usr/bin/su", "x", "1000000");
+	assert_string_equal(v.reason, "sensitive_path_mmap: /usr");
+	assert_string_equal(v.code, "sensitive_path_mmap");
+	expect_none(score(st, "file_truncate", "/var/log/syslog", "sh", "1000000"));
+	expect_none(score(st, "file_mmap", "/tmp/x", "sh", "1000000"));
+	expect_none(score(st, "file_truncate", "/etc/x", "logrotate", "1"));
+	expect_none(score(st, "file_link", "/etc/x", "sh", "1"));
+	scorer_reference.destroy(st);
+}
+
 static void test_component_boundary(void **state)
 {
 	void *st = init_ok();
@@ -331,7 +358,9 @@ static void test_reference_codes(void **state)
 	assert_non_null(scorer_reference.codes);
 	assert_string_equal(scorer_reference.codes[0], "sensitive_path_write");
 	assert_string_equal(scorer_reference.codes[1], "high_write_bytes");
-	assert_null(scorer_reference.codes[2]);
+	assert_string_equal(scorer_reference.codes[2], "sensitive_path_truncate");
+	assert_string_equal(scorer_reference.codes[3], "sensitive_path_mmap");
+	assert_null(scorer_reference.codes[4]);
 }
 
 /* The /metrics body for a known snapshot. */
@@ -460,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_latency_quantiles),
 		cmocka_unit_test_setup(test_sensitive_write, clear_env),
 		cmocka_unit_test_setup(test_component_boundary, clear_env),
+		cmocka_unit_test_setup(test_sensitive_changes, clear_env),
 		cmocka_unit_test_setup(test_allowed_comm, clear_env),
 		cmocka_unit_test_setup(test_truncated_name, clear_env),
 		cmocka_unit_test_setup(test_reads_never, clear_env),
