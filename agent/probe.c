@@ -86,6 +86,7 @@ static const char *const syscall_names[SE_SC_MAX] = {
 	[SE_SC_OPENAT2] = "openat2",	 [SE_SC_CREAT] = "creat",
 	[SE_SC_FTRUNCATE] = "ftruncate", [SE_SC_FALLOCATE] = "fallocate",
 	[SE_SC_MMAP] = "mmap",		 [SE_SC_MAPPED_STORE] = "mapped_store",
+	[SE_SC_FICLONE] = "ficlone",	 [SE_SC_FICLONERANGE] = "ficlonerange",
 };
 
 const char *probe_syscall_name(unsigned sc)

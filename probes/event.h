@@ -92,7 +92,9 @@ enum se_syscall {
 	SE_SC_FTRUNCATE,
 	SE_SC_FALLOCATE,
 	SE_SC_MMAP,
-	SE_SC_MAPPED_STORE, /* a store through a shared mapping made writable before
+	SE_SC_MAPPED_STORE,
+	SE_SC_FICLONE,	    /* ioctl(dst, FICLONE, src): a reflink copy of the whole file */
+	SE_SC_FICLONERANGE, /* ioctl(dst, FICLONERANGE, &range) */ /* a store through a shared mapping made writable before
 			     * (writeback:writeback_dirty_folio): no syscall */
 	SE_SC_MAX
 };

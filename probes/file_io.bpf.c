@@ -616,11 +616,11 @@ static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct
 }
 
 /*
- * A byte mover, sendfile(out, in, ...), splice(in, off, out, ...) or
- * copy_file_range(in, off, out, ...), reads its source and writes its
- * destination: each side is decided on its own (a splice's pipe side is
- * named pipe:[ino] and filtered like any pipe), by move_src and move_dst
- * below.
+ * A byte mover, sendfile(out, in, ...), splice(in, off, out, ...),
+ * copy_file_range(in, off, out, ...) or a reflink ioctl(out, FICLONE, in),
+ * reads its source and writes its destination: each side is decided on its
+ * own (a splice's pipe side is named pipe:[ino] and filtered like any
+ * pipe), by move_src and move_dst below.
  */
 
 /* An event: a lost one is counted by its type and by whether its file was
@@ -894,6 +894,10 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 		return 0;
 	}
 	if (!c.kind) {
+		/* An ioctl is a mover only when it clones (one register read per
+		 * ioctl; every other command goes no further). */
+		if (c.sc == SE_SC_FICLONE && !se_clone_cmd((__u32)sc_arg(regs, 1, compat)))
+			return 0;
 		/* A mover: move_src, then move_dst. Should the tail call fail (not in
 		 * the array), the call goes unreported, as before attaching. */
 		movers.call(ctx, tail_slot(SE_TAIL_MOVE_SRC));
@@ -920,6 +924,38 @@ static __always_inline struct se_inflight *move_begin(struct bpf_raw_tracepoint_
 	return cfg && c->sc && !c->kind ? in : NULL;
 }
 
+/*
+ * A reflink ioctl (FICLONE, FICLONERANGE: the destination shares the
+ * source's extents, no byte is read or written): its bytes, known at entry
+ * (the source's size, or the range), into @in; returns the source fd.
+ * FICLONERANGE's struct file_clone_range is user memory read before the
+ * kernel copies it: a thread rewriting it in between reports a decoy, as
+ * an AIO iocb can.
+ */
+static __always_inline __s32 clone_begin(struct pt_regs *regs, struct se_inflight *in, int compat,
+					 __s32 src)
+{
+	__u64 r[3] = {}; /* src_fd, src_offset, src_length */
+	__u64 file, inode, size, p;
+
+	in->at_entry = 1;
+	if ((__u32)sc_arg(regs, 1, compat) == SE_FICLONERANGE) {
+		in->syscall = SE_SC_FICLONERANGE;
+		p = reg(&regs->dx); /* a pointer: 32 bits for ia32 */
+		if (compat)
+			p = (__u32)p;
+		if (bpf_probe_read_user(r, sizeof(r), (void *)p))
+			return -1;
+		src = (__s32)r[0];
+	}
+	file = se_fd_file(src);
+	inode = file ? se_kp_ptr(file + SE_OFF_FILE_F_INODE) : 0;
+	size = inode ? se_kp_ptr(inode + SE_OFF_INODE_I_SIZE) : 0;
+	/* a length of 0 clones to the source's end */
+	in->arg = r[2] ? r[2] : size > r[1] ? size - r[1] : 0;
+	return src;
+}
+
 /* A byte mover's source, tail-called from sys_enter (same context). */
 int move_src(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -928,12 +964,16 @@ int move_src(struct bpf_raw_tracepoint_args *ctx)
 	struct se_call c;
 	int compat;
 	struct se_inflight *in = move_begin(ctx, cfg, &c, &compat);
+	__s32 src;
 
 	if (!in)
 		return 0;
 	__builtin_memset(in, 0, sizeof(*in));
 	in->syscall = c.sc;
-	in->sides = decide(ctx, cfg, SE_READ, sc_arg(regs, c.src, compat), &in->side[0]);
+	src = sc_arg(regs, c.src, compat);
+	if (c.sc == SE_SC_FICLONE)
+		src = clone_begin(regs, in, compat, src);
+	in->sides = decide(ctx, cfg, SE_READ, src, &in->side[0]);
 	movers.call(ctx, tail_slot(SE_TAIL_MOVE_DST));
 	return 0;
 }
@@ -1253,6 +1293,11 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 		if (ret > SE_AIO_MAX && (se_decode64(nr).sc == SE_SC_AIO ||
 					 (se_decode32(nr).sc == SE_SC_AIO && ia32_call())))
 			count_n(SE_CTR_AIO_UNINSPECTED, ret - SE_AIO_MAX);
+		/* An ioctl that is no reflink has nothing in flight: a register
+		 * read instead of the in-flight map's lookup (LOAD_MODE=ioctl
+		 * bash test/bench/bpf_stats.sh: see the README's figures). */
+		if (nr == 16 && !se_clone_cmd((__u32)reg(&regs->si)))
+			return 0;
 		on_exit_io(ctx, ret);
 		return 0;
 	}

@@ -51,6 +51,9 @@ static inline __attribute__((always_inline)) struct se_call se_decode64(__u64 nr
 	case 40: return SE_CALL_MOVE(SE_SC_SENDFILE, 1, 0); /* (out_fd, in_fd, ...) */
 	case 275: return SE_CALL_MOVE(SE_SC_SPLICE, 0, 2); /* (fd_in, off_in, fd_out, ...) */
 	case 326: return SE_CALL_MOVE(SE_SC_COPY_FILE_RANGE, 0, 2);
+	/* ioctl(dst, cmd, src): a mover only for the reflink commands
+	 * (se_clone_cmd, checked at entry before the movers run) */
+	case 16: return SE_CALL_MOVE(SE_SC_FICLONE, 2, 0);
 	case 209: return SE_CALL_AIO; /* io_submit(ctx, nr, iocbpp) */
 	case 77: return SE_CALL_IO(SE_SC_FTRUNCATE, SE_TRUNCATE);  /* (fd, length) */
 	case 285: return SE_CALL_IO(SE_SC_FALLOCATE, SE_TRUNCATE); /* (fd, mode, off, len) */
@@ -78,6 +81,7 @@ static inline __attribute__((always_inline)) struct se_call se_decode32(__u64 nr
 	case 239: return SE_CALL_MOVE(SE_SC_SENDFILE, 1, 0); /* sendfile64 */
 	case 313: return SE_CALL_MOVE(SE_SC_SPLICE, 0, 2);
 	case 377: return SE_CALL_MOVE(SE_SC_COPY_FILE_RANGE, 0, 2);
+	case 54: return SE_CALL_MOVE(SE_SC_FICLONE, 2, 0); /* ioctl */
 	case 248: return SE_CALL_AIO; /* io_submit, 32-bit iocb pointers */
 	case 93: /* ftruncate (fd, 32-bit length) */
 	case 194: return SE_CALL_IO(SE_SC_FTRUNCATE, SE_TRUNCATE); /* ftruncate64 (fd, lo, hi) */
@@ -183,6 +187,20 @@ static inline __attribute__((always_inline)) struct se_open se_open32(__u64 nr)
  * ZERO_RANGE, INSERT_RANGE, WRITE_ZEROES (6.17). Plain allocation
  * (0, KEEP_SIZE, UNSHARE_RANGE) changes no byte a reader sees. */
 #define SE_FALLOC_CHANGES (0x02 | 0x08 | 0x10 | 0x20 | 0x80)
+
+/*
+ * The reflink ioctls (linux/fs.h, uapi; the same numbers for ia32: struct
+ * file_clone_range has no compat layout): the destination shares the
+ * source's extents, no byte passes through a read or write. FIDEDUPERANGE
+ * is not one: it shares extents only where the bytes are already equal.
+ */
+#define SE_FICLONE 0x40049409u	    /* _IOW(0x94, 9, int): the whole source */
+#define SE_FICLONERANGE 0x4020940du /* _IOW(0x94, 13, struct file_clone_range) */
+
+static inline __attribute__((always_inline)) int se_clone_cmd(__u32 cmd)
+{
+	return cmd == SE_FICLONE || cmd == SE_FICLONERANGE;
+}
 
 /* Whether an mmap's flags make a shared mapping of a file (what a store
  * writes back to the file). */

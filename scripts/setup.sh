@@ -28,6 +28,7 @@ PACKAGES=(
 	libcmocka-dev jq clang-format cppcheck shellcheck bpftool iproute2 curl valgrind bc openssl
 	pahole # an independent reading of BTF offsets for test_btfoff
 	liburing-dev # io_uring cases of the evasion suite (test/tools/evade.c)
+	xfsprogs # mkfs.xfs: the evasion suite's reflink cases on an XFS loop image
 	strace git tar # the oracle (test/integration/test_oracle.sh) and its workload
 	clang libclang-rt-dev # libFuzzer (test/fuzz): its runtime is only recommended by clang
 	# a detector written for the original Python contract (compat test)

@@ -19,6 +19,8 @@
 # LOAD_MODE=open-close measures instead what the probe costs on calls it
 # does not report (openat + close: close is a 32-bit read's number, whose
 # entry reads a register and whose exit looks up the in-flight map).
+# LOAD_MODE=ioctl: ioctl(FIONREAD), whose cmd the probe reads at entry and
+# exit to tell a reflink (FICLONE) from the rest.
 #
 # BUILD (default build/release) names sentinel-minimal-probe and
 # sentinel-loadgen; AGENTs default to $BUILD/sentinel-agent. SECONDS: 3.
@@ -31,7 +33,8 @@ LOAD_MODE=${LOAD_MODE:-write}
 case $LOAD_MODE in
 write) load_args=(--mode write --bytes 1 --append) ;;
 open-close) load_args=(--mode open-close) ;;
-*) echo "bpf_stats: LOAD_MODE is write or open-close" >&2; exit 2 ;;
+ioctl) load_args=(--mode ioctl) ;;
+*) echo "bpf_stats: LOAD_MODE is write, open-close or ioctl" >&2; exit 2 ;;
 esac
 rounds=${1:-5}
 shift || true

@@ -11,7 +11,8 @@
  *
  * "syscalls" counts only syscalls that succeeded, inside the timed window;
  * "rate" is syscalls/seconds. An op is one pwrite64 (write(2) with --append),
- * one pread64, or one openat+close pair (open-close: two syscalls per op).
+ * one pread64, one openat+close pair (open-close: two syscalls per op), or
+ * one ioctl(FIONREAD) of the file (ioctl).
  * --rate, --count and --burst count ops. Set-up and clean-up are outside the
  * window: creating the files (openat), pre-filling them for read mode (one
  * pwrite64 of --bytes per file) and unlinking them.
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,8 +43,9 @@
 /* flat-out: look at the clock and the stop flag every this many ops */
 #define FLAT_BATCH 64
 
-enum mode { M_WRITE, M_READ, M_OPEN_CLOSE };
-static const char *const mode_names[] = {"write", "read", "open-close"};
+enum mode { M_WRITE, M_READ, M_OPEN_CLOSE, M_IOCTL };
+#define M_MODES 4
+static const char *const mode_names[M_MODES] = {"write", "read", "open-close", "ioctl"};
 
 struct opts {
 	enum mode mode;
@@ -136,6 +139,16 @@ static int do_op(struct worker *w, int file)
 		}
 		w->bytes += r;
 		break;
+	case M_IOCTL: {
+		int avail;
+
+		/* FIONREAD: an ioctl the probe decodes no further than its cmd */
+		if (ioctl(fds[file], FIONREAD, &avail) < 0) {
+			w->failed = "ioctl";
+			goto fail;
+		}
+		break;
+	}
 	case M_OPEN_CLOSE:
 		fd = openat(AT_FDCWD, paths[file], O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -239,7 +252,7 @@ failed:
 static void usage(FILE *f)
 {
 	fputs("usage: " PROG " [options]\n"
-	      "  --mode write|read|open-close   (default write)\n"
+	      "  --mode write|read|open-close|ioctl   (default write)\n"
 	      "  --bytes N           bytes per read/write (default 1)\n"
 	      "  --files N           distinct files, used round-robin (default 1)\n"
 	      "  --dir DIR           where the files go (default: fresh mkdtemp in /tmp)\n"
@@ -334,9 +347,9 @@ static void parse_args(int argc, char **argv)
 
 		switch (c) {
 		case OPT_MODE:
-			for (i = 0; i < 3 && strcmp(optarg, mode_names[i]); i++)
+			for (i = 0; i < M_MODES && strcmp(optarg, mode_names[i]); i++)
 				;
-			if (i == 3)
+			if (i == M_MODES)
 				bad(name, optarg);
 			o.mode = i;
 			break;

@@ -9,7 +9,8 @@
 # one technique: symlinks and magic links, bind mounts and roots, renames
 # while open, shared fd tables and stale verdicts, exit and lineage races, a
 # path buffer rewritten during the open, io_uring requests, native AIO
-# (io_submit), truncations and shared mappings, a container. A case passes with exactly one event of its byte
+# (io_submit), reflinks (XFS), truncations and shared mappings, a
+# container. A case passes with exactly one event of its byte
 # count (aio_batch: three), of the expected type, name and pid; the negative
 # controls (an unwatched file, false-positive traps) with none.
 # Cases whose outcome today depends on timing run several times, and every
@@ -70,6 +71,7 @@ SCR=$(realpath "$(mktemp -d /tmp/sentinel-ev.XXXXXX)") # expected names are cano
 chmod 0755 "$SCR"
 W=$SCR/watched
 U=$SCR/unwatch
+X=$SCR/xfs # t_reflink's XFS image: X/w is watched (a rule prefix of its own), X/u not
 mkdir -p "$W" "$U"
 MOUNTS=()
 PRE_CONTAINER="" # a container started before the agent (t_container)
@@ -142,8 +144,8 @@ OUT=$D/agent.out
 AGENT_DIR=$D
 cat >"$D/rules.yaml" <<YAML
 rules:
-  - {name: watched-writes, event: file_write, match: {pathPrefixes: ["$W/"]}}
-  - {name: watched-reads, event: file_read, match: {pathPrefixes: ["$W/"]}}
+  - {name: watched-writes, event: file_write, match: {pathPrefixes: ["$W/", "$X/w/"]}}
+  - {name: watched-reads, event: file_read, match: {pathPrefixes: ["$W/", "$X/w/"]}}
   - {name: watched-truncations, event: file_truncate, match: {pathPrefixes: ["$W/"]}}
   - {name: watched-mappings, event: file_mmap, match: {pathPrefixes: ["$W/"]}}
 YAML
@@ -691,6 +693,48 @@ t_movers() {
 	EXPECT_SYSCALL=
 }
 
+# ---- reflinks: FICLONE, FICLONERANGE ----
+
+# A clone shares the source's extents within one filesystem (XFS, btrfs;
+# not ext4): coreutils 9 cp tries FICLONE first, and no byte goes through a
+# read or write. Each case is a read of its source and a write of its
+# destination of the bytes cloned (data.syscall ficlone or ficlonerange),
+# on a loop-mounted XFS made with reflink=1 ($X).
+REFLINK_CASES="reflink_ficlone_into reflink_ficlone_out_of reflink_ficlonerange cp_reflink"
+t_reflink() {
+	local c
+	if ! have mkfs.xfs || ! grep -qw xfs /proc/filesystems || ! {
+		truncate -s 300M "$SCR/xfs.img" && mkfs.xfs -q -m reflink=1 "$SCR/xfs.img" &&
+			mkdir -p "$X" && mount -o loop "$SCR/xfs.img" "$X"
+	}; then
+		for c in $REFLINK_CASES; do
+			skip_case "$c" "no XFS loop image (mkfs.xfs from xfsprogs, xfs in the kernel, loop devices)"
+		done
+		return
+	fi
+	MOUNTS+=("$X")
+	mkdir -p "$X/w" "$X/u"
+	printf '%190s' x >"$X/u/src190"
+	EXPECT_SYSCALL=ficlone
+	case_tool reflink_ficlone_into file_write "$X/w/clone190" 190 \
+		"$EVADE" move ficlone "$X/u/src190" "$X/w/clone190" 190
+	# the watched source is moved in (a rename: no event of its own)
+	printf '%191s' x >"$X/u/s.tmp" && mv "$X/u/s.tmp" "$X/w/secret191"
+	case_tool reflink_ficlone_out_of file_read "$X/w/secret191" 191 \
+		"$EVADE" move ficlone "$X/w/secret191" "$X/u/out191" 191
+	# a range short of the source's end: whole blocks
+	printf '%24576s' x >"$X/u/src24576"
+	EXPECT_SYSCALL=ficlonerange
+	case_tool reflink_ficlonerange file_write "$X/w/clone20480" 20480 \
+		"$EVADE" move ficlonerange "$X/u/src24576" "$X/w/clone20480" 20480
+	printf '%193s' x >"$X/u/src193"
+	EXPECT_SYSCALL=ficlone
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	case_tool cp_reflink file_write "$X/w/cp193" 193 \
+		sh -c 'echo "writer pid=$$ tid=$$"; exec cp "$1" "$2"' sh "$X/u/src193" "$X/w/cp193"
+	EXPECT_SYSCALL=
+}
+
 # ---- changes that are not writes: truncations, shared mappings ----
 
 # filled NAME SIZE: $W/NAME holding SIZE bytes, moved in from the unwatched
@@ -934,8 +978,8 @@ t_container() {
 	EXPECT_CONTAINER=
 }
 
-run_cases t_controls t_links t_mounts t_renames t_tables t_races t_movers t_uring t_aio \
-	t_changes t_container
+run_cases t_controls t_links t_mounts t_renames t_tables t_races t_movers t_reflink t_uring \
+	t_aio t_changes t_container
 
 stop_agent "$AGENT_DIR" || true
 # A gap entry must name a case of this suite (a skipped one keeps its entry);

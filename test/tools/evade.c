@@ -81,7 +81,10 @@
  *                                     dup2(DECOY fd, K); then the page is
  *                                     filled and the write completes
  *   move HOW SRC DST N                N bytes from SRC to DST (created) in one
- *                                     call: HOW copy_file_range or sendfile;
+ *                                     call: HOW copy_file_range, sendfile,
+ *                                     ficlone (SRC of N bytes, reflinked
+ *                                     whole), ficlonerange (bytes 0..N of
+ *                                     SRC: N whole blocks, or SRC's size);
  *                                     or splice: SRC -> a pipe, the pipe ->
  *                                     DST (the file sides: one read of SRC,
  *                                     one write of DST)
@@ -113,6 +116,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/falloc.h>
+#include <linux/fs.h>
 #include <linux/openat2.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
@@ -1260,6 +1264,13 @@ static int t_move(char **a)
 		r = copy_file_range(in, NULL, out, NULL, n, 0);
 	} else if (!strcmp(a[0], "sendfile")) {
 		r = sendfile(out, in, NULL, n);
+	} else if (!strcmp(a[0], "ficlone")) {
+		/* the whole source (N bytes): a reflink, no byte read or written */
+		r = ioctl(out, FICLONE, in) == 0 ? (ssize_t)n : -1;
+	} else if (!strcmp(a[0], "ficlonerange")) {
+		struct file_clone_range fcr = {.src_fd = in, .src_length = n};
+
+		r = ioctl(out, FICLONERANGE, &fcr) == 0 ? (ssize_t)n : -1;
 	} else if (!strcmp(a[0], "splice")) {
 		if (pipe(p) != 0)
 			die("pipe");
@@ -1268,7 +1279,14 @@ static int t_move(char **a)
 			r = splice(p[0], NULL, out, NULL, n, 0);
 	} else {
 		errno = 0;
-		die("move: HOW is copy_file_range, sendfile or splice, not '%s'", a[0]);
+		die("move: HOW is copy_file_range, sendfile, splice, ficlone or ficlonerange, "
+		    "not '%s'",
+		    a[0]);
+	}
+	if (r < 0 && (errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL) &&
+	    !strncmp(a[0], "ficlone", 7)) {
+		fprintf(stderr, PROG ": unavailable: %s: %s\n", a[0], strerror(errno));
+		exit(4);
 	}
 	if (r < 0)
 		die("move %s", a[0]);

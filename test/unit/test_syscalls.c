@@ -16,7 +16,9 @@
 #include <fcntl.h>
 #include <linux/aio_abi.h>
 #include <linux/falloc.h>
+#include <linux/fs.h>
 #include <linux/io_uring.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "syscalls.h"
@@ -57,6 +59,8 @@ static void test_x86_64(void **state)
 		{275, SE_SC_SPLICE, 0, 0, 2},
 		{326, SE_SC_COPY_FILE_RANGE, 0, 0, 2},
 		{209, SE_SC_AIO, 0, 0, 0},
+		{16, SE_SC_FICLONE, 0, 2, 0}, /* ioctl(dst, FICLONE, src) */
+		{54, SE_SC_NONE, 0, 0, 0},    /* setsockopt (ia32 ioctl) */
 		{77, SE_SC_FTRUNCATE, SE_TRUNCATE, 0, 0},
 		{285, SE_SC_FALLOCATE, SE_TRUNCATE, 0, 0},
 		{9, SE_SC_MMAP, SE_MMAP, 0, 0},
@@ -95,6 +99,8 @@ static void test_ia32(void **state)
 		{313, SE_SC_SPLICE, 0, 0, 2},
 		{377, SE_SC_COPY_FILE_RANGE, 0, 0, 2},
 		{248, SE_SC_AIO, 0, 0, 0},
+		{54, SE_SC_FICLONE, 0, 2, 0}, /* ioctl */
+		{16, SE_SC_NONE, 0, 0, 0},    /* lchown (x86_64 ioctl) */
 		{93, SE_SC_FTRUNCATE, SE_TRUNCATE, 0, 0},
 		{194, SE_SC_FTRUNCATE, SE_TRUNCATE, 0, 0}, /* ftruncate64 */
 		{324, SE_SC_FALLOCATE, SE_TRUNCATE, 0, 0},
@@ -145,7 +151,7 @@ static void test_both_tables(void **state)
 		seen32[se_decode32(nr).sc]++;
 	}
 	for (unsigned sc = SE_SC_NONE + 1; sc < SE_SC_MAX; sc++) {
-		if (sc == SE_SC_IO_URING || sc == SE_SC_MAPPED_STORE)
+		if (sc == SE_SC_IO_URING || sc == SE_SC_MAPPED_STORE || sc == SE_SC_FICLONERANGE)
 			continue; /* a request or a store, not a syscall number */
 		if (sc == SE_SC_OPEN || sc == SE_SC_OPENAT || sc == SE_SC_OPENAT2 ||
 		    sc == SE_SC_CREAT)
@@ -204,6 +210,10 @@ static void test_uapi_flags(void **state)
 	assert_int_equal(SE_FALLOC_CHANGES & FALLOC_FL_ZERO_RANGE, FALLOC_FL_ZERO_RANGE);
 	assert_int_equal(SE_FALLOC_CHANGES & FALLOC_FL_INSERT_RANGE, FALLOC_FL_INSERT_RANGE);
 	assert_int_equal(SE_FALLOC_CHANGES & (FALLOC_FL_KEEP_SIZE | FALLOC_FL_UNSHARE_RANGE), 0);
+	assert_int_equal(SE_FICLONE, FICLONE);
+	assert_int_equal(SE_FICLONERANGE, FICLONERANGE);
+	assert_true(se_clone_cmd(FICLONE) && se_clone_cmd(FICLONERANGE));
+	assert_false(se_clone_cmd(FIDEDUPERANGE) || se_clone_cmd(FIONREAD) || se_clone_cmd(0));
 	assert_true(se_mmap_shared_file(MAP_SHARED));
 	assert_true(se_mmap_shared_file(MAP_SHARED_VALIDATE | MAP_POPULATE));
 	assert_false(se_mmap_shared_file(MAP_PRIVATE));
