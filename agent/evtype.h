@@ -10,7 +10,7 @@
 #define SENTINEL_EVTYPE_H
 
 /* In the probe's order: an event of kind k (probes/event.h) is type
- * se_type(k), k - 1 (ev_type_of()). */
+ * se_type(k), k - 1 (probe_event_type(), agent/probe.h). */
 enum ev_type {
 	EV_FILE_READ = 0,     /* SE_READ */
 	EV_FILE_WRITE = 1,    /* SE_WRITE */

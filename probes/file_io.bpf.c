@@ -1134,7 +1134,9 @@ int change_enter(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-/* Which open trunc_open decides (the tail call loses sys_exit's locals). */
+/* Which open trunc_open decides (the tail call loses sys_exit's locals),
+ * and the side it or writeback_dirty_folio decides (per CPU: neither runs
+ * inside the other, and tracepoint programs are not preempted). */
 BPF_PERCPU_ARRAY(open_scratch, struct se_inflight, 1);
 
 /*

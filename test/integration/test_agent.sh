@@ -245,7 +245,49 @@ t_flood_drops_counted() {
 	check "flood: dropped_buffer is the sum of its classes" "$total" \
 		"$(($(summary_field "$D" dropped_read_matched) + $(summary_field "$D" dropped_read_pending) +
 			dropped + $(summary_field "$D" dropped_write_pending) +
+			$(summary_field "$D" dropped_truncate_matched) +
+			$(summary_field "$D" dropped_truncate_pending) +
+			$(summary_field "$D" dropped_mmap_matched) + $(summary_field "$D" dropped_mmap_pending) +
 			$(summary_field "$D" dropped_internal)))"
+}
+
+# The same identity for another event type: a flood of ftruncate(2) calls
+# (each one a file_truncate event) into a 64 KiB buffer drained once a
+# second: truncated == delivered + dropped_truncate_matched, exactly.
+t_flood_truncate_drops_counted() {
+	new_case tflood
+	local n=200000 got dropped wlpid
+	cat >"$D/rules.yaml" <<-YAML
+	rules:
+	  - name: tflood
+	    event: file_truncate
+	    match:
+	      comms: ["wl-tflood"]
+	      pathPrefixes: ["$D/t"]
+	YAML
+	printf 'probe:\n  ringBufferKiB: 64\n  drainIntervalMs: 1000\n' >"$D/config.yaml"
+	start_agent "$D" --config "$D/config.yaml" --rules "$D/rules.yaml" ||
+		{ fail "truncate flood: agent starts"; return; }
+	workload "$D" comm wl-tflood open w "$D/t" as A truncate A 1 wait-file "$D/go" \
+		repeat "$n" truncate A 0 end &
+	wlpid=$!
+	wait_for "the flood file's first truncation delivered" 10 lines_ge "$D/agent.out" \
+		"\"filename\":\"$D/t\"" 1 || fail "truncate flood: the first truncation is delivered"
+	touch "$D/go"
+	wait "$wlpid" || fail "truncate flood: workload ran"
+	n=$((n + 1))
+	stop_agent "$D" || return
+	got=$(grep -c "\"event_type\":\"file_truncate\".*\"filename\":\"$D/t\"" "$D/agent.out" || true)
+	dropped=$(summary_field "$D" dropped_truncate_matched)
+	need "truncate flood: the summary's dropped_truncate_matched" "$dropped" || return
+	if [ "$dropped" -gt 0 ]; then
+		ok "truncate flood: the buffer overflows ($dropped matched truncations lost)"
+	else
+		fail "truncate flood: the buffer must overflow" "dropped_truncate_matched=$dropped"
+	fi
+	check "truncate flood: truncated == delivered + dropped_truncate_matched ($got + $dropped)" \
+		"$n" "$((got + dropped))"
+	check "truncate flood: no write counted for them" 0 "$(summary_field "$D" dropped_write_matched)"
 }
 
 # The struct offsets the probe walks with come from the running kernel's
@@ -433,5 +475,5 @@ t_inherited_fds() {
 	inherit_case inherit-perf --config "$TMP_ROOT/perf-config.yaml"
 }
 
-run_cases t_syscall_families t_relative_paths t_dup_family t_fd_before_agent t_fd_before_agent_reused t_rename_while_open t_inherited_fds t_filter_prefix_comm t_kernel_filter_proof t_flood_drops_counted t_btf_source t_perf_transport t_odd_names t_prompt_output t_bad_rules
+run_cases t_syscall_families t_relative_paths t_dup_family t_fd_before_agent t_fd_before_agent_reused t_rename_while_open t_inherited_fds t_filter_prefix_comm t_kernel_filter_proof t_flood_drops_counted t_flood_truncate_drops_counted t_btf_source t_perf_transport t_odd_names t_prompt_output t_bad_rules
 finish
