@@ -192,38 +192,44 @@ t_kernel_filter_proof() {
 	fi
 }
 
-t_flood_drops_counted() {
-	new_case flood
-	local n=200000 got dropped
+# flood FILE TYPE STEP...: a workload (comm wl-flood) opens FILE for
+# writing as A, does STEP (an event of TYPE) once, waits until the agent
+# delivered it (the agent posts a file's verdict before it forwards the
+# file's first event, so from then on every event is decided in the
+# kernel), then does STEP 200000 times, into a 64 KiB ring drained once a
+# second, under rules that match TYPE on FILE only; then stops the agent.
+# Sets FLOOD_N (events made) and FLOOD_GOT (those delivered); 1 on failure.
+flood() {
+	local file=$1 type=$2 n=200000 wlpid
+	shift 2
 	cat >"$D/rules.yaml" <<-YAML
 	rules:
 	  - name: flood
-	    event: file_write
+	    event: $type
 	    match:
 	      comms: ["wl-flood"]
-	      pathPrefixes: ["$D/f"]
+	      pathPrefixes: ["$file"]
 	YAML
-	cat >"$D/config.yaml" <<-YAML
-	probe:
-	  ringBufferKiB: 64
-	  drainIntervalMs: 1000
-	YAML
+	printf 'probe:\n  ringBufferKiB: 64\n  drainIntervalMs: 1000\n' >"$D/config.yaml"
 	start_agent "$D" --config "$D/config.yaml" --rules "$D/rules.yaml" ||
-		{ fail "flood: agent starts"; return; }
-	# One write names the file; the flood waits until that write is
-	# delivered: the agent posts a file's verdict before it forwards the
-	# file's first event, so from then on every write is decided.
-	local wlpid
-	workload "$D" comm wl-flood open w "$D/f" as A write A 1 wait-file "$D/go" \
-		repeat "$n" write A 1 end &
+		{ fail "$type flood: agent starts"; return 1; }
+	workload "$D" comm wl-flood open w "$file" as A "$@" wait-file "$D/go" \
+		repeat "$n" "$@" end &
 	wlpid=$!
-	wait_for "the flood file's first write delivered" 10 lines_ge "$D/agent.out" \
-		"\"filename\":\"$D/f\"" 1 || fail "flood: the first write is delivered"
+	wait_for "the flood file's first event delivered" 10 lines_ge "$D/agent.out" \
+		"\"filename\":\"$file\"" 1 || fail "$type flood: the first event is delivered"
 	touch "$D/go"
-	wait "$wlpid" || fail "flood: workload ran"
-	n=$((n + 1))
-	stop_agent "$D" || return
-	got=$(grep -c "\"filename\":\"$D/f\"" "$D/agent.out" || true)
+	wait "$wlpid" || fail "$type flood: workload ran"
+	FLOOD_N=$((n + 1))
+	stop_agent "$D" || return 1
+	FLOOD_GOT=$(grep -c "\"event_type\":\"$type\".*\"filename\":\"$file\"" "$D/agent.out" || true)
+}
+
+t_flood_drops_counted() {
+	new_case flood
+	local n got dropped
+	flood "$D/f" file_write write A 1 || return
+	n=$FLOOD_N got=$FLOOD_GOT
 	# The file's verdict was decided before the flood began, and the rule matches no other file (the workload's
 	# own log is not matched), so each of its writes is delivered or
 	# counted as a lost matched write: exactly, not a bound.
@@ -256,28 +262,9 @@ t_flood_drops_counted() {
 # second: truncated == delivered + dropped_truncate_matched, exactly.
 t_flood_truncate_drops_counted() {
 	new_case tflood
-	local n=200000 got dropped wlpid
-	cat >"$D/rules.yaml" <<-YAML
-	rules:
-	  - name: tflood
-	    event: file_truncate
-	    match:
-	      comms: ["wl-tflood"]
-	      pathPrefixes: ["$D/t"]
-	YAML
-	printf 'probe:\n  ringBufferKiB: 64\n  drainIntervalMs: 1000\n' >"$D/config.yaml"
-	start_agent "$D" --config "$D/config.yaml" --rules "$D/rules.yaml" ||
-		{ fail "truncate flood: agent starts"; return; }
-	workload "$D" comm wl-tflood open w "$D/t" as A truncate A 1 wait-file "$D/go" \
-		repeat "$n" truncate A 0 end &
-	wlpid=$!
-	wait_for "the flood file's first truncation delivered" 10 lines_ge "$D/agent.out" \
-		"\"filename\":\"$D/t\"" 1 || fail "truncate flood: the first truncation is delivered"
-	touch "$D/go"
-	wait "$wlpid" || fail "truncate flood: workload ran"
-	n=$((n + 1))
-	stop_agent "$D" || return
-	got=$(grep -c "\"event_type\":\"file_truncate\".*\"filename\":\"$D/t\"" "$D/agent.out" || true)
+	local n got dropped
+	flood "$D/t" file_truncate truncate A 0 || return
+	n=$FLOOD_N got=$FLOOD_GOT
 	dropped=$(summary_field "$D" dropped_truncate_matched)
 	need "truncate flood: the summary's dropped_truncate_matched" "$dropped" || return
 	if [ "$dropped" -gt 0 ]; then
