@@ -79,6 +79,7 @@ static const struct btfoff_want probe_wants[] = {
 	{"mount", "mnt_instance", true},    /* s_mounts' list_head links (6.1) */
 	{"mount", "mnt_next_for_sb", true}, /* s_mounts' singly linked list (6.18) */
 	{"fs_struct", "root", false},
+	{"fs_struct", "pwd", false},
 	{"nsproxy", "mnt_ns", false},
 	{"nsproxy", "pid_ns_for_children", false},
 	{"pid_namespace", "parent", false},

@@ -36,6 +36,7 @@ struct envelope_kv {
  */
 #define ENVELOPE_FILENAME_IN_ROOT "filename_in_root" /* as the process sees it, below its root */
 #define ENVELOPE_FILENAME_VIA "filename_via"	     /* through the bind mount it was used by */
+#define ENVELOPE_SOURCE "source" /* a rename's or link's old name (filename: the new one) */
 
 struct envelope {
 	char event_id[ENVELOPE_UUID_LEN + 1];

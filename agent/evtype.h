@@ -16,6 +16,8 @@ enum ev_type {
 	EV_FILE_WRITE = 1,    /* SE_WRITE */
 	EV_FILE_TRUNCATE = 2, /* SE_TRUNCATE */
 	EV_FILE_MMAP = 3,     /* SE_MMAP */
+	EV_FILE_RENAME = 4,   /* SE_RENAME */
+	EV_FILE_LINK = 5,     /* SE_LINK */
 	EV_TYPES
 };
 
@@ -29,6 +31,7 @@ static inline const char *ev_type_name(unsigned t)
 	static const char *const names[EV_TYPES + 1] = {
 		[EV_FILE_READ] = "file_read",	      [EV_FILE_WRITE] = "file_write",
 		[EV_FILE_TRUNCATE] = "file_truncate", [EV_FILE_MMAP] = "file_mmap",
+		[EV_FILE_RENAME] = "file_rename",     [EV_FILE_LINK] = "file_link",
 		[EV_INTERNAL] = "internal",
 	};
 

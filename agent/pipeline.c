@@ -28,6 +28,7 @@ void pipeline_init(struct pipeline *pl, struct sink *sink)
 	envelope_source_init(&pl->src);
 	histogram_init(&pl->latency, pipeline_latency_bounds, pipeline_latency_n_bounds);
 	pl->sink = sink;
+	nameop_init(&pl->lookup);
 }
 
 void pipeline_free(struct pipeline *pl)
@@ -292,10 +293,12 @@ static void name_data(struct envelope *env, const struct name *n, const struct s
 		envelope_extra(env, "filename_unlinked", "true");
 }
 
-static void forward(struct pipeline *pl, const struct se_record *r, const struct name *n,
+/* Sends @env (its filename and data filled in by the caller) for record @r,
+ * which rules @mask matched. */
+static void forward(struct pipeline *pl, const struct se_record *r, struct envelope *e,
 		    uint64_t mask)
 {
-	struct envelope env;
+	struct envelope env = *e;
 	enum ev_type ev = probe_event_type(r->kind);
 
 	envelope_new_id(&pl->src, env.event_id);
@@ -314,12 +317,8 @@ static void forward(struct pipeline *pl, const struct se_record *r, const struct
 		env.pod = pod->name;
 		env.namespace_ = pod->ns;
 	}
-	env.filename = n->path;
-	env.filename_truncated = n->truncated;
-	if (n->truncated)
+	if (env.filename_truncated)
 		pl->stats.truncated++;
-	name_data(&env, n, r);
-	env.bytes = r->arg;
 	memcpy(env.comm, r->comm, SE_COMM_LEN);
 	env.comm[SE_COMM_LEN] = '\0';
 	env.pid = r->tgid;
@@ -343,6 +342,7 @@ static void on_io(struct pipeline *pl, const struct se_record *r)
 {
 	enum ev_type ev = probe_event_type(r->kind);
 	struct name *n = names_get(&pl->names, r->seq);
+	struct envelope env;
 	uint64_t mask;
 
 	if (!n) {
@@ -369,7 +369,76 @@ static void on_io(struct pipeline *pl, const struct se_record *r)
 	} else {
 		mask = r->mask;
 	}
-	forward(pl, r, n, mask);
+	env.filename = n->path;
+	env.filename_truncated = n->truncated;
+	name_data(&env, n, r);
+	env.bytes = r->arg;
+	forward(pl, r, &env, mask);
+}
+
+/* ---- renames and links ---- */
+
+/* The rules' path part a rename's or link's name matches: every rule when
+ * its place is unknown (see path_mask()). */
+static uint64_t nameop_mask(struct pipeline *pl, const struct nameop_name *nm)
+{
+	unsigned k = pl->rules->n_enabled;
+
+	if (nm->how == NAMEOP_TRUNCATED || nm->how == NAMEOP_UNREADABLE)
+		return k >= SE_MAX_RULES ? ~0ull : (1ull << k) - 1;
+	return rules_path_mask(pl->rules, nm->path);
+}
+
+/*
+ * A rename or link: the new name in filename, the old one in data.source,
+ * both resolved (nameop.h); a rule matches if either name is under it (a
+ * watched name given away matters as much as one taken). Renames are
+ * decided here, never in the kernel.
+ */
+static void on_nameop(struct pipeline *pl, const struct se_nameop_record *nr)
+{
+	const struct se_record *r = &nr->r;
+	struct nameop_name *src = &pl->nameop[0], *dst = &pl->nameop[1];
+	/* RENAME_NOREPLACE 1, RENAME_EXCHANGE 2 (both names now hold the
+	 * other's file), RENAME_WHITEOUT 4 */
+	static const char *const rename_flags[] = {
+		"",
+		"noreplace",
+		"exchange",
+		"noreplace,exchange",
+		"whiteout",
+		"noreplace,whiteout",
+		"exchange,whiteout",
+		"noreplace,exchange,whiteout",
+	};
+	struct envelope env = {0};
+	uint64_t mask;
+
+	nameop_resolve(&pl->lookup, &nr->side[0], r->tgid, r->tid, src);
+	nameop_resolve(&pl->lookup, &nr->side[1], r->tgid, r->tid, dst);
+	pl->stats.nameop_names[src->how]++;
+	pl->stats.nameop_names[dst->how]++;
+	mask = rules_match(pl->rules, probe_event_type(r->kind), r->comm,
+			   nameop_mask(pl, src) | nameop_mask(pl, dst));
+	if (!mask) {
+		pl->stats.user_filtered++;
+		return;
+	}
+	env.filename = dst->path;
+	env.filename_truncated = dst->how == NAMEOP_TRUNCATED;
+	env.bytes = 0;
+	env.n_extra = 0;
+	envelope_extra(&env, "syscall", probe_syscall_name(r->syscall));
+	envelope_extra_path(&env, ENVELOPE_SOURCE, src->path);
+	if (dst->how != NAMEOP_LOOKUP)
+		envelope_extra(&env, "filename_resolution", nameop_how_name(dst->how));
+	if (src->how != NAMEOP_LOOKUP)
+		envelope_extra(&env, "source_resolution", nameop_how_name(src->how));
+	if (r->kind == SE_RENAME && (r->arg & 7))
+		envelope_extra(&env, "rename_flags", rename_flags[r->arg & 7]);
+	snprintf(pl->nameop_mntns, sizeof(pl->nameop_mntns), "%u", dst->mntns);
+	envelope_extra(&env, "mntns", pl->nameop_mntns);
+	forward(pl, r, &env, mask);
 }
 
 void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
@@ -381,6 +450,13 @@ void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
 	pl->stats.records++;
 	if (pl->tick && pl->stats.records % PIPELINE_TICK_RECORDS == 0)
 		pl->tick(pl->tick_ctx);
+	if (r->kind == SE_RENAME || r->kind == SE_LINK) {
+		if (size >= sizeof(struct se_nameop_record))
+			on_nameop(pl, (const struct se_nameop_record *)r);
+		else
+			pl->stats.names_invalid++; /* the probe sends them whole */
+		return;
+	}
 	if (probe_is_event(r->kind)) {
 		pl->stats.io_records++;
 		on_io(pl, r);

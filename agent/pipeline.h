@@ -18,6 +18,7 @@
 #include "containers.h"
 #include "envelope.h"
 #include "metrics.h"
+#include "nameop.h"
 #include "names.h"
 #include "probe.h"
 #include "rules.h"
@@ -28,6 +29,9 @@ struct pipeline_stats {
 	uint64_t io_records;	/* of those, reads and writes */
 	uint64_t names;		/* of those, file names (SE_NAME) */
 	uint64_t names_invalid; /* names refused as malformed (a probe bug: logged) */
+	/* Names of renames and links (SE_RENAME, SE_LINK), both sides of
+	 * each, by how they were resolved (enum nameop_how). */
+	uint64_t nameop_names[NAMEOP_UNREADABLE + 1];
 	uint64_t forwarded[EV_TYPES];
 	uint64_t user_filtered; /* pending events no rule matched */
 	/* Events under a name user space does not have: its SE_NAME record
@@ -78,6 +82,10 @@ struct pipeline {
 	/* Pod name and namespace of containerized processes (podmeta.h);
 	 * NULL: off, the envelopes carry the source's (empty) ones. Not owned. */
 	struct podmeta *pods;
+	/* Where the names of renames and links are looked up (nameop.h). */
+	struct nameop lookup;
+	struct nameop_name nameop[2]; /* a rename's or link's names: scratch, 16 KiB */
+	char nameop_mntns[11];
 };
 
 /* Upper bounds of the latency histogram, seconds. */

@@ -19,7 +19,7 @@
 
 extern const char sentinel_probe_text[];
 
-#define MAX_PROGS 16
+#define MAX_PROGS 24
 #define LOAD_LOG_SIZE (1 << 20)
 
 struct prog_spec {
@@ -51,6 +51,9 @@ static const struct prog_spec progs[] = {
 	{.fn = "aio_iocb", .type = RAW, .tail = SE_TAIL_AIO},
 	{.fn = "change_enter", .type = RAW, .tail = SE_TAIL_CHANGE},
 	{.fn = "trunc_open", .type = RAW, .tail = SE_TAIL_TRUNC_OPEN},
+	{.fn = "name_old", .type = RAW, .tail = SE_TAIL_NAME_OLD},
+	{.fn = "name_new", .type = RAW, .tail = SE_TAIL_NAME_NEW},
+	{.fn = "name_send", .type = RAW, .tail = SE_TAIL_NAME_SEND},
 	{.fn = "raw_tracepoint__io_uring_submit_req",
 	 .type = RAW,
 	 .name = "io_uring_submit_req",
@@ -87,6 +90,9 @@ static const char *const syscall_names[SE_SC_MAX] = {
 	[SE_SC_FTRUNCATE] = "ftruncate", [SE_SC_FALLOCATE] = "fallocate",
 	[SE_SC_MMAP] = "mmap",		 [SE_SC_MAPPED_STORE] = "mapped_store",
 	[SE_SC_FICLONE] = "ficlone",	 [SE_SC_FICLONERANGE] = "ficlonerange",
+	[SE_SC_RENAME] = "rename",	 [SE_SC_RENAMEAT] = "renameat",
+	[SE_SC_RENAMEAT2] = "renameat2", [SE_SC_LINK] = "link",
+	[SE_SC_LINKAT] = "linkat",
 };
 
 const char *probe_syscall_name(unsigned sc)
@@ -919,12 +925,20 @@ const struct probe_loss_class probe_loss_classes[] = {
 	 "dropped_truncate_pending"},
 	{SE_CTR_DROP_MMAP_MATCHED, "buffer_full", EV_FILE_MMAP, "matched", "dropped_mmap_matched"},
 	{SE_CTR_DROP_MMAP_PENDING, "buffer_full", EV_FILE_MMAP, "pending", "dropped_mmap_pending"},
+	/* Renames and links are always pending (user space resolves their
+	 * names): their MATCHED counters stay 0 and are not listed. */
+	{SE_CTR_DROP_RENAME_PENDING, "buffer_full", EV_FILE_RENAME, "pending",
+	 "dropped_rename_pending"},
+	{SE_CTR_DROP_LINK_PENDING, "buffer_full", EV_FILE_LINK, "pending", "dropped_link_pending"},
 	{SE_CTR_DROP_INTERNAL, "buffer_full", EV_INTERNAL, "none", "dropped_internal"},
 	{SE_CTR_RATE_LIMITED_READ, "rate_limited", EV_FILE_READ, "matched", "rate_limited_read"},
 	{SE_CTR_RATE_LIMITED_WRITE, "rate_limited", EV_FILE_WRITE, "matched", "rate_limited_write"},
 	{SE_CTR_RATE_LIMITED_TRUNCATE, "rate_limited", EV_FILE_TRUNCATE, "matched",
 	 "rate_limited_truncate"},
 	{SE_CTR_RATE_LIMITED_MMAP, "rate_limited", EV_FILE_MMAP, "matched", "rate_limited_mmap"},
+	{SE_CTR_RATE_LIMITED_RENAME, "rate_limited", EV_FILE_RENAME, "pending",
+	 "rate_limited_rename"},
+	{SE_CTR_RATE_LIMITED_LINK, "rate_limited", EV_FILE_LINK, "pending", "rate_limited_link"},
 	/* iocbs of an io_submit past the first SE_AIO_MAX: reads, writes or
 	 * neither, of files watched or not: not looked at */
 	{SE_CTR_AIO_UNINSPECTED, "uninspected", EV_INTERNAL, "none", "aio_uninspected"},

@@ -33,6 +33,14 @@ static const char default_rules[] = "# Built in: every event of every file.\n"
 				    "  - name: all-writable-mappings\n"
 				    "    event: file_mmap\n"
 				    "    match:\n"
+				    "      pathPrefixes: [\"/\"]\n"
+				    "  - name: all-renames\n"
+				    "    event: file_rename\n"
+				    "    match:\n"
+				    "      pathPrefixes: [\"/\"]\n"
+				    "  - name: all-links\n"
+				    "    event: file_link\n"
+				    "    match:\n"
 				    "      pathPrefixes: [\"/\"]\n";
 
 static const char *const top_keys[] = {"rules", NULL};
@@ -144,7 +152,8 @@ static int parse_event(struct ydoc *d, const yaml_node_t *n, const char *what, e
 
 	if (t < 0)
 		return ydoc_expected(d, n, what,
-				     "file_read, file_write, file_truncate or file_mmap");
+				     "file_read, file_write, file_truncate, file_mmap, file_rename "
+				     "or file_link");
 	*out = (enum ev_type)t;
 	return 0;
 }

@@ -7,6 +7,7 @@
  *     - name: etc-writes
  *       enabled: true          # optional, default true
  *       event: file_write      # file_read | file_write | file_truncate | file_mmap
+ *                              # | file_rename | file_link
  *       match:                 # optional
  *         pathPrefixes: ["/etc"]   # optional; empty/missing = any path
  *         comms: ["bash"]          # optional; empty/missing = any comm

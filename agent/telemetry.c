@@ -585,6 +585,13 @@ static void render_pipeline(FILE *f, const struct snapshot *s)
 		"Events forwarded with only the leaf-most part of a file name too long or "
 		"too deep for the kernel's walk (flagged filename_truncated).",
 		s->pl.truncated);
+	n = "sentinel_agent_rename_names_total";
+	metrics_family(f, n, "counter",
+		       "Names of renames and links (both of each) by how they were resolved: "
+		       "looked up from the process's root, the fd's own file, joined by text "
+		       "when the lookup failed (lexical), a walk cut short, unreadable.");
+	for (int i = 0; i <= NAMEOP_UNREADABLE; i++)
+		one_label(f, n, "how", nameop_how_name(i), s->pl.nameop_names[i]);
 	n = "sentinel_agent_event_latency_seconds";
 	metrics_family(f, n, "histogram",
 		       "Kernel timestamp of the syscall to the event being handed to the sink.");

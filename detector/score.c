@@ -24,16 +24,23 @@
 #define CODE_SENSITIVE "sensitive_path_write"
 #define CODE_TRUNCATE "sensitive_path_truncate"
 #define CODE_MMAP "sensitive_path_mmap"
+#define CODE_RENAME "sensitive_path_rename"
+#define CODE_LINK "sensitive_path_link"
 #define CODE_HIGH_WRITE "high_write_bytes"
 
 /* The event types that change a file, and the code (and reason) a change
  * under a sensitive prefix is flagged with. */
 static const struct {
 	const char *type, *code;
+	bool source; /* data.source is a name of the file too */
 } changes[] = {
-	{"file_write", CODE_SENSITIVE},
-	{"file_truncate", CODE_TRUNCATE}, /* content cut or zeroed without a write */
-	{"file_mmap", CODE_MMAP},	  /* a shared mapping stores may write back through */
+	{"file_write", CODE_SENSITIVE, false},
+	{"file_truncate", CODE_TRUNCATE, false}, /* content cut or zeroed without a write */
+	{"file_mmap", CODE_MMAP, false}, /* a shared mapping stores may write back through */
+	/* a new name: the file under it (filename) is new there, or a watched
+	 * name's file (data.source) now has another */
+	{"file_rename", CODE_RENAME, true},
+	{"file_link", CODE_LINK, true},
 };
 
 /* ---- registry ---- */
@@ -136,7 +143,8 @@ out:
 
 int envelope_restore_bytes(Sentinel__V1__EventEnvelope *ev)
 {
-	return restore_one(ev, "filename", "filename_hex") + restore_one(ev, "comm", "comm_hex");
+	return restore_one(ev, "filename", "filename_hex") + restore_one(ev, "comm", "comm_hex") +
+	       restore_one(ev, "source", "source_hex");
 }
 
 /* ---- reference scorer: settings ---- */
@@ -376,10 +384,13 @@ static void ref_score(void *state, const Sentinel__V1__EventEnvelope *ev, struct
 	const struct ref_rules *r = state;
 	const char *filename, *prefix, *code = NULL;
 	unsigned long long bytes;
+	bool source = false;
 
 	for (size_t i = 0; ev->event_type && i < sizeof(changes) / sizeof(changes[0]); i++)
-		if (strcmp(ev->event_type, changes[i].type) == 0)
+		if (strcmp(ev->event_type, changes[i].type) == 0) {
 			code = changes[i].code;
+			source = changes[i].source;
+		}
 	if (!code)
 		return;
 	filename = envelope_data(ev, "filename");
@@ -389,6 +400,9 @@ static void ref_score(void *state, const Sentinel__V1__EventEnvelope *ev, struct
 	 * (the agent matches it against every rule for the same reason). */
 	if (!prefix && truthy(envelope_data(ev, "filename_truncated")) && r->n_prefixes)
 		prefix = "(unknown: name truncated)";
+	/* A rename or link: either name (the old one in data.source). */
+	if (!prefix && source && (filename = envelope_data(ev, "source")))
+		prefix = sensitive_prefix(r, filename);
 	if (prefix && !comm_allowed(r, envelope_data(ev, "comm")))
 		flag(out, SCORE_SENSITIVE, code, "%s: %s", code, prefix);
 	if (strcmp(code, CODE_SENSITIVE) == 0 &&
@@ -398,7 +412,7 @@ static void ref_score(void *state, const Sentinel__V1__EventEnvelope *ev, struct
 }
 
 static const char *const ref_codes[] = {CODE_SENSITIVE, CODE_HIGH_WRITE, CODE_TRUNCATE, CODE_MMAP,
-					NULL};
+					CODE_RENAME,	CODE_LINK,	 NULL};
 
 const struct scorer_ops scorer_reference = {
 	.name = "reference",

@@ -37,11 +37,15 @@
  * ("high_write_bytes: N > T"); both: the higher score, reasons joined by
  * "; ". A file_truncate or file_mmap (a writable shared mapping) under a
  * sensitive prefix scores 0.9 too ("sensitive_path_truncate: /etc",
- * "sensitive_path_mmap: /etc"). The allowed comms exempt only the
+ * "sensitive_path_mmap: /etc"), and so does a file_rename or file_link
+ * whose new name (filename) or old one (data.source) is under one
+ * ("sensitive_path_rename: /etc", "sensitive_path_link: /etc"). The
+ * allowed comms exempt only the
  * sensitive-path rules. Reads are never anomalies. Filenames are compared
  * as sent (the agent sends resolved absolute paths). Codes:
  * "sensitive_path_write", "high_write_bytes" (both rules: the sensitive
- * one, it scores higher), "sensitive_path_truncate", "sensitive_path_mmap".
+ * one, it scores higher), "sensitive_path_truncate", "sensitive_path_mmap",
+ * "sensitive_path_rename", "sensitive_path_link".
  */
 #ifndef SENTINEL_DETECTOR_SCORE_H
 #define SENTINEL_DETECTOR_SCORE_H

@@ -35,6 +35,9 @@ enum se_tail {
 	SE_TAIL_AIO,	      /* one iocb of an io_submit */
 	SE_TAIL_CHANGE,	      /* ftruncate, fallocate, mmap: at entry */
 	SE_TAIL_TRUNC_OPEN,   /* an O_TRUNC open: at exit */
+	SE_TAIL_NAME_OLD,     /* a rename or link: its old name, at exit */
+	SE_TAIL_NAME_NEW,     /* ... its new name */
+	SE_TAIL_NAME_SEND,    /* ... the record, past the rate limit */
 	SE_TAILS
 };
 /* iocbs of one io_submit(2) the probe decides, one tail call each (the
@@ -42,10 +45,10 @@ enum se_tail {
 #define SE_AIO_MAX 32
 
 /*
- * The events (SE_READ to SE_MMAP: the file is the one @seq names) come
- * first, numbered so that kind - 1 is their event type (se_type(): the
- * index of config.type_mask, of the per-type counters and of the agent's
- * enum ev_type).
+ * The events come first, numbered so that kind - 1 is their event type
+ * (se_type(): the index of config.type_mask, of the per-type counters and
+ * of the agent's enum ev_type). SE_READ to SE_MMAP name their file by @seq;
+ * SE_RENAME and SE_LINK carry their names (struct se_nameop_record).
  */
 enum se_kind {
 	SE_READ = 1,	 /* arg = bytes read */
@@ -54,12 +57,14 @@ enum se_kind {
 			  * (ftruncate: old size - new size; fallocate: the range;
 			  * an O_TRUNC open: 0 and SE_F_BYTES_UNKNOWN) */
 	SE_MMAP = 4,	 /* a shared mapping the process may store into: arg = its length */
-	SE_NAME = 5,	 /* struct se_name_record: the path @seq names; arg = the inode's mode */
-	SE_CGROUP = 6,	 /* struct se_cgroup_record: a cgroup made or renamed; arg = its id */
+	SE_RENAME = 5,	 /* struct se_nameop_record: a file renamed; arg = renameat2's flags */
+	SE_LINK = 6,	 /* struct se_nameop_record: a hard link made; arg = linkat's flags */
+	SE_NAME = 7,	 /* struct se_name_record: the path @seq names; arg = the inode's mode */
+	SE_CGROUP = 8,	 /* struct se_cgroup_record: a cgroup made or renamed; arg = its id */
 	SE_KIND_MAX
 };
 
-#define SE_TYPES 4 /* event kinds: SE_READ .. SE_MMAP */
+#define SE_TYPES 6 /* event kinds: SE_READ .. SE_LINK */
 #define se_type(kind) ((kind) - 1)
 
 /*
@@ -92,10 +97,15 @@ enum se_syscall {
 	SE_SC_FTRUNCATE,
 	SE_SC_FALLOCATE,
 	SE_SC_MMAP,
-	SE_SC_MAPPED_STORE,
-	SE_SC_FICLONE,	    /* ioctl(dst, FICLONE, src): a reflink copy of the whole file */
-	SE_SC_FICLONERANGE, /* ioctl(dst, FICLONERANGE, &range) */ /* a store through a shared mapping made writable before
+	SE_SC_MAPPED_STORE, /* a store through a shared mapping made writable before
 			     * (writeback:writeback_dirty_folio): no syscall */
+	SE_SC_FICLONE,	    /* ioctl(dst, FICLONE, src): a reflink copy of the whole file */
+	SE_SC_FICLONERANGE, /* ioctl(dst, FICLONERANGE, &range) */
+	SE_SC_RENAME,	    /* renames: rename, renameat, renameat2 */
+	SE_SC_RENAMEAT,
+	SE_SC_RENAMEAT2,
+	SE_SC_LINK, /* hard links: link, linkat */
+	SE_SC_LINKAT,
 	SE_SC_MAX
 };
 
@@ -161,6 +171,40 @@ struct se_cgroup_record {
 };
 
 #define SE_CGROUP_RECORD_HDR ((unsigned long)&((struct se_cgroup_record *)0)->path)
+
+/*
+ * An SE_RENAME or SE_LINK record: a call that gave a file a new name,
+ * reported at its successful exit; side[0] is the old name (the source),
+ * side[1] the new one. A BPF program cannot look a name up, so each side is
+ * the string the call was given, read from user memory at exit, and the
+ * directory it was looked up from, walked in the kernel as a file's path is
+ * (struct se_kpath): the process's root for an absolute name, else its cwd
+ * or the directory fd. Walked in the kernel because the process may be gone
+ * (mv exits at once) before user space could ask /proc; the rest of the
+ * name (its components, symlinks among them) is resolved in user space
+ * (agent/nameop.h). Sent whole (about 17 KiB): renames and links are rare,
+ * and they count against the process's rate limit.
+ */
+#define SE_NAMEOP_STR 4096 /* PATH_MAX: the longest name a call takes, NUL included */
+enum se_nameop_base {
+	SE_NB_NONE = 0, /* nothing walked: the side could not be read */
+	SE_NB_ROOT,	/* an absolute name: the process's root */
+	SE_NB_CWD,	/* relative to the cwd (AT_FDCWD) */
+	SE_NB_DIRFD,	/* relative to the directory fd dfd */
+	SE_NB_FILE,	/* linkat(fd, "", AT_EMPTY_PATH): the fd's file itself */
+};
+struct se_nameop_side {
+	__s32 dfd;  /* the directory fd argument (AT_FDCWD, -100, for none) */
+	__u16 len;  /* bytes of str, NUL included; 0: it could not be read */
+	__u8 base;  /* enum se_nameop_base: what kp walked */
+	__u8 pad;
+	struct se_kpath kp;
+	char str[SE_NAMEOP_STR];
+};
+struct se_nameop_record {
+	struct se_record r; /* arg: the call's flags (RENAME_*, AT_*); SE_F_PENDING */
+	struct se_nameop_side side[2];
+};
 
 /* Verdict seqs carry the CPU id in bits 48-62 (next_seq in the probe). */
 
@@ -280,6 +324,8 @@ enum se_counter {
 	SE_CTR_RATE_LIMITED_WRITE,
 	SE_CTR_RATE_LIMITED_TRUNCATE,
 	SE_CTR_RATE_LIMITED_MMAP,
+	SE_CTR_RATE_LIMITED_RENAME,
+	SE_CTR_RATE_LIMITED_LINK,
 	/* buffer full: an event of a matched file, + 2 * se_type(kind); one
 	 * awaiting its verdict, + 1 more */
 	SE_CTR_DROP_READ_MATCHED,
@@ -290,6 +336,10 @@ enum se_counter {
 	SE_CTR_DROP_TRUNCATE_PENDING,
 	SE_CTR_DROP_MMAP_MATCHED,
 	SE_CTR_DROP_MMAP_PENDING,
+	SE_CTR_DROP_RENAME_MATCHED, /* never: a rename or link is always pending */
+	SE_CTR_DROP_RENAME_PENDING,
+	SE_CTR_DROP_LINK_MATCHED,
+	SE_CTR_DROP_LINK_PENDING,
 	SE_CTR_DROP_INTERNAL,	   /* ... any record that is not an event */
 	SE_CTR_AIO_UNINSPECTED,	   /* iocbs an io_submit took past the first SE_AIO_MAX (its
 				    * return value): not looked at (the tail-call budget),

@@ -169,6 +169,15 @@ static __always_inline int emit(void *ctx, void *data, __u32 size, int wake)
 #endif
 }
 
+/* The event type of @kind as an index the verifier sees bounded (@kind may
+ * come from map memory); 0 past the types, which no caller passes. */
+static __always_inline __u32 type_of(__u16 kind)
+{
+	__u32 t = se_type(kind);
+
+	return t < SE_TYPES ? t : 0;
+}
+
 static __always_inline void count_n(int idx, __u64 n)
 {
 	__u64 *v = counters.lookup(&idx);
@@ -259,7 +268,7 @@ static __always_inline void rate_suppressed(__u32 tgid, __u16 kind)
 {
 	struct se_rl_stat *s, n = {.suppressed = 1};
 
-	count(SE_CTR_RATE_LIMITED_READ + (se_type(kind) & (SE_TYPES - 1)));
+	count(SE_CTR_RATE_LIMITED_READ + type_of(kind));
 	s = rl_suppressed.lookup(&tgid);
 	if (s) {
 		/* Other threads of the process may add on other CPUs. */
@@ -478,7 +487,7 @@ static __always_inline void remember(struct se_last_file *last, __u64 file,
 static __always_inline __u64 rule_candidates(struct se_config *cfg, __u16 kind, char *comm)
 {
 	/* Masked: a bound the verifier sees when @kind comes from map memory. */
-	__u64 type = cfg->type_mask[se_type(kind) & (SE_TYPES - 1)];
+	__u64 type = cfg->type_mask[type_of(kind)];
 	__u64 m = type & cfg->anycomm_mask;
 	char cur[SE_COMM_LEN];
 
@@ -628,7 +637,7 @@ static __always_inline void on_enter_io(void *ctx, struct se_config *cfg, struct
 static __always_inline void emit_io(void *ctx, struct se_record *r, __u16 kind, int pending)
 {
 	/* DROP_<type>_MATCHED; its PENDING is the next */
-	int drop = SE_CTR_DROP_READ_MATCHED + 2 * (se_type(kind) & (SE_TYPES - 1));
+	int drop = SE_CTR_DROP_READ_MATCHED + 2 * type_of(kind);
 
 	if (emit(ctx, r, sizeof(*r), 0) != 0)
 		count(drop + (pending ? 1 : 0));
@@ -1260,6 +1269,153 @@ RAW_TRACEPOINT_PROBE(writeback_dirty_folio)
 	return 0;
 }
 
+/*
+ * Renames and links (struct se_nameop_record): at the successful exit of
+ * one by a task some rename or link rule may match, the call's arguments
+ * go into the per-CPU record, two tail calls fill one side each (each
+ * side's path walk is a program's worth for the verifier, see movers) and
+ * a third sends it (name_send). What races allow: the names are read from user
+ * memory at exit, after the kernel copied them at entry, so a thread of the
+ * caller that rewrites them in between has its rename reported under the
+ * names it wrote (and a directory fd it closes or replaces names another
+ * directory); the walks and user space's lookup come after the call, so a
+ * directory renamed meanwhile gives its new name.
+ */
+BPF_PERCPU_ARRAY(nameop_scratch, struct se_nameop_record, 1);
+
+static __always_inline void exit_nameop(void *ctx, struct pt_regs *regs, __u64 nr)
+{
+	struct se_nameop o = se_nameop64(nr);
+	struct se_nameop_record *rec;
+	struct se_config *cfg;
+	int zero = 0, compat = 0;
+
+	if (!o.sc) {
+		o = se_nameop32(nr);
+		compat = 1;
+		if (!o.sc)
+			return;
+	}
+	/* The numbers of one ABI are other calls in the other (64-bit 9 is
+	 * mmap, ia32 265 clock_gettime): one kernel read tells. */
+	if (ia32_call() != compat)
+		return;
+	cfg = traced();
+	rec = nameop_scratch.lookup(&zero);
+	if (!cfg || !rec || !candidates(cfg, o.kind, NULL))
+		return;
+	fill(&rec->r, o.kind, -1, 0, 0);
+	rec->r.syscall = o.sc;
+	rec->r.flags = SE_F_PENDING;
+	rec->r.arg = o.flags < 0 ? 0 : (__u32)sc_arg6(regs, o.flags, compat);
+	rec->side[0].dfd = o.odfd < 0 ? SE_AT_FDCWD : (__s32)sc_arg6(regs, o.odfd, compat);
+	rec->side[1].dfd = o.ndfd < 0 ? SE_AT_FDCWD : (__s32)sc_arg6(regs, o.ndfd, compat);
+	rec->r.fd = rec->side[1].dfd;
+	/* The names' addresses, until the sides read them (r.mask and
+	 * r.file are 0 in the record sent). */
+	rec->r.mask = sc_arg6(regs, o.oname, compat);
+	rec->r.file = sc_arg6(regs, o.nname, compat);
+	movers.call(ctx, tail_slot(SE_TAIL_NAME_OLD));
+}
+
+/*
+ * One side of the record in the scratch: its name from user memory, and the
+ * walk of the directory the kernel looked it up from (enum se_nameop_base).
+ */
+static __always_inline void nameop_side(struct se_config *cfg, struct se_nameop_record *rec,
+					struct se_nameop_side *sd, __u64 name)
+{
+	__u64 task = bpf_get_current_task();
+	__u64 fs = se_kp_ptr(task + SE_OFF_TASK_STRUCT_FS);
+	__u64 path = 0, file;
+	long n;
+
+	n = bpf_probe_read_user_str(sd->str, sizeof(sd->str), (void *)name);
+	sd->len = n > 0 ? n : 0;
+	sd->base = SE_NB_NONE;
+	if (n <= 0) {
+		se_kpath_walk_at(&sd->kp, 0, 0, cfg->host_mntns);
+		return;
+	}
+	if (sd->str[0] == '/') {
+		sd->base = SE_NB_ROOT;
+		path = fs ? fs + SE_OFF_FS_STRUCT_ROOT : 0;
+	} else if (sd->dfd == SE_AT_FDCWD) {
+		sd->base = SE_NB_CWD;
+		path = fs ? fs + SE_OFF_FS_STRUCT_PWD : 0;
+	} else {
+		/* linkat(fd, "", .., AT_EMPTY_PATH): the fd is the file
+		 * itself (an O_TMPFILE given a name). */
+		sd->base = n == 1 && sd == &rec->side[0] && rec->r.kind == SE_LINK &&
+					   (rec->r.arg & SE_AT_EMPTY_PATH)
+				   ? SE_NB_FILE
+				   : SE_NB_DIRFD;
+		file = se_fd_file(sd->dfd);
+		path = file ? file + SE_OFF_FILE_F_PATH : 0;
+	}
+	se_kpath_walk_at(&sd->kp, path,
+			 path ? se_kp_ptr(se_kp_ptr(path + SE_OFF_PATH_DENTRY) +
+					  SE_OFF_DENTRY_D_INODE)
+			      : 0,
+			 cfg->host_mntns);
+}
+
+int name_old(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct se_config *cfg = traced();
+	int zero = 0;
+	struct se_nameop_record *rec = nameop_scratch.lookup(&zero);
+
+	if (!cfg || !rec)
+		return 0;
+	nameop_side(cfg, rec, &rec->side[0], rec->r.mask);
+	movers.call(ctx, tail_slot(SE_TAIL_NAME_NEW));
+	return 0;
+}
+
+int name_new(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct se_config *cfg = traced();
+	int zero = 0;
+	struct se_nameop_record *rec = nameop_scratch.lookup(&zero);
+
+	if (!cfg || !rec)
+		return 0;
+	nameop_side(cfg, rec, &rec->side[1], rec->r.file);
+	rec->r.mask = rec->r.file = 0;
+	movers.call(ctx, tail_slot(SE_TAIL_NAME_SEND));
+	return 0;
+}
+
+/*
+ * The record, in a program of its own: after a walk, each state the
+ * verifier carries out of it runs the code that follows, and the rate
+ * limit's lookups took name_new past the 1M-instruction limit with 6.1's
+ * layouts. Not decided in the kernel (pending: user space resolves the
+ * names and matches the rules), and limited like a decided event: a
+ * process renaming in a loop must not fill the buffer with records no
+ * limit holds back.
+ */
+int name_send(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct se_config *cfg = traced();
+	int zero = 0;
+	struct se_nameop_record *rec = nameop_scratch.lookup(&zero);
+	__u16 kind;
+
+	if (!cfg || !rec)
+		return 0;
+	kind = rec->r.kind;
+	if (!rate_ok(cfg, rec->r.tgid, rec->r.ts_ns)) {
+		rate_suppressed(rec->r.tgid, kind);
+		return 0;
+	}
+	count(SE_CTR_PENDING);
+	if (emit(ctx, rec, sizeof(*rec), 0) != 0)
+		count(SE_CTR_DROP_READ_MATCHED + 2 * type_of(kind) + 1);
+	return 0;
+}
+
 /* A rename or mount change happened: every name computed before may be stale. */
 static __always_inline void bump_epoch(void)
 {
@@ -1285,8 +1441,9 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	 * 108 ns with the lookup, 71 with the read, 76 before 32-bit calls
 	 * were decoded (LOAD_MODE=open-close bash test/bench/bpf_stats.sh 5).
 	 */
-	/* ia32 openat's number is x86_64's preadv: an open, not a read. */
-	if ((se_decode64(nr).sc && !(nr == 295 && ia32_call())) ||
+	/* ia32 openat's number is x86_64's preadv: an open, not a read; its
+	 * link's is mmap (exit_nameop). */
+	if ((se_decode64(nr).sc && !((nr == 295 || nr == 9) && ia32_call())) ||
 	    (se_decode32(nr).sc && ia32_call())) {
 		/* io_submit returns the iocbs it took: those past SE_AIO_MAX
 		 * were not looked at (aio_begin). From the return value, not
@@ -1324,10 +1481,10 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	 * (ia32 rename is setitimer, pivot_root getdents64), so for those the
 	 * kernel read tells.
 	 */
-	if (!se_renames64(nr) && !(se_renames32(nr) && ia32_call()))
-		return 0;
-	if (ret >= 0)
+	if (ret >= 0 && (se_renames64(nr) || (se_renames32(nr) && ia32_call())))
 		bump_epoch();
+	if (ret == 0)
+		exit_nameop(ctx, regs, nr);
 	return 0;
 }
 

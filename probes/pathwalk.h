@@ -222,9 +222,8 @@ static __always_inline int se_kp_unlinked(__u64 dentry)
 }
 
 /* dev, ino and the mount namespace: what names the file beyond its path. */
-static __always_inline void se_kp_ids(struct se_kpath *kp, __u64 task, __u64 file)
+static __always_inline void se_kp_ids(struct se_kpath *kp, __u64 task, __u64 inode)
 {
-	__u64 inode = se_kp_ptr(file + SE_OFF_FILE_F_INODE);
 	__u64 nsp = se_kp_ptr(task + SE_OFF_TASK_STRUCT_NSPROXY);
 	__u64 mntns = nsp ? se_kp_ptr(nsp + SE_OFF_NSPROXY_MNT_NS) : 0;
 
@@ -595,15 +594,17 @@ static __always_inline void se_kp_bind(struct se_kpath *kp, struct se_kp_walk *w
 #endif /* !SE_HEADERS */
 
 /*
- * Fill @kp (a map value: names[] is too big for the stack) with the path of
- * @file, a struct file * (e.g. from se_fd_file()); @file 0 gives count 0
- * and SE_KP_F_FAULT. @host is the host's mount namespace (inum; 0: none
+ * Fill @kp (a map value: names[] is too big for the stack) with the path at
+ * @path, the address of a struct path (a file's f_path, a task's root or
+ * cwd), whose inode is @inode (for dev and ino; 0: both 0); @path 0, or one
+ * that cannot be read, gives count 0 and SE_KP_F_FAULT. @host is the host's mount namespace (inum; 0: none
  * known), where walk 2 looks first for a file's origin. A concurrent
  * rename may mix old and new names (the kernel retries under rename_lock;
  * a BPF program cannot take it). Bounded loops: the verifier walks each of
  * the SE_KP_DEPTH and SE_KP_BIND_DEPTH steps (6.18 accepts it).
  */
-static __always_inline void se_kpath_walk(struct se_kpath *kp, __u64 file, __u32 host)
+static __always_inline void se_kpath_walk_at(struct se_kpath *kp, __u64 path, __u64 inode,
+					     __u32 host)
 {
 	__u64 task = bpf_get_current_task();
 	__u64 fs = se_kp_ptr(task + SE_OFF_TASK_STRUCT_FS);
@@ -614,11 +615,11 @@ static __always_inline void se_kpath_walk(struct se_kpath *kp, __u64 file, __u32
 	kp->count = kp->root_at = kp->len = 0;
 	kp->bind_at = kp->bind_from = 0;
 	kp->origin_ns = 0;
-	se_kp_ids(kp, task, file);
-	w.dentry = se_kp_ptr(file + SE_OFF_FILE_F_PATH + SE_OFF_PATH_DENTRY);
-	w.vfsmnt = se_kp_ptr(file + SE_OFF_FILE_F_PATH + SE_OFF_PATH_MNT);
-	w.mnt_root = se_kp_ptr(w.vfsmnt + SE_OFF_VFSMOUNT_MNT_ROOT);
-	if (!file || !w.dentry || !w.vfsmnt || !w.mnt_root) {
+	se_kp_ids(kp, task, inode);
+	w.dentry = path ? se_kp_ptr(path + SE_OFF_PATH_DENTRY) : 0;
+	w.vfsmnt = path ? se_kp_ptr(path + SE_OFF_PATH_MNT) : 0;
+	w.mnt_root = w.vfsmnt ? se_kp_ptr(w.vfsmnt + SE_OFF_VFSMOUNT_MNT_ROOT) : 0;
+	if (!w.dentry || !w.vfsmnt || !w.mnt_root) {
 		kp->flags = SE_KP_F_TRUNCATED | SE_KP_F_FAULT;
 		return;
 	}
@@ -662,6 +663,13 @@ static __always_inline void se_kpath_walk(struct se_kpath *kp, __u64 file, __u32
 #endif
 	kp->flags = flags;
 	kp->sig = se_kp_mix(w.sig, flags);
+}
+
+/* The walk of an open file (NULL: SE_KP_F_FAULT). */
+static __always_inline void se_kpath_walk(struct se_kpath *kp, __u64 file, __u32 host)
+{
+	se_kpath_walk_at(kp, file ? file + SE_OFF_FILE_F_PATH : 0,
+			 file ? se_kp_ptr(file + SE_OFF_FILE_F_INODE) : 0, host);
 }
 
 /* The bytes of @kp to send: the header and the names used. */

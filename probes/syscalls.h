@@ -139,6 +139,45 @@ static inline __attribute__((always_inline)) int se_renames32(__u64 nr)
 }
 
 /*
+ * Calls that give a file a new name (file_rename, file_link), reported at
+ * their successful exit: the arguments (0-5) holding each side's directory
+ * fd and name, and the flags; -1: none (rename and link take AT_FDCWD
+ * names, renameat no flags).
+ */
+#define SE_AT_FDCWD (-100)	/* a name relative to the cwd */
+#define SE_AT_EMPTY_PATH 0x1000 /* linkat: the fd is the file itself */
+
+struct se_nameop {
+	__u8 sc;   /* SE_SC_RENAME...; SE_SC_NONE: none */
+	__u8 kind; /* SE_RENAME, SE_LINK */
+	__s8 odfd, oname, ndfd, nname, flags;
+};
+
+static inline __attribute__((always_inline)) struct se_nameop se_nameop64(__u64 nr)
+{
+	switch (nr) {
+	case 82: return (struct se_nameop){SE_SC_RENAME, SE_RENAME, -1, 0, -1, 1, -1};
+	case 264: return (struct se_nameop){SE_SC_RENAMEAT, SE_RENAME, 0, 1, 2, 3, -1};
+	case 316: return (struct se_nameop){SE_SC_RENAMEAT2, SE_RENAME, 0, 1, 2, 3, 4};
+	case 86: return (struct se_nameop){SE_SC_LINK, SE_LINK, -1, 0, -1, 1, -1};
+	case 265: return (struct se_nameop){SE_SC_LINKAT, SE_LINK, 0, 1, 2, 3, 4};
+	default: return (struct se_nameop){0, 0, 0, 0, 0, 0, 0};
+	}
+}
+
+static inline __attribute__((always_inline)) struct se_nameop se_nameop32(__u64 nr)
+{
+	switch (nr) {
+	case 38: return (struct se_nameop){SE_SC_RENAME, SE_RENAME, -1, 0, -1, 1, -1};
+	case 302: return (struct se_nameop){SE_SC_RENAMEAT, SE_RENAME, 0, 1, 2, 3, -1};
+	case 353: return (struct se_nameop){SE_SC_RENAMEAT2, SE_RENAME, 0, 1, 2, 3, 4};
+	case 9: return (struct se_nameop){SE_SC_LINK, SE_LINK, -1, 0, -1, 1, -1};
+	case 303: return (struct se_nameop){SE_SC_LINKAT, SE_LINK, 0, 1, 2, 3, 4};
+	default: return (struct se_nameop){0, 0, 0, 0, 0, 0, 0};
+	}
+}
+
+/*
  * Opens that may truncate (O_TRUNC), decided at their exit: the fd they
  * return names the file, the flags are still in the saved registers.
  * .flags: the argument holding the flags; SE_OPEN_ALWAYS (creat, always

@@ -117,10 +117,13 @@ t_rename_while_open() {
 	workload "$D" open w "$D/r1.txt" as A write A 1 rename "$D/r1.txt" "$D/r2.txt" write A 2
 	stop_agent "$D" || return
 	# The kernel's name at each call: the rename makes the next write's
-	# name the new one.
+	# name the new one; the rename is an event of its own (built-in rules).
 	check "rename: each write carries the file's name at the time" \
 		"file_write $D/r1.txt 1
+file_rename $D/r2.txt 0
 file_write $D/r2.txt 2" "$(reported "$D" "$(wl_pid "$D")" "$D/")"
+	check "rename: the rename's old name" "$D/r1.txt" \
+		"$(jq -r 'select(.event_type == "file_rename") | .data.source' "$D/agent.out")"
 }
 
 t_filter_prefix_comm() {
@@ -225,23 +228,30 @@ flood() {
 	FLOOD_GOT=$(grep -c "\"event_type\":\"$type\".*\"filename\":\"$file\"" "$D/agent.out" || true)
 }
 
+# flood_identity LABEL CLASS MADE GOT: after a flood, the buffer overflowed
+# (the stop summary's CLASS, a loss counter, is not 0) and every event made
+# was delivered or counted there: MADE == GOT + CLASS, exactly, not a bound.
+flood_identity() {
+	local label=$1 class=$2 made=$3 got=$4 dropped
+	dropped=$(summary_field "$D" "$class")
+	need "$label: the summary's $class" "$dropped" || return 1
+	if [ "$dropped" -gt 0 ]; then
+		ok "$label: a 64 KiB buffer drained once a second overflows ($dropped lost)"
+	else
+		fail "$label: the buffer must overflow" "$class=$dropped"
+	fi
+	check "$label: made == delivered + $class ($got + $dropped)" "$made" "$((got + dropped))"
+}
+
 t_flood_drops_counted() {
 	new_case flood
-	local n got dropped
+	local dropped
 	flood "$D/f" file_write write A 1 || return
-	n=$FLOOD_N got=$FLOOD_GOT
 	# The file's verdict was decided before the flood began, and the rule matches no other file (the workload's
 	# own log is not matched), so each of its writes is delivered or
-	# counted as a lost matched write: exactly, not a bound.
+	# counted as a lost matched write.
+	flood_identity flood dropped_write_matched "$FLOOD_N" "$FLOOD_GOT" || return
 	dropped=$(summary_field "$D" dropped_write_matched)
-	need "flood: the summary's dropped_write_matched" "$dropped" || return
-	if [ "$dropped" -gt 0 ]; then
-		ok "flood: a 64 KiB buffer drained once a second overflows ($dropped matched writes lost)"
-	else
-		fail "flood: the buffer must overflow" "dropped_write_matched=$dropped"
-	fi
-	check "flood: written == delivered + dropped_write_matched ($got + $dropped)" \
-		"$n" "$((got + dropped))"
 	# (dropped_write_pending is not 0: the workload's own log writes, before
 	# their file's verdict came, are among the records lost.)
 	check "flood: no rate limit" "0" "$(summary_field "$D" rate_limited_write)"
@@ -254,6 +264,8 @@ t_flood_drops_counted() {
 			$(summary_field "$D" dropped_truncate_matched) +
 			$(summary_field "$D" dropped_truncate_pending) +
 			$(summary_field "$D" dropped_mmap_matched) + $(summary_field "$D" dropped_mmap_pending) +
+			$(summary_field "$D" dropped_rename_pending) +
+			$(summary_field "$D" dropped_link_pending) +
 			$(summary_field "$D" dropped_internal)))"
 }
 
@@ -262,19 +274,25 @@ t_flood_drops_counted() {
 # second: truncated == delivered + dropped_truncate_matched, exactly.
 t_flood_truncate_drops_counted() {
 	new_case tflood
-	local n got dropped
 	flood "$D/t" file_truncate truncate A 0 || return
-	n=$FLOOD_N got=$FLOOD_GOT
-	dropped=$(summary_field "$D" dropped_truncate_matched)
-	need "truncate flood: the summary's dropped_truncate_matched" "$dropped" || return
-	if [ "$dropped" -gt 0 ]; then
-		ok "truncate flood: the buffer overflows ($dropped matched truncations lost)"
-	else
-		fail "truncate flood: the buffer must overflow" "dropped_truncate_matched=$dropped"
-	fi
-	check "truncate flood: truncated == delivered + dropped_truncate_matched ($got + $dropped)" \
-		"$n" "$((got + dropped))"
+	flood_identity "truncate flood" dropped_truncate_matched "$FLOOD_N" "$FLOOD_GOT" || return
 	check "truncate flood: no write counted for them" 0 "$(summary_field "$D" dropped_write_matched)"
+}
+
+# And for renames, which are always decided in user space (pending): a
+# flood of rename(2) back and forth between two names (each a file_rename
+# event of 17 KiB) into a 64 KiB buffer drained once a second, under a rule
+# of one comm, so that no other process's renames are in the kernel's
+# counts: renamed == delivered + dropped_rename_pending, exactly.
+t_flood_rename_drops_counted() {
+	new_case rflood
+	flood "$D/ra" file_rename rename "$D/ra" "$D/rb" rename "$D/rb" "$D/ra" || return
+	# two renames a step; each a file_rename, delivered whatever its name
+	flood_identity "rename flood" dropped_rename_pending "$((2 * FLOOD_N))" \
+		"$(grep -c '"event_type":"file_rename"' "$D/agent.out" || true)" || return
+	check "rename flood: none filtered in user space" 0 "$(summary_field "$D" filtered_user)"
+	check "rename flood: no other type counted for them" 0 \
+		"$(($(summary_field "$D" dropped_write_matched) + $(summary_field "$D" dropped_link_pending)))"
 }
 
 # The struct offsets the probe walks with come from the running kernel's
@@ -386,7 +404,7 @@ t_bad_rules() {
 	printf 'rules:\n  - name: x\n    event: file_exec\n' >"$D/bad.yaml"
 	err=$("$AGENT" --check --rules "$D/bad.yaml" 2>&1) || rc=$?
 	check "bad rules: --check exits 1" 1 "$rc"
-	if grep -q "$D/bad.yaml:3:12: .*file_read, file_write, file_truncate or file_mmap" <<<"$err"; then
+	if grep -q "$D/bad.yaml:3:12: .*file_read, file_write, file_truncate, file_mmap, file_rename or file_link" <<<"$err"; then
 		ok "bad rules: error names file:line:column and what was expected"
 	else
 		fail "bad rules: error names file:line:column and what was expected" "$err"
@@ -462,5 +480,5 @@ t_inherited_fds() {
 	inherit_case inherit-perf --config "$TMP_ROOT/perf-config.yaml"
 }
 
-run_cases t_syscall_families t_relative_paths t_dup_family t_fd_before_agent t_fd_before_agent_reused t_rename_while_open t_inherited_fds t_filter_prefix_comm t_kernel_filter_proof t_flood_drops_counted t_flood_truncate_drops_counted t_btf_source t_perf_transport t_odd_names t_prompt_output t_bad_rules
+run_cases t_syscall_families t_relative_paths t_dup_family t_fd_before_agent t_fd_before_agent_reused t_rename_while_open t_inherited_fds t_filter_prefix_comm t_kernel_filter_proof t_flood_drops_counted t_flood_truncate_drops_counted t_flood_rename_drops_counted t_btf_source t_perf_transport t_odd_names t_prompt_output t_bad_rules
 finish

@@ -96,7 +96,7 @@ test_start() {
 		sentinel_detector_decode_errors_total sentinel_detector_streams_opened_total \
 		sentinel_detector_streams_active "${LAT}_count" "${LAT}_bucket{le=\"+Inf\"}"; do
 		mval "$s" <"$D/m0"; done | paste -sd' ')"
-	check "start: reasons are the scorer's codes only" 4 \
+	check "start: reasons are the scorer's codes only" 6 \
 		"$(grep -c '^sentinel_detector_anomalies_total{' "$D/m0")"
 	check "start: 14 latency buckets and +Inf" 15 "$(grep -c "^${LAT}_bucket{le=" "$D/m0")"
 	grep -qx "${LAT}_bucket{le=\"0.0005\"} 0" "$D/m0" &&

@@ -3,14 +3,15 @@
 # under the file's TRUE name - what realpath of the real file gives on the
 # host - with the exact byte count, the right event_type and the pid that
 # did it. One agent watches $S/watched/ (rules: file_read, file_write,
-# file_truncate, file_mmap, pathPrefixes ["$S/watched/"]); each case reads,
-# writes or cuts a byte count no
-# other case uses (test/tools/evade.c, evade_uring.c, evade_aio.c) through
+# file_truncate, file_mmap, file_rename, file_link, pathPrefixes
+# ["$S/watched/"]); each case reads, writes or cuts a byte count no
+# other case uses (renames and links, which move no bytes: a name no other
+# case uses) (test/tools/evade.c, evade_uring.c, evade_aio.c) through
 # one technique: symlinks and magic links, bind mounts and roots, renames
 # while open, shared fd tables and stale verdicts, exit and lineage races, a
 # path buffer rewritten during the open, io_uring requests, native AIO
-# (io_submit), reflinks (XFS), truncations and shared mappings, a
-# container. A case passes with exactly one event of its byte
+# (io_submit), reflinks (XFS), truncations and shared mappings, new names
+# (renames and hard links, each judged with its source), a container. A case passes with exactly one event of its byte
 # count (aio_batch: three), of the expected type, name and pid; the negative
 # controls (an unwatched file, false-positive traps) with none.
 # Cases whose outcome today depends on timing run several times, and every
@@ -148,6 +149,8 @@ rules:
   - {name: watched-reads, event: file_read, match: {pathPrefixes: ["$W/", "$X/w/"]}}
   - {name: watched-truncations, event: file_truncate, match: {pathPrefixes: ["$W/"]}}
   - {name: watched-mappings, event: file_mmap, match: {pathPrefixes: ["$W/"]}}
+  - {name: watched-renames, event: file_rename, match: {pathPrefixes: ["$W/"]}}
+  - {name: watched-links, event: file_link, match: {pathPrefixes: ["$W/"]}}
 YAML
 {
 	printf 'health: {port: 0, bindAddress: 127.0.0.1}\nmetrics: {port: 0, bindAddress: 127.0.0.1}\n'
@@ -240,7 +243,7 @@ describe() {
 		printf none
 		return
 	fi
-	jq -r '"\(.data.filename)/\(.data.bytes) pid=\(.data.pid) \(.event_type) \(.data.syscall)\(if .data.bytes_unconfirmed == "true" then " unconfirmed" else "" end)\(if .container_id != "" then " container=" + .container_id[0:12] else "" end)"' <<<"$1" |
+	jq -r '"\(.data.filename)/\(.data.bytes) pid=\(.data.pid) \(.event_type) \(.data.syscall)\(if .data.source then " from " + .data.source else "" end)\(if .data.rename_flags then " " + .data.rename_flags else "" end)\(if .data.bytes_unconfirmed == "true" then " unconfirmed" else "" end)\(if .container_id != "" then " container=" + .container_id[0:12] else "" end)"' <<<"$1" |
 		paste -sd ';' - | sed 's/;/; /g'
 }
 
@@ -265,7 +268,7 @@ hint() {
 # the events judged are those of TYPE and EXPECTED_PATH, not those of
 # BYTES, which such cases share: 0, one page).
 judge() {
-	local name=$1 type=$2 exp=$3 bytes=$4 got n good=0 cond shown_exp differs=0 want_also
+	local name=$1 type=$2 exp=$3 bytes=$4 got n good=0 cond shown_exp differs=0 want_also src
 	if ! barrier "$name"; then
 		fail "$name: the agent reports the barrier write within 5 s"
 		ROWS+=("$name|-|-|-|FAIL")
@@ -291,6 +294,22 @@ judge() {
 	# ... and one that knows the call (EXPECT_SYSCALL), data.syscall.
 	[ -n "${EXPECT_SYSCALL:-}" ] && cond="$cond and .data.syscall == \$sc"
 	want_also=${EXPECT_SYSCALL:+ $EXPECT_SYSCALL}
+	# ... a rename or link, its old name (EXPECT_SOURCE, "prefix:P" as
+	# for the name) and its flags (EXPECT_FLAGS, data.rename_flags).
+	src=${EXPECT_SOURCE:-}
+	src=${src#prefix:}
+	if [ -n "${EXPECT_SOURCE:-}" ]; then
+		if [ "$src" != "$EXPECT_SOURCE" ]; then
+			cond="$cond and (.data.source // \"\" | startswith(\$src))"
+		else
+			cond="$cond and .data.source == \$src"
+		fi
+		want_also="$want_also from $EXPECT_SOURCE"
+	fi
+	if [ -n "${EXPECT_FLAGS:-}" ]; then
+		cond="$cond and .data.rename_flags == \$fl"
+		want_also="$want_also $EXPECT_FLAGS"
+	fi
 	# Bytes no completion confirmed are flagged so, and only those.
 	if [ "${EXPECT_UNCONFIRMED:-0}" = 1 ]; then
 		cond="$cond and .data.bytes_unconfirmed == \"true\""
@@ -306,7 +325,8 @@ judge() {
 	fi
 	if [ "$n" -eq 1 ] && [ -n "$WRITER" ] &&
 		jq -e --arg p "$exp" --arg t "$type" --arg pid "$WRITER" --arg cid "${EXPECT_CONTAINER:-}" \
-			--arg sc "${EXPECT_SYSCALL:-}" \
+			--arg sc "${EXPECT_SYSCALL:-}" --arg src "$src" \
+			--arg fl "${EXPECT_FLAGS:-}" \
 			"$cond and .event_type == \$t and .data.pid == \$pid" <<<"$got" >/dev/null; then
 		good=1
 	fi
@@ -718,7 +738,7 @@ t_reflink() {
 	EXPECT_SYSCALL=ficlone
 	case_tool reflink_ficlone_into file_write "$X/w/clone190" 190 \
 		"$EVADE" move ficlone "$X/u/src190" "$X/w/clone190" 190
-	# the watched source is moved in (a rename: no event of its own)
+	# the watched source is moved in (a rename: no read or write of its own)
 	printf '%191s' x >"$X/u/s.tmp" && mv "$X/u/s.tmp" "$X/w/secret191"
 	case_tool reflink_ficlone_out_of file_read "$X/w/secret191" 191 \
 		"$EVADE" move ficlone "$X/w/secret191" "$X/u/out191" 191
@@ -817,6 +837,82 @@ t_changes() {
 	EXPECT_SYSCALL=
 }
 
+# ---- new names: renames and hard links ----
+
+# The new name in filename, the old one in data.source, each as the kernel
+# resolved it for the call (symlinks, dir fds, relative names, ".."):
+# `mv` into a watched place, through a symlinked directory, RENAME_EXCHANGE,
+# a watched name moved away or hard-linked to an unwatched one, an
+# O_TMPFILE given a watched name. Judged by name (bytes 0); the control is
+# a rename among unwatched names.
+t_nameops() {
+	local L=$U/to-watched # a symlink to the watched directory
+	ln -sfn "$W" "$L"
+	EXPECT_BY_NAME=1
+	printf x >"$U/n-mv"
+	EXPECT_SYSCALL=renameat2 EXPECT_SOURCE=$U/n-mv
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	case_tool rename_mv file_rename "$W/n-mv" 0 \
+		sh -c 'echo "writer pid=$$ tid=$$"; exec mv "$1" "$2"' sh "$U/n-mv" "$W/n-mv"
+	printf x >"$U/n-sym"
+	EXPECT_SYSCALL=rename EXPECT_SOURCE=$U/n-sym
+	case_tool rename_symlinked_dir file_rename "$W/n-sym" 0 \
+		"$EVADE" name rename "$U/n-sym" "$L/n-sym"
+	printf x >"$U/n-at"
+	EXPECT_SYSCALL=renameat EXPECT_SOURCE=$U/n-at
+	case_tool rename_dirfds file_rename "$W/n-at" 0 "$EVADE" name renameat "$U/n-at" "$L/n-at"
+	# relative to the cwd ($U), up and over
+	printf x >"$U/n-rel"
+	EXPECT_SYSCALL=rename EXPECT_SOURCE=$U/n-rel
+	case_tool rename_relative file_rename "$W/n-rel" 0 "$EVADE" name rename n-rel ../watched/n-rel
+	printf x >"$U/n-ex" && printf y >"$W/n-ex"
+	EXPECT_SYSCALL=renameat2 EXPECT_SOURCE=$U/n-ex EXPECT_FLAGS=exchange
+	case_tool rename_exchange file_rename "$W/n-ex" 0 "$EVADE" name exchange "$U/n-ex" "$W/n-ex"
+	EXPECT_FLAGS=
+	filled n-out 5
+	EXPECT_SYSCALL=rename EXPECT_SOURCE=$W/n-out
+	case_tool rename_out_of file_rename "$U/n-out" 0 "$EVADE" name rename "$W/n-out" "$U/n-out"
+	filled n-hard 6
+	EXPECT_SYSCALL=linkat EXPECT_SOURCE=$W/n-hard
+	# shellcheck disable=SC2016
+	case_tool link_out file_link "$U/n-hard" 0 \
+		sh -c 'echo "writer pid=$$ tid=$$"; exec ln "$1" "$2"' sh "$W/n-hard" "$U/n-hard"
+	printf x >"$U/n-lin"
+	EXPECT_SYSCALL=linkat EXPECT_SOURCE=$U/n-lin
+	case_tool link_dirfds file_link "$W/n-lin" 0 "$EVADE" name linkat "$U/n-lin" "$L/n-lin"
+	printf x >"$U/n-ln"
+	EXPECT_SYSCALL=link EXPECT_SOURCE=$U/n-ln
+	case_tool link_symlinked_dir file_link "$W/n-ln" 0 "$EVADE" name link "$U/n-ln" "$L/n-ln"
+	# the source is the unnamed file itself (its walk: "$U/#<ino>")
+	EXPECT_SYSCALL=linkat EXPECT_SOURCE=prefix:$U/
+	case_tool link_tmpfile file_link "$W/n-tmp" 0 "$EVADE" name tmpfile "$U" "$W/n-tmp"
+	# by /proc/self/fd/N: a magic link no lookup after the call can follow
+	# (the source is that text, flagged lexical: never the agent's own
+	# /proc/self); the new name is exact
+	EXPECT_SOURCE=prefix:/proc/self/fd/
+	case_tool link_tmpfile_proc file_link "$W/n-tmpp" 0 \
+		"$EVADE" name tmpfile-proc "$U" "$W/n-tmpp"
+	if mkdir -p "$SCR/bw" && mount --bind "$W" "$SCR/bw"; then
+		MOUNTS+=("$SCR/bw")
+		# a rename never crosses mounts: both names through the bind
+		printf x >"$SCR/bw/n-bind.tmp"
+		EXPECT_SYSCALL=rename EXPECT_SOURCE=$W/n-bind.tmp
+		case_tool rename_bind_mount file_rename "$W/n-bind" 0 \
+			"$EVADE" name rename "$SCR/bw/n-bind.tmp" "$SCR/bw/n-bind"
+	else
+		skip_case rename_bind_mount "mount --bind failed"
+	fi
+	EXPECT_BY_NAME=0 EXPECT_SYSCALL="" EXPECT_SOURCE=""
+	printf x >"$U/n-ctl"
+	run_tool rename_unwatched "$EVADE" name rename "$U/n-ctl" "$U/n-ctl2"
+	if ! tool_failed rename_unwatched; then
+		barrier rename_unwatched_b >/dev/null
+		verdict rename_unwatched "$([ -z "$(events ".data.filename == \"$U/n-ctl2\"")" ] && echo 1 || echo 0)" \
+			"(no event: unwatched names)" 0 "$(describe "$(events ".data.filename == \"$U/n-ctl2\"")")" \
+			"want: no event of $U/n-ctl2 (neither name is watched)"
+	fi
+}
+
 # ---- io_uring: the kernel reads and writes for the process ----
 
 # have_tool TOOL "CASES" REASON: whether the attacker TOOL can run; if not,
@@ -840,7 +936,7 @@ URING_CASES="io_uring_write io_uring_writev io_uring_read io_uring_readv
 	io_uring_write_fixed_buf io_uring_fixed_file io_uring_openat_direct
 	io_uring_openat_direct_skip io_uring_skip
 	io_uring_async io_uring_sqpoll io_uring_swap_linked io_uring_swap_linked_skip
-	io_uring_renameat io_uring_unwatched"
+	io_uring_renameat io_uring_renameat_event io_uring_unwatched"
 
 t_uring() {
 	local EXPECT_SYSCALL=io_uring EXPECT_UNCONFIRMED=0 u=$EVADE_URING
@@ -889,6 +985,12 @@ t_uring() {
 	EXPECT_SYSCALL="write"
 	case_tool io_uring_renameat file_write "$W/ur-ren.txt" 213 \
 		"$u" renameat "$U/ur-ren.txt" "$W/ur-ren.txt" 213
+	# ... and the rename itself, a file_rename of its own
+	if [ "$TOOL_RC" = 0 ]; then
+		EXPECT_BY_NAME=1 EXPECT_SYSCALL=io_uring EXPECT_SOURCE=$U/ur-ren.txt
+		judge io_uring_renameat_event file_rename "$W/ur-ren.txt" 0
+		EXPECT_BY_NAME=0 EXPECT_SOURCE=
+	fi
 	# control: an io_uring write to an unwatched file is not reported
 	run_tool io_uring_unwatched "$u" write "$U/ur-unwatched.txt" 214
 	tool_failed io_uring_unwatched ||
@@ -947,11 +1049,13 @@ t_container() {
 	if ! have podman; then
 		skip_case container_short_lived "podman not installed"
 		skip_case container_preexisting "podman not installed"
+		skip_case container_rename "podman not installed"
 		return
 	fi
 	if [ -z "$IMAGE" ]; then
 		skip_case container_short_lived "no local image (scripts/setup-containers.sh makes one)"
 		skip_case container_preexisting "no local image (scripts/setup-containers.sh makes one)"
+		skip_case container_rename "no local image (scripts/setup-containers.sh makes one)"
 		return
 	fi
 	# --pid=host: $$ is the pid the agent reports. The watched dir is /w
@@ -975,10 +1079,18 @@ t_container() {
 	# shellcheck disable=SC2016 # expanded by the container's shell
 	case_tool container_preexisting file_write "$W/pre.txt" 161 \
 		podman exec "$PRE_CONTAINER" /bin/sh -c 'echo "writer pid=$$ tid=$$"; printf "%161s" x >/w/pre.txt'
-	EXPECT_CONTAINER=
+	# A rename in the container's volume (/w: a bind mount only the
+	# container's mount namespace has), by an mv gone before the agent
+	# looks the names up: named as the host knows them.
+	EXPECT_BY_NAME=1 EXPECT_SYSCALL=renameat2 EXPECT_SOURCE=$W/pre-mv.tmp
+	# shellcheck disable=SC2016 # expanded by the container's shell
+	case_tool container_rename file_rename "$W/pre-mv.txt" 0 \
+		podman exec "$PRE_CONTAINER" /bin/sh -c \
+		'echo "writer pid=$$ tid=$$"; : >/w/pre-mv.tmp; exec mv /w/pre-mv.tmp /w/pre-mv.txt'
+	EXPECT_BY_NAME=0 EXPECT_SYSCALL="" EXPECT_SOURCE="" EXPECT_CONTAINER=
 }
 
-run_cases t_controls t_links t_mounts t_renames t_tables t_races t_movers t_reflink t_uring \
+run_cases t_controls t_links t_mounts t_renames t_nameops t_tables t_races t_movers t_reflink t_uring \
 	t_aio t_changes t_container
 
 stop_agent "$AGENT_DIR" || true

@@ -234,7 +234,7 @@ t_bad_file() {
 	mv "$D/rules.yaml.tmp" "$D/rules.yaml"
 	if wait_count "$D/agent.err" 'msg="rules reload rejected' 1; then
 		if grep 'msg="rules reload rejected' "$D/agent.err" |
-			grep -q "error=\"$D/rules.yaml:3:12: rules\[0\].event: expected file_read, file_write, file_truncate or file_mmap"; then
+			grep -q "error=\"$D/rules.yaml:3:12: rules\[0\].event: expected file_read, file_write, file_truncate, file_mmap, file_rename or file_link"; then
 			ok "bad: rejected, logged with file:line:column"
 		else
 			fail "bad: rejected, logged with file:line:column" \

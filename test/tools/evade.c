@@ -98,6 +98,15 @@
  *                                     of bytes 0..N: a hole, zeros, removed);
  *                                     allocate (fallocate mode 0 over bytes
  *                                     0..N, which hold data: no change)
+ *   name HOW OLD NEW                  gives a file a new name: HOW rename
+ *                                     (rename(2)), renameat (from the two
+ *                                     parent dirs' fds), exchange
+ *                                     (renameat2 RENAME_EXCHANGE), link
+ *                                     (link(2)), linkat (from dir fds),
+ *                                     tmpfile (OLD a directory: an O_TMPFILE
+ *                                     there, linkat(fd, "", AT_EMPTY_PATH)
+ *                                     to NEW), tmpfile-proc (the same by
+ *                                     /proc/self/fd/N, AT_SYMLINK_FOLLOW)
  *   map HOW PATH N                    maps N bytes of PATH (O_RDWR) shared
  *                                     and stores one byte through the
  *                                     mapping into a clean page (fsync and
@@ -1353,6 +1362,73 @@ static int t_trunc(char **a)
 	return 0;
 }
 
+/* A parent directory's fd (O_PATH) and the last component of @path. */
+static int parent_fd(const char *path, const char **last)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash) {
+		*last = path;
+		return open(".", O_PATH | O_DIRECTORY);
+	}
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) ? (int)(slash - path) : 1, path);
+	*last = slash + 1;
+	fd = open(dir, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		die("open %s", dir);
+	return fd;
+}
+
+/* A new name for a file (file_rename, file_link events). */
+static int t_name(char **a)
+{
+	const char *how = a[0], *old = a[1], *new = a[2], *ol, *nl;
+	char proc[64];
+	long r;
+	int fd, od, nd;
+
+	if (!strcmp(how, "rename")) {
+		say_writer();
+		r = syscall(SYS_rename, old, new);
+	} else if (!strcmp(how, "renameat") || !strcmp(how, "linkat")) {
+		od = parent_fd(old, &ol);
+		nd = parent_fd(new, &nl);
+		say_writer();
+		r = how[0] == 'r' ? syscall(SYS_renameat, od, ol, nd, nl)
+				  : syscall(SYS_linkat, od, ol, nd, nl, 0);
+	} else if (!strcmp(how, "exchange")) {
+		say_writer();
+		r = syscall(SYS_renameat2, AT_FDCWD, old, AT_FDCWD, new, RENAME_EXCHANGE);
+	} else if (!strcmp(how, "link")) {
+		say_writer();
+		r = syscall(SYS_link, old, new);
+	} else if (!strcmp(how, "tmpfile") || !strcmp(how, "tmpfile-proc")) {
+		fd = open(old, O_TMPFILE | O_WRONLY, 0644);
+		if (fd < 0)
+			die("open %s O_TMPFILE", old);
+		if (write(fd, "secret\n", 7) != 7)
+			die("write");
+		say_writer();
+		if (how[7]) {
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+			r = syscall(SYS_linkat, AT_FDCWD, proc, AT_FDCWD, new, AT_SYMLINK_FOLLOW);
+		} else {
+			r = syscall(SYS_linkat, fd, "", AT_FDCWD, new, AT_EMPTY_PATH);
+		}
+	} else {
+		errno = 0;
+		die("name: HOW is rename, renameat, exchange, link, linkat, tmpfile or "
+		    "tmpfile-proc, not '%s'",
+		    how);
+	}
+	if (r < 0)
+		die("name %s %s %s", how, old, new);
+	linger();
+	return 0;
+}
+
 /* A store through a shared mapping (the file_mmap event, and the page it
  * dirties: a file_write, data.syscall mapped_store). */
 static int t_map(char **a)
@@ -1425,6 +1501,7 @@ static const struct technique techniques[] = {
 	{"move", 4, t_move},
 	{"trunc", 3, t_trunc},
 	{"map", 3, t_map},
+	{"name", 3, t_name},
 };
 
 int main(int argc, char **argv)

@@ -288,6 +288,83 @@ static void test_change_types(void **state)
 	assert_int_equal(f->ts.n, 3);
 }
 
+/* A rename or link as the probe sends it: both names absolute, from the
+ * root ("/": a walk of no components); @unreadable: the new name's side
+ * could not be read. */
+static void nameop_rec(struct fx *f, uint16_t kind, const char *old, const char *new,
+		       uint64_t flags, bool unreadable)
+{
+	struct se_nameop_record *r = calloc(1, sizeof(*r));
+	const char *names[2] = {old, new};
+
+	assert_non_null(r);
+	r->r.ts_ns = AT(f, 2);
+	r->r.arg = flags;
+	r->r.tgid = FAKE;
+	r->r.tid = FAKE + 1;
+	r->r.fd = -100;
+	r->r.kind = (uint8_t)kind;
+	r->r.syscall = kind == SE_RENAME ? SE_SC_RENAMEAT2 : SE_SC_LINKAT;
+	r->r.flags = SE_F_PENDING;
+	snprintf(r->r.comm, sizeof(r->r.comm), "mv");
+	for (int i = 0; i < 2; i++) {
+		r->side[i].dfd = -100;
+		r->side[i].base = SE_NB_ROOT;
+		r->side[i].kp.flags = SE_KP_F_ROOT;
+		snprintf(r->side[i].str, sizeof(r->side[i].str), "%s", names[i]);
+		r->side[i].len = (uint16_t)(strlen(names[i]) + 1);
+	}
+	if (unreadable) {
+		r->side[1].base = SE_NB_NONE;
+		r->side[1].len = 0;
+	}
+	pipeline_on_record(&f->pl, &r->r, sizeof(*r));
+	/* cut short: refused, never read past its end */
+	pipeline_on_record(&f->pl, &r->r, sizeof(*r) - 1);
+	free(r);
+}
+
+/* Renames and links: decided here by either name (a watched name given
+ * away matters as much as one taken), the new one in filename, the old in
+ * data.source; a name that could not be read matches every rule. */
+static void test_nameops(void **state)
+{
+	struct fx *f = *state;
+
+	load_rules(f, "rules:\n  - name: r\n    event: file_rename\n"
+		      "    match: {pathPrefixes: [/etc/]}\n"
+		      "  - name: l\n    event: file_link\n"
+		      "    match: {pathPrefixes: [/etc/]}\n");
+	nameop_rec(f, SE_RENAME, "/etc/passwd+", "/etc/passwd", 0, false);
+	nameop_rec(f, SE_RENAME, "/tmp/x", "/tmp//./y", 0, false);
+	nameop_rec(f, SE_LINK, "/etc/shadow", "/tmp/h", 0, false);
+	nameop_rec(f, SE_RENAME, "/tmp/a", "/etc/x", 2, false);
+	nameop_rec(f, SE_RENAME, "/tmp/u", "/tmp/v", 0, true);
+	assert_int_equal(f->ts.n, 4);
+	assert_string_equal(f->ts.ev[0].event_type, "file_rename");
+	assert_string_equal(f->ts.ev[0].filename, "/etc/passwd");
+	assert_string_equal(data_of(&f->ts.ev[0], "source"), "/etc/passwd+");
+	assert_string_equal(data_of(&f->ts.ev[0], "syscall"), "renameat2");
+	assert_null(data_of(&f->ts.ev[0], "rename_flags"));
+	assert_null(data_of(&f->ts.ev[0], "filename_resolution"));
+	assert_int_equal(f->ts.ev[0].rule_mask, 1);
+	assert_int_equal(f->ts.ev[0].bytes, 0);
+	assert_string_equal(f->ts.ev[1].event_type, "file_link");
+	assert_string_equal(f->ts.ev[1].filename, "/tmp/h");
+	assert_string_equal(data_of(&f->ts.ev[1], "source"), "/etc/shadow");
+	assert_int_equal(f->ts.ev[1].rule_mask, 2);
+	assert_string_equal(data_of(&f->ts.ev[2], "rename_flags"), "exchange");
+	assert_string_equal(f->ts.ev[3].filename, "");
+	assert_string_equal(data_of(&f->ts.ev[3], "filename_resolution"), "unreadable");
+	assert_int_equal(f->ts.ev[3].rule_mask, 1);
+	assert_int_equal(f->pl.stats.user_filtered, 1);
+	assert_int_equal(f->pl.stats.nameop_names[NAMEOP_LOOKUP], 9);
+	assert_int_equal(f->pl.stats.nameop_names[NAMEOP_UNREADABLE], 1);
+	assert_int_equal(f->pl.stats.names_invalid, 5);
+	assert_int_equal(f->pl.stats.forwarded[EV_FILE_RENAME], 3);
+	assert_int_equal(f->pl.stats.forwarded[EV_FILE_LINK], 1);
+}
+
 /* Decided in the kernel: the record's mask is the verdict, no rule check
  * here (a comm the rules would not match is still forwarded). */
 static void test_decided(void **state)
@@ -486,6 +563,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decided, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nameops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_filtered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unresolved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_root, setup, teardown),

@@ -49,8 +49,12 @@ static void test_default_rules(void **state)
 		rules_load_string(&rs, rules_default_text(), RULES_DEFAULT_NAME, err, sizeof(err)),
 		0);
 	assert_string_equal(rs.source, "<embedded rules>");
-	assert_int_equal(rs.n, 4);
-	assert_int_equal(rs.n_enabled, 4);
+	assert_int_equal(rs.n, 6);
+	assert_int_equal(rs.n_enabled, 6);
+	assert_string_equal(rs.rules[4].name, "all-renames");
+	assert_int_equal(rs.rules[4].event, EV_FILE_RENAME);
+	assert_string_equal(rs.rules[5].name, "all-links");
+	assert_int_equal(rs.rules[5].event, EV_FILE_LINK);
 	assert_string_equal(rs.rules[2].name, "all-truncations");
 	assert_int_equal(rs.rules[2].event, EV_FILE_TRUNCATE);
 	assert_string_equal(rs.rules[3].name, "all-writable-mappings");
@@ -63,7 +67,7 @@ static void test_default_rules(void **state)
 	assert_int_equal(rs.rules[1].bit, 1);
 	assert_ptr_equal(rs.by_bit[0], &rs.rules[0]);
 	assert_ptr_equal(rs.by_bit[1], &rs.rules[1]);
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 6; i++) {
 		assert_true(rs.rules[i].enabled);
 		assert_int_equal(rs.rules[i].n_prefixes, 1);
 		assert_string_equal(rs.rules[i].prefixes[0], "/");
@@ -71,9 +75,11 @@ static void test_default_rules(void **state)
 	}
 
 	pm = rules_path_mask(&rs, "/etc/hosts");
-	assert_int_equal(pm, 0xf);
+	assert_int_equal(pm, 0x3f);
 	assert_int_equal(rules_match(&rs, R, "cat", pm), 0x1);
 	assert_int_equal(rules_match(&rs, W, "vi", pm), 0x2);
+	assert_int_equal(rules_match(&rs, EV_FILE_RENAME, "mv", pm), 0x10);
+	assert_int_equal(rules_match(&rs, EV_FILE_LINK, "ln", pm), 0x20);
 	/* a relative name is not under "/" */
 	assert_int_equal(rules_path_mask(&rs, "etc/hosts"), 0);
 	rules_free(&rs);
@@ -83,7 +89,7 @@ static void test_empty(void **state)
 {
 	struct ruleset rs;
 	struct rules_comm_mask *cm = (void *)1;
-	uint64_t tm[EV_TYPES] = {1, 1, 1, 1}, any = 1, cr = 1;
+	uint64_t tm[EV_TYPES] = {1, 1, 1, 1, 1, 1}, any = 1, cr = 1;
 
 	(void)state;
 	load_ok(&rs, "");
@@ -355,11 +361,10 @@ static void test_kernel_and_comm_masks(void **state)
 static void test_errors(void **state)
 {
 	(void)state;
-	expect_error(
-		"rules:\n  - name: a\n    event: file_open\n",
-		"t.yaml:3:12: rules[0].event: expected file_read, file_write, file_truncate or "
-		"file_mmap, "
-		"got string \"file_open\"");
+	expect_error("rules:\n  - name: a\n    event: file_open\n",
+		     "t.yaml:3:12: rules[0].event: expected file_read, file_write, file_truncate, "
+		     "file_mmap, file_rename or file_link, "
+		     "got string \"file_open\"");
 	expect_error("rules:\n  - name: a\n    event: [file_read]\n",
 		     "t.yaml:3:12: rules[0].event: expected a string, got a sequence");
 	expect_error("rules:\n  - name: a\n",
@@ -443,7 +448,7 @@ static void test_file_errors(void **state)
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(rules_load_file(&rs, path, err, sizeof(err)), 0);
 	assert_string_equal(rs.source, path);
-	assert_int_equal(rs.n_enabled, 4);
+	assert_int_equal(rs.n_enabled, 6);
 	rules_free(&rs);
 
 	f = fopen(path, "w");

@@ -128,7 +128,37 @@ static void test_sensitive_changes(void **state)
 	expect_none(score(st, "file_truncate", "/var/log/syslog", "sh", "1000000"));
 	expect_none(score(st, "file_mmap", "/tmp/x", "sh", "1000000"));
 	expect_none(score(st, "file_truncate", "/etc/x", "logrotate", "1"));
-	expect_none(score(st, "file_link", "/etc/x", "sh", "1"));
+	expect_none(score(st, "file_open", "/etc/x", "sh", "1"));
+	scorer_reference.destroy(st);
+}
+
+/* Renames and links: flagged when either name is under a sensitive prefix
+ * (mv into /etc, a watched file given away to /tmp). */
+static void test_sensitive_names(void **state)
+{
+	static const char *const keys[3] = {"filename", "comm", "source"};
+	const char *into[3] = {"/etc/sudoers", "mv", "/tmp/x"};
+	const char *away[3] = {"/tmp/h", "ln", "/etc/shadow"};
+	const char *neither[3] = {"/tmp/b", "mv", "/tmp/a"};
+	const char *allowed[3] = {"/etc/x", "dpkg", "/etc/x.new"};
+	void *st;
+	struct verdict v;
+
+	(void)state;
+	setenv("DETECTOR_ALLOWED_COMMS", "dpkg", 1);
+	st = init_ok();
+	v = score_data(st, "file_rename", keys, into, 3);
+	assert_true(v.anomaly);
+	assert_true(v.score == 0.9);
+	assert_string_equal(v.reason, "sensitive_path_rename: /etc");
+	assert_string_equal(v.code, "sensitive_path_rename");
+	v = score_data(st, "file_link", keys, away, 3);
+	assert_string_equal(v.reason, "sensitive_path_link: /etc");
+	assert_string_equal(v.code, "sensitive_path_link");
+	expect_none(score_data(st, "file_rename", keys, neither, 3));
+	expect_none(score_data(st, "file_rename", keys, allowed, 3));
+	/* the source counts for new names only */
+	expect_none(score_data(st, "file_write", keys, away, 3));
 	scorer_reference.destroy(st);
 }
 
@@ -360,7 +390,9 @@ static void test_reference_codes(void **state)
 	assert_string_equal(scorer_reference.codes[1], "high_write_bytes");
 	assert_string_equal(scorer_reference.codes[2], "sensitive_path_truncate");
 	assert_string_equal(scorer_reference.codes[3], "sensitive_path_mmap");
-	assert_null(scorer_reference.codes[4]);
+	assert_string_equal(scorer_reference.codes[4], "sensitive_path_rename");
+	assert_string_equal(scorer_reference.codes[5], "sensitive_path_link");
+	assert_null(scorer_reference.codes[6]);
 }
 
 /* The /metrics body for a known snapshot. */
@@ -490,6 +522,7 @@ int main(void)
 		cmocka_unit_test_setup(test_sensitive_write, clear_env),
 		cmocka_unit_test_setup(test_component_boundary, clear_env),
 		cmocka_unit_test_setup(test_sensitive_changes, clear_env),
+		cmocka_unit_test_setup(test_sensitive_names, clear_env),
 		cmocka_unit_test_setup(test_allowed_comm, clear_env),
 		cmocka_unit_test_setup(test_truncated_name, clear_env),
 		cmocka_unit_test_setup(test_reads_never, clear_env),

@@ -156,6 +156,8 @@ static void test_both_tables(void **state)
 		if (sc == SE_SC_OPEN || sc == SE_SC_OPENAT || sc == SE_SC_OPENAT2 ||
 		    sc == SE_SC_CREAT)
 			continue; /* opens: decided at exit (test_opens) */
+		if (sc >= SE_SC_RENAME && sc <= SE_SC_LINKAT)
+			continue; /* new names: decided at exit (test_nameops) */
 		if (!seen64[sc] || !seen32[sc])
 			fail_msg("syscall id %u: %d numbers in x86_64, %d in ia32", sc, seen64[sc],
 				 seen32[sc]);
@@ -193,6 +195,49 @@ static void test_opens(void **state)
 		assert_int_equal(se_open64(not64[i]).sc, SE_SC_NONE);
 	for (size_t i = 0; i < sizeof(not32) / sizeof(not32[0]); i++)
 		assert_int_equal(se_open32(not32[i]).sc, SE_SC_NONE);
+}
+
+/* Renames and links, reported at exit: each table's numbers and where each
+ * side's directory fd, name and the flags are. */
+static void test_nameops(void **state)
+{
+	static const struct {
+		unsigned nr, sc, kind;
+		int odfd, oname, ndfd, nname, flags;
+	} w[] = {
+		{82, SE_SC_RENAME, SE_RENAME, -1, 0, -1, 1, -1},
+		{264, SE_SC_RENAMEAT, SE_RENAME, 0, 1, 2, 3, -1},
+		{316, SE_SC_RENAMEAT2, SE_RENAME, 0, 1, 2, 3, 4},
+		{86, SE_SC_LINK, SE_LINK, -1, 0, -1, 1, -1},
+		{265, SE_SC_LINKAT, SE_LINK, 0, 1, 2, 3, 4},
+	};
+	static const unsigned n32[] = {38, 302, 353, 9, 303};
+	/* each table's numbers are other calls in the other one */
+	static const unsigned not64[] = {38, 302, 353, 9, 303, 87 /* unlink */, 88 /* symlink */};
+	static const unsigned not32[] = {82, 264, 316, 86, 265, 10 /* unlink */, 83 /* symlink */};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		struct se_nameop a = se_nameop64(w[i].nr), b = se_nameop32(n32[i]);
+
+		if (a.sc != w[i].sc || a.kind != w[i].kind || a.odfd != w[i].odfd ||
+		    a.oname != w[i].oname || a.ndfd != w[i].ndfd || a.nname != w[i].nname ||
+		    a.flags != w[i].flags)
+			fail_msg("x86_64 nr %u: got sc=%u kind=%u args %d %d %d %d %d", w[i].nr,
+				 a.sc, a.kind, a.odfd, a.oname, a.ndfd, a.nname, a.flags);
+		/* ia32 passes the same arguments in its own registers */
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+	for (size_t i = 0; i < sizeof(not64) / sizeof(not64[0]); i++)
+		assert_int_equal(se_nameop64(not64[i]).sc, SE_SC_NONE);
+	for (size_t i = 0; i < sizeof(not32) / sizeof(not32[0]); i++)
+		assert_int_equal(se_nameop32(not32[i]).sc, SE_SC_NONE);
+	/* the flags the probe and the pipeline test */
+	assert_int_equal(SE_AT_EMPTY_PATH, AT_EMPTY_PATH);
+	assert_int_equal(SE_AT_FDCWD, AT_FDCWD);
+	assert_int_equal(RENAME_NOREPLACE, 1);
+	assert_int_equal(RENAME_EXCHANGE, 2);
+	assert_int_equal(RENAME_WHITEOUT, 4);
 }
 
 /* The uapi values the probe tests, against libc's and the kernel's headers. */
@@ -282,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_renames),	  cmocka_unit_test(test_both_tables),
 		cmocka_unit_test(test_uring_ops), cmocka_unit_test(test_aio_ops),
 		cmocka_unit_test(test_opens),	  cmocka_unit_test(test_uapi_flags),
+		cmocka_unit_test(test_nameops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
