@@ -366,18 +366,20 @@ void nameop_resolve(struct nameop *no, const struct se_nameop_side *sd, uint32_t
 	if (kpath_decode(&sd->kp, sizeof(sd->kp), &kp) != 0)
 		return;
 	out->mntns = kp.mntns;
-	if (sd->base == SE_NB_FILE) {
+	if (sd->base == SE_NB_FILE && !(kp.flags & SE_KP_F_TRUNCATED)) {
 		snprintf(out->path, sizeof(out->path), "%s", kp.host);
-		out->how = (kp.flags & SE_KP_F_TRUNCATED) ? NAMEOP_TRUNCATED : NAMEOP_FILE;
+		out->how = NAMEOP_FILE;
 		return;
 	}
 	if (kp.flags & SE_KP_F_TRUNCATED) {
 		/* Relative, as a truncated name is: it can never pass for an
-		 * absolute path (and matches every rule). */
-		if (kp.host[0] ? join(out->path, sizeof(out->path), kp.host, sd->str) != 0
-			       : snprintf(out->path, sizeof(out->path), "%s",
-					  sd->str + strspn(sd->str, "/")) >= (int)sizeof(out->path))
-			out->path[0] = '\0';
+		 * absolute path (and matches every rule). An escaped walk's
+		 * name is "/": dropped with the leading '/'s. */
+		if (sd->base == SE_NB_FILE ? snprintf(joined, sizeof(joined), "%s", kp.host) < 0
+		    : kp.host[0]	   ? join(joined, sizeof(joined), kp.host, sd->str) != 0
+					   : snprintf(joined, sizeof(joined), "%s", sd->str) < 0)
+			joined[0] = '\0';
+		snprintf(out->path, sizeof(out->path), "%s", joined + strspn(joined, "/"));
 		out->how = NAMEOP_TRUNCATED;
 		return;
 	}

@@ -1277,8 +1277,8 @@ RAW_TRACEPOINT_PROBE(writeback_dirty_folio)
  * a third sends it (name_send). What races allow: the names are read from user
  * memory at exit, after the kernel copied them at entry, so a thread of the
  * caller that rewrites them in between has its rename reported under the
- * names it wrote (and a directory fd it closes or replaces names another
- * directory); the walks and user space's lookup come after the call, so a
+ * names it wrote (and a directory fd it closes or replaces, or a chdir of
+ * the cwd the threads share, names another directory); the walks and user space's lookup come after the call, so a
  * directory renamed meanwhile gives its new name.
  */
 BPF_PERCPU_ARRAY(nameop_scratch, struct se_nameop_record, 1);

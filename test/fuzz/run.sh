@@ -15,7 +15,7 @@ root=$(cd "$here/../.." && pwd)
 build=${BUILD_DIR:-$root/build/fuzz}
 seconds=${1:-20}
 shift || true
-all=(rules config path json detector_decode podmeta kpath)
+all=(rules config path json detector_decode podmeta kpath nameop)
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")
 
