@@ -104,6 +104,17 @@ static const struct btfoff_want probe_wants[] = {
 	{"io_kiocb", "ctx", true},
 	{"io_rw", "addr", true},
 	{"io_rw", "len", true},
+	/* ... and the other requests' arguments, each overlaying the same
+	 * bytes: a fallocate's range and mode, an ftruncate's length (6.9),
+	 * an open's flags and registered slot, a splice's length and input */
+	{"io_sync", "len", true},
+	{"io_sync", "mode", true},
+	{"io_ftrunc", "len", true},
+	{"io_open", "file_slot", true},
+	{"io_open", "how.flags", true},
+	{"io_splice", "len", true},
+	{"io_splice", "splice_fd_in", true},
+	{"io_splice", "flags", true},
 	{"io_ring_ctx", "file_table", true},
 	{"io_ring_ctx", "nr_user_files", true}, /* 6.1 */
 	{"io_file_table", "data.nr", true},	/* 6.18 */
@@ -397,8 +408,8 @@ __attribute__((format(printf, 3, 4))) static int add(char **v, size_t *k, const 
  * probe must not use them then (SE_HEADERS). io_kiocb is in a shipped
  * header, but only with the others is it of use. */
 static const char *const kernel_private[] = {
-	"mount",       "mnt_namespace", "io_kiocb",	"io_rw",
-	"io_ring_ctx", "io_file_table", "io_rsrc_node", "io_fixed_file",
+	"mount",	"mnt_namespace", "io_kiocb", "io_rw",	  "io_ring_ctx", "io_file_table",
+	"io_rsrc_node", "io_fixed_file", "io_sync",  "io_ftrunc", "io_open",	 "io_splice",
 };
 
 static bool is_kernel_private(const char *type)

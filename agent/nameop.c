@@ -269,15 +269,16 @@ static uint32_t ns_member(struct nameop *n, unsigned mntns, uint32_t tid, uint32
  * Look @sd's name up as the kernel did for the call: from the process's
  * root (RESOLVE_IN_ROOT: ".." and absolute symlinks stay inside it), the
  * string after the walked directory's path below that root, every
- * component but the last followed. 0 with the name in @out, or -1.
+ * component but the last followed, the last too if @follow. 0 with the
+ * name in @out, or -1.
  */
 static int lookup(struct nameop *no, const struct se_nameop_side *sd, const struct kpath *kp,
-		  uint32_t tgid, uint32_t tid, char *out, size_t cap)
+		  bool follow, uint32_t tgid, uint32_t tid, char *out, size_t cap)
 {
 	const char *view = (kp->flags & SE_KP_F_BIND) ? kp->via : kp->host;
 	static const char deleted[] = " (deleted)";
 	char root[KPATH_MAX], rootpath[KPATH_MAX + 64], rel[NAMEOP_PATH_MAX];
-	char fdlink[64], dir[KPATH_MAX + 64], minfo[64], *last;
+	char fdlink[64], dir[KPATH_MAX + 64], minfo[64], *last = NULL;
 	int same_ns = !kp->mntns || !no->host_mntns || kp->mntns == no->host_mntns;
 	uint32_t pid = 0;
 	struct open_how how = {
@@ -294,15 +295,21 @@ static int lookup(struct nameop *no, const struct se_nameop_side *sd, const stru
 	if (sd->str[0] == '/' ? snprintf(rel, sizeof(rel), "%s", sd->str) >= (int)sizeof(rel)
 			      : join(rel, sizeof(rel), kp->in_root, sd->str) != 0)
 		return -1;
-	/* The last component is the call's own: never followed. A trailing
-	 * '/' (a directory's rename) is not a component. */
+	/* The last component is the call's own, not followed (a rename's, a
+	 * link's): the parent is looked up. A trailing '/' (a directory's
+	 * rename) is not a component. Followed (truncate(2), linkat's
+	 * AT_SYMLINK_FOLLOW): the whole name is. */
 	rl = strlen(rel);
 	while (rl > 1 && rel[rl - 1] == '/')
 		rel[--rl] = '\0';
-	last = strrchr(rel, '/');
-	if (!last || !last[1] || strcmp(last + 1, ".") == 0 || strcmp(last + 1, "..") == 0)
-		return -1;
-	*last++ = '\0';
+	if (follow) {
+		how.flags = O_PATH | O_CLOEXEC;
+	} else {
+		last = strrchr(rel, '/');
+		if (!last || !last[1] || strcmp(last + 1, ".") == 0 || strcmp(last + 1, "..") == 0)
+			return -1;
+		*last++ = '\0';
+	}
 	/* From the host's namespace, the caller's root is the walk's; from
 	 * another (a container), the host may not show the mounts it sees
 	 * (a volume): its files are reached through a process of it. */
@@ -336,7 +343,7 @@ static int lookup(struct nameop *no, const struct se_nameop_side *sd, const stru
 		goto cleanup;
 	if (fstatfs(fd, &sfs) != 0 || sfs.f_type == NAMEOP_PROC_MAGIC)
 		goto cleanup;
-	if (join(out, cap, dir, last) != 0)
+	if (last ? join(out, cap, dir, last) != 0 : snprintf(out, cap, "%s", dir) >= (int)cap)
 		goto cleanup;
 	/* A bind mount's name is kept only if its origin is unknown; a name
 	 * in another namespace is no name on the host. */
@@ -350,8 +357,16 @@ cleanup:
 	return ret;
 }
 
-void nameop_resolve(struct nameop *no, const struct se_nameop_side *sd, uint32_t tgid, uint32_t tid,
-		    struct nameop_name *out)
+bool nameop_follows(const struct se_record *r, int side)
+{
+	if (r->kind == SE_TRUNCATE)
+		return true;
+	return side == 0 && r->kind == SE_LINK && r->syscall == SE_SC_LINKAT &&
+	       (r->arg & AT_SYMLINK_FOLLOW);
+}
+
+void nameop_resolve(struct nameop *no, const struct se_nameop_side *sd, bool follow, uint32_t tgid,
+		    uint32_t tid, struct nameop_name *out)
 {
 	struct kpath kp;
 	char joined[NAMEOP_PATH_MAX];
@@ -383,7 +398,7 @@ void nameop_resolve(struct nameop *no, const struct se_nameop_side *sd, uint32_t
 		out->how = NAMEOP_TRUNCATED;
 		return;
 	}
-	if (lookup(no, sd, &kp, tgid, tid, out->path, sizeof(out->path)) == 0) {
+	if (lookup(no, sd, &kp, follow, tgid, tid, out->path, sizeof(out->path)) == 0) {
 		out->how = NAMEOP_LOOKUP;
 		return;
 	}

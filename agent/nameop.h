@@ -75,9 +75,19 @@ void nameop_init(struct nameop *n);
 /*
  * Resolve side @sd of a record the kernel sent (every field read with its
  * bounds checked: a malformed side is UNREADABLE) for the call of thread
- * @tid of process @tgid. Never fails; @out->how says how far it got.
+ * @tid of process @tgid. @follow: the call followed a symlink in the last
+ * component too (nameop_follows()). Never fails; @out->how says how far
+ * it got.
  */
-void nameop_resolve(struct nameop *n, const struct se_nameop_side *sd, uint32_t tgid, uint32_t tid,
-		    struct nameop_name *out);
+void nameop_resolve(struct nameop *n, const struct se_nameop_side *sd, bool follow, uint32_t tgid,
+		    uint32_t tid, struct nameop_name *out);
+
+/*
+ * Whether side @side (0 old, 1 new) of record @r names its file through a
+ * symlink in its last component, as the kernel did: truncate(2) follows,
+ * linkat(2) follows its old name with AT_SYMLINK_FOLLOW (`ln -L`); a
+ * rename, link(2) and a new name never do.
+ */
+bool nameop_follows(const struct se_record *r, int side);
 
 #endif

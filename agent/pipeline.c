@@ -195,6 +195,14 @@ int pipeline_set_rules(struct pipeline *pl, const struct ruleset *rs)
 
 /* ---- names and verdicts ---- */
 
+/* Every enabled rule's bit: the path part of a name whose place is unknown. */
+static uint64_t all_rules(const struct pipeline *pl)
+{
+	unsigned k = pl->rules->n_enabled;
+
+	return k >= SE_MAX_RULES ? ~0ull : (1ull << k) - 1;
+}
+
 /*
  * Which rules' path part @n matches. A truncated name (deeper or longer
  * than the kernel's walk) holds only its leaf-most components: where it
@@ -206,11 +214,7 @@ int pipeline_set_rules(struct pipeline *pl, const struct ruleset *rs)
 static uint64_t path_mask(struct pipeline *pl, struct name *n)
 {
 	if (n->mask_gen != pl->gen) {
-		unsigned k = pl->rules->n_enabled;
-
-		n->path_mask = !n->truncated	   ? rules_path_mask(pl->rules, n->path)
-			       : k >= SE_MAX_RULES ? ~0ull
-						   : (1ull << k) - 1;
+		n->path_mask = n->truncated ? all_rules(pl) : rules_path_mask(pl->rules, n->path);
 		n->mask_gen = pl->gen;
 	}
 	return n->path_mask;
@@ -378,22 +382,30 @@ static void on_io(struct pipeline *pl, const struct se_record *r)
 
 /* ---- renames and links ---- */
 
-/* The rules' path part a rename's or link's name matches: every rule when
- * its place is unknown (see path_mask()). */
+/*
+ * The rules' path part a rename's, link's or truncate(2)'s name matches:
+ * every rule when its place is unknown (see path_mask()): truncated,
+ * unreadable, or lexical. A lexical name is the text through whatever the
+ * lookup could not find any more: a symlinked directory removed right
+ * after the call (`mv x lnk/f; rm lnk`, faster than any lookup) would
+ * otherwise pass a rename into a watched place off under the link's name.
+ * The cost: renames out of a directory removed at once (a build's temp
+ * dir) match too, flagged filename_resolution or source_resolution
+ * "lexical".
+ */
 static uint64_t nameop_mask(struct pipeline *pl, const struct nameop_name *nm)
 {
-	unsigned k = pl->rules->n_enabled;
-
-	if (nm->how == NAMEOP_TRUNCATED || nm->how == NAMEOP_UNREADABLE)
-		return k >= SE_MAX_RULES ? ~0ull : (1ull << k) - 1;
+	if (nm->how == NAMEOP_TRUNCATED || nm->how == NAMEOP_UNREADABLE ||
+	    nm->how == NAMEOP_LEXICAL)
+		return all_rules(pl);
 	return rules_path_mask(pl->rules, nm->path);
 }
 
 /*
  * A rename or link: the new name in filename, the old one in data.source,
  * both resolved (nameop.h); a rule matches if either name is under it (a
- * watched name given away matters as much as one taken). Renames are
- * decided here, never in the kernel.
+ * watched name given away matters as much as one taken). A truncate(2):
+ * its one name in filename. Decided here, never in the kernel.
  */
 static void on_nameop(struct pipeline *pl, const struct se_nameop_record *nr)
 {
@@ -411,15 +423,20 @@ static void on_nameop(struct pipeline *pl, const struct se_nameop_record *nr)
 		"exchange,whiteout",
 		"noreplace,exchange,whiteout",
 	};
+	bool two = r->kind != SE_TRUNCATE;
 	struct envelope env = {0};
-	uint64_t mask;
+	uint64_t mask, paths;
 
-	nameop_resolve(&pl->lookup, &nr->side[0], r->tgid, r->tid, src);
-	nameop_resolve(&pl->lookup, &nr->side[1], r->tgid, r->tid, dst);
-	pl->stats.nameop_names[src->how]++;
+	nameop_resolve(&pl->lookup, &nr->side[1], nameop_follows(r, 1), r->tgid, r->tid, dst);
 	pl->stats.nameop_names[dst->how]++;
-	mask = rules_match(pl->rules, probe_event_type(r->kind), r->comm,
-			   nameop_mask(pl, src) | nameop_mask(pl, dst));
+	paths = nameop_mask(pl, dst);
+	if (two) {
+		nameop_resolve(&pl->lookup, &nr->side[0], nameop_follows(r, 0), r->tgid, r->tid,
+			       src);
+		pl->stats.nameop_names[src->how]++;
+		paths |= nameop_mask(pl, src);
+	}
+	mask = rules_match(pl->rules, probe_event_type(r->kind), r->comm, paths);
 	if (!mask) {
 		pl->stats.user_filtered++;
 		return;
@@ -429,10 +446,13 @@ static void on_nameop(struct pipeline *pl, const struct se_nameop_record *nr)
 	env.bytes = 0;
 	env.n_extra = 0;
 	envelope_extra(&env, "syscall", probe_syscall_name(r->syscall));
-	envelope_extra_path(&env, ENVELOPE_SOURCE, src->path);
+	if (r->flags & SE_F_BYTES_UNKNOWN)
+		envelope_extra(&env, "bytes_unknown", "true");
+	if (two)
+		envelope_extra_path(&env, ENVELOPE_SOURCE, src->path);
 	if (dst->how != NAMEOP_LOOKUP)
 		envelope_extra(&env, "filename_resolution", nameop_how_name(dst->how));
-	if (src->how != NAMEOP_LOOKUP)
+	if (two && src->how != NAMEOP_LOOKUP)
 		envelope_extra(&env, "source_resolution", nameop_how_name(src->how));
 	if (r->kind == SE_RENAME && (r->arg & 7))
 		envelope_extra(&env, "rename_flags", rename_flags[r->arg & 7]);
@@ -450,7 +470,7 @@ void pipeline_on_record(void *ctx, const struct se_record *r, size_t size)
 	pl->stats.records++;
 	if (pl->tick && pl->stats.records % PIPELINE_TICK_RECORDS == 0)
 		pl->tick(pl->tick_ctx);
-	if (r->kind == SE_RENAME || r->kind == SE_LINK) {
+	if (r->kind == SE_RENAME || r->kind == SE_LINK || (r->flags & SE_F_BY_NAME)) {
 		if (size >= sizeof(struct se_nameop_record))
 			on_nameop(pl, (const struct se_nameop_record *)r);
 		else

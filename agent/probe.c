@@ -69,6 +69,7 @@ static const struct prog_spec progs[] = {
 	 .name = "io_uring_complete",
 	 .uring = true,
 	 .tail = -1},
+	{.fn = "uring_in", .type = RAW, .uring = true, .tail = SE_TAIL_URING_IN},
 };
 #undef RAW
 
@@ -92,7 +93,7 @@ static const char *const syscall_names[SE_SC_MAX] = {
 	[SE_SC_FICLONE] = "ficlone",	 [SE_SC_FICLONERANGE] = "ficlonerange",
 	[SE_SC_RENAME] = "rename",	 [SE_SC_RENAMEAT] = "renameat",
 	[SE_SC_RENAMEAT2] = "renameat2", [SE_SC_LINK] = "link",
-	[SE_SC_LINKAT] = "linkat",
+	[SE_SC_LINKAT] = "linkat",	 [SE_SC_TRUNCATE] = "truncate",
 };
 
 const char *probe_syscall_name(unsigned sc)
@@ -622,8 +623,8 @@ static int tail_targets(struct probe *p)
 	for (unsigned i = 0; i < N_PROGS; i++) {
 		int key = progs[i].tail;
 
-		if (key < 0)
-			continue;
+		if (key < 0 || (progs[i].uring && p->prog_fd[i] < 0))
+			continue; /* no io_uring programs: none calls it */
 		if (fd < 0 || bpf_update_elem(fd, &key, &p->prog_fd[i], BPF_ANY) != 0) {
 			log_error("a tail-called program cannot be put in its array",
 				  "function=%s slot=%d errno=%d", progs[i].fn, key, errno);
@@ -764,7 +765,7 @@ static void attach_uring(struct probe *p)
 	for (unsigned i = 0; i < N_PROGS; i++) {
 		int err;
 
-		if (!progs[i].uring || p->prog_fd[i] < 0)
+		if (!progs[i].uring || !progs[i].name || p->prog_fd[i] < 0)
 			continue;
 		err = attach_one(p, i);
 		if (!err)

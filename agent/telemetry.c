@@ -587,7 +587,8 @@ static void render_pipeline(FILE *f, const struct snapshot *s)
 		s->pl.truncated);
 	n = "sentinel_agent_rename_names_total";
 	metrics_family(f, n, "counter",
-		       "Names of renames and links (both of each) by how they were resolved: "
+		       "Names of renames and links (both of each) and of truncate(2) by how they "
+		       "were resolved: "
 		       "looked up from the process's root, the fd's own file, joined by text "
 		       "when the lookup failed (lexical), a walk cut short, unreadable.");
 	for (int i = 0; i <= NAMEOP_UNREADABLE; i++)

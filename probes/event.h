@@ -38,6 +38,7 @@ enum se_tail {
 	SE_TAIL_NAME_OLD,     /* a rename or link: its old name, at exit */
 	SE_TAIL_NAME_NEW,     /* ... its new name */
 	SE_TAIL_NAME_SEND,    /* ... the record, past the rate limit */
+	SE_TAIL_URING_IN,     /* an io_uring splice's input */
 	SE_TAILS
 };
 /* iocbs of one io_submit(2) the probe decides, one tail call each (the
@@ -106,6 +107,7 @@ enum se_syscall {
 	SE_SC_RENAMEAT2,
 	SE_SC_LINK, /* hard links: link, linkat */
 	SE_SC_LINKAT,
+	SE_SC_TRUNCATE, /* truncate(2): by path (struct se_nameop_record, one name) */
 	SE_SC_MAX
 };
 
@@ -119,6 +121,9 @@ enum se_syscall {
 /* arg is not the bytes at all: an O_TRUNC open cut the file to 0 before the
  * probe could read its size (data.bytes_unknown) */
 #define SE_F_BYTES_UNKNOWN 0x4
+/* a struct se_nameop_record: names the kernel looked up from strings (a
+ * rename's, a link's, a truncate(2)'s), resolved in user space */
+#define SE_F_BY_NAME 0x8
 
 /*
  * @seq names one (file, name) pair: the kernel gives a new one each time it
@@ -202,7 +207,8 @@ struct se_nameop_side {
 	char str[SE_NAMEOP_STR];
 };
 struct se_nameop_record {
-	struct se_record r; /* arg: the call's flags (RENAME_*, AT_*); SE_F_PENDING */
+	struct se_record r; /* arg: the call's flags (RENAME_*, AT_*); SE_F_PENDING,
+			     * SE_F_BY_NAME; a truncate(2) has side[1] only */
 	struct se_nameop_side side[2];
 };
 

@@ -1143,6 +1143,18 @@ int change_enter(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* Whether an O_TRUNC open of @file destroyed bytes: the file existed (the
+ * open did not make it, FMODE_CREATED) and is a regular one. */
+static __always_inline int open_truncated(__u64 file)
+{
+	__u64 inode;
+
+	if (!file || (se_kp_u32(file + SE_OFF_FILE_F_MODE) & SE_FMODE_CREATED))
+		return 0;
+	inode = se_kp_ptr(file + SE_OFF_FILE_F_INODE);
+	return inode && (se_kp_u32(inode + SE_OFF_INODE_I_MODE) & SE_S_IFMT) == SE_S_IFREG;
+}
+
 /* Which open trunc_open decides (the tail call loses sys_exit's locals),
  * and the side it or writeback_dirty_folio decides (per CPU: neither runs
  * inside the other, and tracepoint programs are not preempted). */
@@ -1163,19 +1175,16 @@ int trunc_open(struct bpf_raw_tracepoint_args *ctx)
 	int zero = 0;
 	struct se_inflight *in = open_scratch.lookup(&zero);
 	struct se_record r;
-	__u64 m, file, inode;
+	__u64 m, file;
 
 	if (!cfg || !in || ret < 0)
 		return 0;
+	file = se_fd_file((int)ret);
+	if (!open_truncated(file))
+		return 0; /* no truncation: neither seen nor filtered */
 	m = candidates(cfg, SE_TRUNCATE, NULL);
-	file = m ? se_fd_file((int)ret) : 0;
-	if (!file || (se_kp_u32(file + SE_OFF_FILE_F_MODE) & SE_FMODE_CREATED))
-		return 0;
-	inode = se_kp_ptr(file + SE_OFF_FILE_F_INODE);
-	if (!inode || (se_kp_u32(inode + SE_OFF_INODE_I_MODE) & SE_S_IFMT) != SE_S_IFREG)
-		return 0;
 	in->side[0] = (struct se_inflight_side){};
-	if (!decide_file(ctx, cfg, m, SE_TRUNCATE, (int)ret, file, &in->side[0]))
+	if (!m || !decide_file(ctx, cfg, m, SE_TRUNCATE, (int)ret, file, &in->side[0]))
 		return 0;
 	fill(&r, SE_TRUNCATE, (int)ret, file, in->side[0].seq);
 	r.flags = SE_F_BYTES_UNKNOWN;
@@ -1306,15 +1315,23 @@ static __always_inline void exit_nameop(void *ctx, struct pt_regs *regs, __u64 n
 		return;
 	fill(&rec->r, o.kind, -1, 0, 0);
 	rec->r.syscall = o.sc;
-	rec->r.flags = SE_F_PENDING;
+	/* a truncate(2)'s bytes: the size before is gone, as an O_TRUNC open's */
+	rec->r.flags = SE_F_PENDING | SE_F_BY_NAME | (o.oname < 0 ? SE_F_BYTES_UNKNOWN : 0);
 	rec->r.arg = o.flags < 0 ? 0 : (__u32)sc_arg6(regs, o.flags, compat);
 	rec->side[0].dfd = o.odfd < 0 ? SE_AT_FDCWD : (__s32)sc_arg6(regs, o.odfd, compat);
 	rec->side[1].dfd = o.ndfd < 0 ? SE_AT_FDCWD : (__s32)sc_arg6(regs, o.ndfd, compat);
 	rec->r.fd = rec->side[1].dfd;
 	/* The names' addresses, until the sides read them (r.mask and
 	 * r.file are 0 in the record sent). */
-	rec->r.mask = sc_arg6(regs, o.oname, compat);
+	rec->r.mask = o.oname < 0 ? 0 : sc_arg6(regs, o.oname, compat);
 	rec->r.file = sc_arg6(regs, o.nname, compat);
+	if (o.oname < 0) {
+		/* one name (truncate): side[0] is none */
+		rec->side[0].len = 0;
+		rec->side[0].base = SE_NB_NONE;
+		movers.call(ctx, tail_slot(SE_TAIL_NAME_NEW));
+		return;
+	}
 	movers.call(ctx, tail_slot(SE_TAIL_NAME_OLD));
 }
 
@@ -1360,7 +1377,14 @@ static __always_inline void nameop_side(struct se_config *cfg, struct se_nameop_
 			 cfg->host_mntns);
 }
 
-int name_old(struct bpf_raw_tracepoint_args *ctx)
+/*
+ * The program of side @side (a constant in each: the verifier sees one
+ * side's code): its name (the address kept in r.mask for the old one,
+ * r.file for the new) and walk, then the next program: the new side's,
+ * or the send. Two programs, one walk each: both in one took 6.1's
+ * layouts past the verifier's 1M-instruction limit.
+ */
+static __always_inline int name_side_prog(void *ctx, const int side)
 {
 	struct se_config *cfg = traced();
 	int zero = 0;
@@ -1368,23 +1392,21 @@ int name_old(struct bpf_raw_tracepoint_args *ctx)
 
 	if (!cfg || !rec)
 		return 0;
-	nameop_side(cfg, rec, &rec->side[0], rec->r.mask);
-	movers.call(ctx, tail_slot(SE_TAIL_NAME_NEW));
+	nameop_side(cfg, rec, &rec->side[side], side ? rec->r.file : rec->r.mask);
+	if (side)
+		rec->r.mask = rec->r.file = 0;
+	movers.call(ctx, tail_slot(side ? SE_TAIL_NAME_SEND : SE_TAIL_NAME_NEW));
 	return 0;
+}
+
+int name_old(struct bpf_raw_tracepoint_args *ctx)
+{
+	return name_side_prog(ctx, 0);
 }
 
 int name_new(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct se_config *cfg = traced();
-	int zero = 0;
-	struct se_nameop_record *rec = nameop_scratch.lookup(&zero);
-
-	if (!cfg || !rec)
-		return 0;
-	nameop_side(cfg, rec, &rec->side[1], rec->r.file);
-	rec->r.mask = rec->r.file = 0;
-	movers.call(ctx, tail_slot(SE_TAIL_NAME_SEND));
-	return 0;
+	return name_side_prog(ctx, 1);
 }
 
 /*
@@ -1535,15 +1557,58 @@ RAW_TRACEPOINT_PROBE(sys_exit)
  * FFS_ISREG, 6.1's FFS_SCM); a struct file is at least 8-byte aligned. */
 #define SE_FFS_MASK 7ULL
 
+/* The opcodes beyond reads and writes, each where BTF gives its request's
+ * layout (the command area at the request's start, as io_rw's). */
+#if defined(SE_OFF_IO_SYNC_LEN) && defined(SE_OFF_IO_SYNC_MODE)
+#define SE_URING_FALLOC 1
+#endif
+#ifdef SE_OFF_IO_FTRUNC_LEN
+#define SE_URING_FTRUNC 1 /* IORING_OP_FTRUNCATE: 6.9 */
+#endif
+#if defined(SE_OFF_IO_OPEN_FILE_SLOT) && defined(SE_OFF_IO_OPEN_HOW_FLAGS)
+#define SE_URING_OPEN 1
+#endif
+#if defined(SE_OFF_IO_SPLICE_LEN) && defined(SE_OFF_IO_SPLICE_SPLICE_FD_IN) &&                     \
+	defined(SE_OFF_IO_SPLICE_FLAGS)
+#define SE_URING_SPLICE 1
+#endif
+#define SE_SPLICE_F_FD_IN_FIXED (1U << 31) /* uapi io_uring.h */
+#define SE_FILE_INDEX_ALLOC 0xffffffffU	   /* IORING_FILE_INDEX_ALLOC, uapi */
+
+/* Whether requests of kind @how are followed on this kernel. */
+static __always_inline int uring_built(__u8 how)
+{
+	switch (how) {
+	case SE_UOP_RW: return 1;
+#ifdef SE_URING_FALLOC
+	case SE_UOP_FALLOC: return 1;
+#endif
+#ifdef SE_URING_FTRUNC
+	case SE_UOP_FTRUNC: return 1;
+#endif
+#ifdef SE_URING_OPEN
+	case SE_UOP_OPEN: return 1;
+#endif
+#ifdef SE_URING_SPLICE
+	case SE_UOP_SPLICE: return 1;
+#endif
+	default: return 0;
+	}
+}
+
 /* A request from submission to completion. */
 struct se_uring_req {
-	struct se_inflight_side side;
-	__u64 want;  /* bytes asked for (requests without a completion only) */
-	__u64 rules; /* candidates() at submission */
+	struct se_inflight_side side; /* its file: the read, write or truncation */
+	struct se_inflight_side in;   /* a splice's input: its read, once decided */
+	__u64 want;		      /* bytes asked for (requests without a completion, and
+				       * a truncation's, which its completion does not say) */
+	__u64 rules;		      /* candidates() of side, at submission (0: side done) */
+	__u64 in_rules;		      /* ... of a splice's input read (0: none, or done) */
 	__u32 tgid, tid;
 	char comm[SE_COMM_LEN];
-	__u8 opcode, kind, skip, fixed;
-	__u32 pad;
+	__s32 in_fd; /* a splice's input: fd, or registered slot if in_fixed */
+	__u32 slot;  /* an open's file_slot: 0 an fd, else a registered slot + 1 */
+	__u8 opcode, kind, skip, fixed, how, in_fixed, in_ok, pad;
 };
 
 /* LRU: a request that never completes (its ring torn down) is evicted; a
@@ -1558,6 +1623,14 @@ static __always_inline __u8 req_opcode(__u64 req)
 
 	bpf_probe_read_kernel(&op, 1, (void *)(req + SE_OFF_IO_KIOCB_OPCODE));
 	return op;
+}
+
+static __always_inline __u64 se_kp_u64(__u64 addr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (void *)addr);
+	return v;
 }
 
 /* The file in registered slot @idx of @req's ring (0: none). */
@@ -1592,6 +1665,14 @@ static __always_inline __u64 uring_fixed_file(__u64 req, __u32 idx)
 	return ptr & ~SE_FFS_MASK;
 }
 
+/* The file of @req's fd or registered slot (as its flags say), now. */
+static __always_inline __u64 uring_req_file(__u64 req, struct se_uring_req *q)
+{
+	__u32 fd = se_kp_u32(req + SE_OFF_IO_KIOCB_CQE_FD);
+
+	return q->fixed ? uring_fixed_file(req, fd) : se_fd_file((int)fd);
+}
+
 /* The bytes @req asks for: its length, or for a vectored request the sum
  * of its iovecs (iov_bytes: read from the submitter's memory). */
 static __always_inline __u64 uring_want(__u64 req, int vec)
@@ -1602,18 +1683,20 @@ static __always_inline __u64 uring_want(__u64 req, int vec)
 }
 
 /*
- * Decide request @q's read or write of @file and, if it is an event, send
- * it under its submitter's name: @bytes moved (a completion's), or, with
- * SE_F_UNCONFIRMED in @flags, asked for.
+ * Send side @s of request @q, decided, under its submitter's name: @bytes
+ * moved (a completion's), or if @issue (a constant: no completion will
+ * come) asked for, flagged SE_F_UNCONFIRMED. An open's bytes are none
+ * (SE_F_BYTES_UNKNOWN). The flags are worked out here, from map memory,
+ * not passed: a constant per path before a walk is a state of its own to
+ * the verifier (io_uring_complete: 86k -> 168k instructions).
  */
-static __always_inline void uring_event(void *ctx, struct se_config *cfg, struct se_uring_req *q,
-					__u64 file, __u64 bytes, __u16 flags)
+static __always_inline void uring_send(void *ctx, struct se_config *cfg, struct se_uring_req *q,
+				       struct se_inflight_side *s, __u64 bytes, const int issue)
 {
+	__u16 flags = issue ? SE_F_UNCONFIRMED : q->how == SE_UOP_OPEN ? SE_F_BYTES_UNKNOWN : 0;
 	struct se_record r;
 
-	if (!decide_file(ctx, cfg, q->rules, q->kind, q->side.fd, file, &q->side))
-		return;
-	fill(&r, q->kind, q->side.fd, q->side.file, q->side.seq);
+	fill(&r, s->kind, s->fd, s->file, s->seq);
 	/* The issuing or completing task may be an io-wq worker or the SQPOLL
 	 * thread (iou-wrk-N, iou-sqp-N, threads of the same process): the
 	 * record names whoever submitted the request. */
@@ -1621,14 +1704,92 @@ static __always_inline void uring_event(void *ctx, struct se_config *cfg, struct
 	r.tid = q->tid;
 	__builtin_memcpy(r.comm, q->comm, SE_COMM_LEN);
 	r.flags = flags;
-	send_event(ctx, cfg, &r, &q->side, SE_SC_IO_URING, bytes);
+	send_event(ctx, cfg, &r, s, SE_SC_IO_URING, bytes);
+}
+
+/* Decide request @q's read, write or truncation of @file and, if it is an
+ * event, send it (uring_send). */
+static __always_inline void uring_event(void *ctx, struct se_config *cfg, struct se_uring_req *q,
+					__u64 file, __u64 bytes, const int issue)
+{
+	if (decide_file(ctx, cfg, q->rules, q->kind, q->side.fd, file, &q->side))
+		uring_send(ctx, cfg, q, &q->side, bytes, issue);
+}
+
+/* Rules of @kind that may match the current task: candidates(), or when
+ * @again (seen and counted at submission) counted only if some may. */
+static __always_inline __u64 uring_rules(struct se_config *cfg, __u16 kind, char *comm, int again)
+{
+	__u64 m;
+
+	if (!again)
+		return candidates(cfg, kind, comm);
+	m = rule_candidates(cfg, kind, comm);
+	if (m)
+		count(SE_CTR_SEEN);
+	return m;
 }
 
 /*
- * @q for request @req (a read or write, @u), as its submission would make
- * it, by the current task: 0 when no rule can match it. @again: the
- * request was seen at submission and counted then (its entry is gone:
- * evicted, or the probe attached since), so it is counted only if kept.
+ * What @q needs of request @req beyond its file (@u.how): 0 when it is no
+ * event. The request's own copy of its arguments (the command area,
+ * written at submission): no user memory but a vectored request's iovecs.
+ */
+static __always_inline int uring_args(__u64 req, struct se_uop u, struct se_uring_req *q)
+{
+	switch (u.how) {
+	case SE_UOP_RW:
+		if (q->skip)
+			q->want = uring_want(req, u.vec);
+		return 1;
+#ifdef SE_URING_FALLOC
+	case SE_UOP_FALLOC:
+		/* a plain allocation changes no byte */
+		if (!(se_kp_u32(req + SE_OFF_IO_SYNC_MODE) & SE_FALLOC_CHANGES))
+			return 0;
+		q->want = se_kp_u64(req + SE_OFF_IO_SYNC_LEN);
+		return 1;
+#endif
+#ifdef SE_URING_FTRUNC
+	case SE_UOP_FTRUNC: {
+		/* The bytes cut: the size now minus the new one. Now is the
+		 * submission (the request's entry lost, its completion: 0);
+		 * a write linked ahead of it may change the size meanwhile. */
+		__u64 file = uring_req_file(req, q), len = se_kp_u64(req + SE_OFF_IO_FTRUNC_LEN);
+		__u64 inode = file ? se_kp_ptr(file + SE_OFF_FILE_F_INODE) : 0;
+		__u64 size = inode ? se_kp_ptr(inode + SE_OFF_INODE_I_SIZE) : 0;
+
+		q->want = size > len ? size - len : 0;
+		return 1;
+	}
+#endif
+#ifdef SE_URING_OPEN
+	case SE_UOP_OPEN:
+		/* cqe.fd is the directory fd; the file is known at completion.
+		 * With CQE_SKIP_SUCCESS there is none: not seen (README). */
+		if (q->skip || !(se_kp_u64(req + SE_OFF_IO_OPEN_HOW_FLAGS) & SE_O_TRUNC))
+			return 0;
+		q->side.fd = -1;
+		q->slot = se_kp_u32(req + SE_OFF_IO_OPEN_FILE_SLOT);
+		return 1;
+#endif
+#ifdef SE_URING_SPLICE
+	case SE_UOP_SPLICE:
+		if (q->skip)
+			q->want = se_kp_u64(req + SE_OFF_IO_SPLICE_LEN);
+		q->in_fd = (__s32)se_kp_u32(req + SE_OFF_IO_SPLICE_SPLICE_FD_IN);
+		q->in_fixed = !!(se_kp_u32(req + SE_OFF_IO_SPLICE_FLAGS) & SE_SPLICE_F_FD_IN_FIXED);
+		return 1;
+#endif
+	default: return 0;
+	}
+}
+
+/*
+ * @q for request @req (@u), as its submission would make it, by the
+ * current task: 0 when no rule can match it. @again: the request was seen
+ * at submission and counted then (its entry is gone: evicted, or the probe
+ * attached since), so it is counted only if kept.
  */
 static __always_inline int uring_begin(struct se_config *cfg, __u64 req, __u8 op, struct se_uop u,
 				       struct se_uring_req *q, int again)
@@ -1640,26 +1801,82 @@ static __always_inline int uring_begin(struct se_config *cfg, __u64 req, __u8 op
 		return 0; /* the agent: never traced */
 	__builtin_memset(q, 0, sizeof(*q));
 	bpf_get_current_comm(&q->comm, sizeof(q->comm));
-	if (again) {
-		q->rules = rule_candidates(cfg, u.kind, q->comm);
-		if (q->rules)
-			count(SE_CTR_SEEN);
-	} else {
-		q->rules = candidates(cfg, u.kind, q->comm);
-	}
-	if (!q->rules)
+	q->rules = uring_rules(cfg, u.kind, q->comm, again);
+	/* A splice reads its input too (a splice of a file into a pipe). */
+	if (u.how == SE_UOP_SPLICE)
+		q->in_rules = uring_rules(cfg, SE_READ, q->comm, again);
+	if (!q->rules && !q->in_rules)
 		return 0;
 	q->tgid = id >> 32;
 	q->tid = (__u32)id;
 	q->opcode = op;
 	q->kind = u.kind;
+	q->how = u.how;
 	flags = se_kp_u32(req + SE_OFF_IO_KIOCB_FLAGS);
 	q->fixed = !!(flags & SE_REQ_F_FIXED_FILE);
 	q->skip = !!(flags & SE_REQ_F_CQE_SKIP);
 	q->side.fd = q->fixed ? -1 : (__s32)se_kp_u32(req + SE_OFF_IO_KIOCB_CQE_FD);
-	if (q->skip)
-		q->want = uring_want(req, u.vec);
-	return 1;
+	q->in.fd = -1;
+	return uring_args(req, u, q);
+}
+
+/*
+ * A splice's input, decided in a program of its own (uring_in: a second
+ * path walk in the caller would double what the verifier explores).
+ */
+struct se_uring_in {
+	__u64 req, file;
+	__s32 fd; /* -1: a registered file */
+	__u32 pad;
+};
+BPF_PERCPU_ARRAY(uring_in_scratch, struct se_uring_in, 1);
+
+static __always_inline void uring_in_call(void *ctx, __u64 req, __u64 file, __s32 fd)
+{
+	int zero = 0;
+	struct se_uring_in *a = uring_in_scratch.lookup(&zero);
+
+	if (!a || !file)
+		return;
+	a->req = req;
+	a->file = file;
+	a->fd = fd;
+	movers.call(ctx, tail_slot(SE_TAIL_URING_IN));
+}
+
+/*
+ * The input of a splice request, taken by the kernel (at issue; a
+ * registered one at submission): decided, and kept for the completion's
+ * bytes, or, if none will be posted, sent now with the bytes asked for.
+ */
+int uring_in(struct bpf_raw_tracepoint_args *ctx)
+{
+	int zero = 0;
+	struct se_uring_in *a = uring_in_scratch.lookup(&zero);
+	struct se_config *cfg = config.lookup(&zero);
+	struct se_uring_req *q = uring_scratch.lookup(&zero), *e;
+	__u64 req;
+
+	if (!a || !cfg || !q)
+		return 0;
+	req = a->req;
+	e = uring_reqs.lookup(&req);
+	if (!e || e->how != SE_UOP_SPLICE || !e->in_rules || e->in_ok)
+		return 0;
+	*q = *e; /* to the scratch: see uring_entry */
+	if (!decide_file(ctx, cfg, q->in_rules, SE_READ, a->fd, a->file, &q->in)) {
+		q->in_rules = 0;
+	} else if (q->skip) {
+		uring_send(ctx, cfg, q, &q->in, q->want, 1);
+		q->in_rules = 0;
+	} else {
+		q->in_ok = 1;
+	}
+	if (!q->rules && !q->in_ok)
+		uring_reqs.delete(&req); /* nothing more to report */
+	else
+		uring_reqs.update(&req, q);
+	return 0;
 }
 
 RAW_TRACEPOINT_PROBE(io_uring_submit_req)
@@ -1676,7 +1893,7 @@ RAW_TRACEPOINT_PROBE(io_uring_submit_req)
 		bump_epoch();
 		return 0;
 	}
-	if (!u.kind)
+	if (!u.kind || !uring_built(u.how))
 		return 0;
 	cfg = config.lookup(&zero);
 	q = uring_scratch.lookup(&zero);
@@ -1684,23 +1901,27 @@ RAW_TRACEPOINT_PROBE(io_uring_submit_req)
 	if (!cfg || !q || !uring_begin(cfg, req, op, u, q, 0))
 		return 0;
 	if (q->skip && q->fixed) {
-		/* No tracepoint will see this request again. */
-		__u64 file = uring_fixed_file(req, se_kp_u32(req + SE_OFF_IO_KIOCB_CQE_FD));
+		/* No tracepoint will see this request's file again. */
+		__u64 file = uring_req_file(req, q);
 
-		if (file)
-			uring_event(ctx, cfg, q, file, q->want, SE_F_UNCONFIRMED);
-		return 0;
+		if (file && q->rules)
+			uring_event(ctx, cfg, q, file, q->want, 1);
+		q->rules = 0;
+		if (!q->in_rules)
+			return 0; /* ... nor has it an input to come */
 	}
 	/* LRU: a full map evicts the least recently used request, whose
 	 * completion then decides it as uring_begin(again) does. */
 	uring_reqs.update(&req, q);
+	if (q->in_rules && q->in_fixed)
+		uring_in_call(ctx, req, uring_fixed_file(req, (__u32)q->in_fd), -1);
 	return 0;
 }
 
 /*
- * The entry of @req, a read or write (@op, @u), in this CPU's scratch; or
- * a new one when it has none but may be an event: evicted from the map by a flood
- * of requests, or submitted before the probe attached. NULL: no event.
+ * The entry of @req, of @op (@u), in this CPU's scratch; or a new one when
+ * it has none but may be an event: evicted from the map by a flood of
+ * requests, or submitted before the probe attached. NULL: no event.
  */
 static __always_inline struct se_uring_req *uring_entry(struct se_config *cfg, __u64 req, __u8 op,
 							struct se_uop u)
@@ -1726,10 +1947,31 @@ static __always_inline struct se_uring_req *uring_entry(struct se_config *cfg, _
 }
 
 /*
- * The end of read or write request @req (@op, @u): decided and sent, its
- * entry gone. @issue: at issue, the file of fd @fd now, with the bytes
- * asked for (unconfirmed); else at completion, req->file with @res bytes.
- * @issue is a constant in each program: one path, one walk to verify.
+ * The file an open request @q opened (@res: its fd, or the registered slot
+ * it allocated), if it truncated it: it existed (not FMODE_CREATED) and is
+ * a regular file; else 0. The completing task shares the submitter's fd
+ * table (the submitter, or an io-wq worker of its process).
+ */
+static __always_inline __u64 uring_opened(__u64 req, struct se_uring_req *q, int res)
+{
+	__u64 file;
+
+	if (q->slot) {
+		file = uring_fixed_file(req, q->slot == SE_FILE_INDEX_ALLOC ? (__u32)res
+									    : q->slot - 1);
+	} else {
+		file = se_fd_file(res);
+		q->side.fd = res;
+	}
+	return open_truncated(file) ? file : 0;
+}
+
+/*
+ * The end of request @req (@op, @u): decided and sent, its entry gone.
+ * @issue: at issue of a request that posts no completion, the file of fd
+ * @fd now, with the bytes asked for (unconfirmed); else at completion,
+ * req->file (an open's: the file it opened) with @res. @issue is a
+ * constant in each program: one path, one walk to verify.
  */
 static __always_inline void uring_finish(void *ctx, __u64 req, __u8 op, struct se_uop u,
 					 const int issue, __s32 fd, int res)
@@ -1737,7 +1979,7 @@ static __always_inline void uring_finish(void *ctx, __u64 req, __u8 op, struct s
 	struct se_uring_req *q;
 	struct se_config *cfg;
 	int zero = 0;
-	__u64 file;
+	__u64 file, bytes;
 
 	/* Not traced(): clang's code for it here lost the verifier (a NULL
 	 * config on a path it could not rule out). The agent's own requests
@@ -1746,27 +1988,60 @@ static __always_inline void uring_finish(void *ctx, __u64 req, __u8 op, struct s
 	q = cfg ? uring_entry(cfg, req, op, u) : NULL;
 	if (!q)
 		return;
+	bytes = issue || q->how == SE_UOP_FALLOC || q->how == SE_UOP_FTRUNC ? q->want : (__u64)res;
 	/* At issue the task shares the submitter's fd table (it is the
 	 * submitter, an io-wq worker or the SQPOLL thread). */
-	file = issue ? se_fd_file(fd) : se_kp_ptr(req + SE_OFF_IO_KIOCB_FILE);
-	if (file)
-		uring_event(ctx, cfg, q, file, issue ? q->want : (__u64)res,
-			    issue ? SE_F_UNCONFIRMED : 0);
-	uring_reqs.delete(&req);
+	if (issue) {
+		file = se_fd_file(fd);
+	} else if (q->how == SE_UOP_OPEN) {
+		file = uring_opened(req, q, res);
+		bytes = 0; /* the size before is gone */
+	} else {
+		file = se_kp_ptr(req + SE_OFF_IO_KIOCB_FILE);
+	}
+	/* The input's read (decided before) first: code after a walk is
+	 * verified once per state the walk ends in. */
+	if (q->in_ok)
+		uring_send(ctx, cfg, q, &q->in, bytes, issue);
+	if (file && q->rules)
+		uring_event(ctx, cfg, q, file, bytes, issue);
+	/* A splice with its output done at issue may have its input to come
+	 * (taken after the output): kept for uring_in. */
+	if (issue && q->in_rules && !q->in_ok) {
+		q->rules = 0;
+		uring_reqs.update(&req, q);
+	} else {
+		uring_reqs.delete(&req);
+	}
 }
 
-/* At issue, a plain fd's file just taken: only a request that will post no
- * completion is decided here. */
+/* At issue, a plain fd's file just taken: a splice's input, or the file of
+ * a request that will post no completion. */
 RAW_TRACEPOINT_PROBE(io_uring_file_get)
 {
 	__u64 req = ctx->args[0];
 	__u8 op = req_opcode(req);
 	struct se_uop u = se_uring_op(op);
 	__s32 fd = (__s32)ctx->args[1];
+	__u32 flags;
 
+	if (!u.kind || fd < 0 || !uring_built(u.how))
+		return 0;
+	flags = se_kp_u32(req + SE_OFF_IO_KIOCB_FLAGS);
+#ifdef SE_URING_SPLICE
+	/* A splice takes its output (req->file, unless registered) first,
+	 * then its input: an fd equal to both is no valid splice. */
+	if (u.how == SE_UOP_SPLICE &&
+	    fd == (__s32)se_kp_u32(req + SE_OFF_IO_SPLICE_SPLICE_FD_IN) &&
+	    !(se_kp_u32(req + SE_OFF_IO_SPLICE_FLAGS) & SE_SPLICE_F_FD_IN_FIXED) &&
+	    ((flags & SE_REQ_F_FIXED_FILE) || fd != (__s32)se_kp_u32(req + SE_OFF_IO_KIOCB_CQE_FD))) {
+		uring_in_call(ctx, req, se_fd_file(fd), fd);
+		return 0;
+	}
+#endif
 	/* The flag first, cheaper than the lookup: most requests post
 	 * their completion. */
-	if (u.kind && fd >= 0 && (se_kp_u32(req + SE_OFF_IO_KIOCB_FLAGS) & SE_REQ_F_CQE_SKIP))
+	if (flags & SE_REQ_F_CQE_SKIP)
 		uring_finish(ctx, req, op, u, 1, fd, 0);
 	return 0;
 }
@@ -1775,7 +2050,8 @@ RAW_TRACEPOINT_PROBE(io_uring_complete)
 {
 	__u64 req = ctx->args[1];
 	__u8 op = req_opcode(req);
-	int res;
+	struct se_uop u = se_uring_op(op);
+	int res, ok;
 
 #if SE_URING_COMPLETE_ARGS == 3
 	/* (ctx, req, cqe): the posted struct io_uring_cqe (uapi), res at 8 */
@@ -1789,12 +2065,18 @@ RAW_TRACEPOINT_PROBE(io_uring_complete)
 			bump_epoch();
 		return 0;
 	}
-	if (!se_uring_op(op).kind)
+	if (!u.kind || !uring_built(u.how))
 		return 0;
-	if (res > 0)
-		uring_finish(ctx, req, op, se_uring_op(op), 0, -1, res);
+	/* Bytes moved; a truncation's 0; an open's fd or slot. Failed, or
+	 * nothing read: no event. */
+	if (u.how == SE_UOP_RW || u.how == SE_UOP_SPLICE)
+		ok = res > 0;
 	else
-		uring_reqs.delete(&req); /* failed, or nothing read: no event */
+		ok = u.how == SE_UOP_OPEN ? res >= 0 : res == 0;
+	if (ok)
+		uring_finish(ctx, req, op, u, 0, -1, res);
+	else
+		uring_reqs.delete(&req);
 	return 0;
 }
 #endif /* SE_URING */

@@ -139,17 +139,18 @@ static inline __attribute__((always_inline)) int se_renames32(__u64 nr)
 }
 
 /*
- * Calls that give a file a new name (file_rename, file_link), reported at
- * their successful exit: the arguments (0-5) holding each side's directory
- * fd and name, and the flags; -1: none (rename and link take AT_FDCWD
- * names, renameat no flags).
+ * Calls that give a file a new name (file_rename, file_link), or name the
+ * file they change by a path (truncate(2): file_truncate, one name, as the
+ * new one), reported at their successful exit: the arguments (0-5) holding
+ * each side's directory fd and name, and the flags; -1: none (rename and
+ * link take AT_FDCWD names, renameat no flags, truncate no old name).
  */
 #define SE_AT_FDCWD (-100)	/* a name relative to the cwd */
 #define SE_AT_EMPTY_PATH 0x1000 /* linkat: the fd is the file itself */
 
 struct se_nameop {
 	__u8 sc;   /* SE_SC_RENAME...; SE_SC_NONE: none */
-	__u8 kind; /* SE_RENAME, SE_LINK */
+	__u8 kind; /* SE_RENAME, SE_LINK, SE_TRUNCATE */
 	__s8 odfd, oname, ndfd, nname, flags;
 };
 
@@ -161,6 +162,7 @@ static inline __attribute__((always_inline)) struct se_nameop se_nameop64(__u64 
 	case 316: return (struct se_nameop){SE_SC_RENAMEAT2, SE_RENAME, 0, 1, 2, 3, 4};
 	case 86: return (struct se_nameop){SE_SC_LINK, SE_LINK, -1, 0, -1, 1, -1};
 	case 265: return (struct se_nameop){SE_SC_LINKAT, SE_LINK, 0, 1, 2, 3, 4};
+	case 76: return (struct se_nameop){SE_SC_TRUNCATE, SE_TRUNCATE, -1, -1, -1, 0, -1};
 	default: return (struct se_nameop){0, 0, 0, 0, 0, 0, 0};
 	}
 }
@@ -173,6 +175,9 @@ static inline __attribute__((always_inline)) struct se_nameop se_nameop32(__u64 
 	case 353: return (struct se_nameop){SE_SC_RENAMEAT2, SE_RENAME, 0, 1, 2, 3, 4};
 	case 9: return (struct se_nameop){SE_SC_LINK, SE_LINK, -1, 0, -1, 1, -1};
 	case 303: return (struct se_nameop){SE_SC_LINKAT, SE_LINK, 0, 1, 2, 3, 4};
+	case 92: return (struct se_nameop){SE_SC_TRUNCATE, SE_TRUNCATE, -1, -1, -1, 0, -1};
+	/* truncate64: the length in two halves, not reported */
+	case 193: return (struct se_nameop){SE_SC_TRUNCATE, SE_TRUNCATE, -1, -1, -1, 0, -1};
 	default: return (struct se_nameop){0, 0, 0, 0, 0, 0, 0};
 	}
 }
@@ -250,9 +255,19 @@ static inline __attribute__((always_inline)) int se_mmap_shared_file(__u64 flags
 	return (t == SE_MAP_SHARED || t == SE_MAP_SHARED_VALIDATE) && !(flags & SE_MAP_ANONYMOUS);
 }
 
+/* How an io_uring request's bytes and file are found (enum se_uop_how). */
+enum se_uop_how {
+	SE_UOP_RW = 0, /* a read or write: its length (io_rw), its file */
+	SE_UOP_FALLOC, /* fallocate: the range (io_sync.len) if the mode changes bytes */
+	SE_UOP_FTRUNC, /* ftruncate: the size at submission minus the new length */
+	SE_UOP_OPEN,   /* openat, openat2: the file it opened, if O_TRUNC and it existed */
+	SE_UOP_SPLICE, /* splice: a write of its file (the output), a read of its input */
+};
+
 struct se_uop {
-	__u8 kind; /* SE_READ or SE_WRITE of the request's or iocb's file; 0: not decoded */
+	__u8 kind; /* the event: SE_READ, SE_WRITE, SE_TRUNCATE; 0: not decoded */
 	__u8 vec;  /* its length counts iovecs, not bytes */
+	__u8 how;  /* io_uring only: enum se_uop_how */
 };
 
 /*
@@ -263,11 +278,11 @@ struct se_uop {
 static inline __attribute__((always_inline)) struct se_uop se_aio_op(__u16 op)
 {
 	switch (op) {
-	case 0: return (struct se_uop){SE_READ, 0};  /* PREAD */
-	case 1: return (struct se_uop){SE_WRITE, 0}; /* PWRITE */
-	case 7: return (struct se_uop){SE_READ, 1};  /* PREADV */
-	case 8: return (struct se_uop){SE_WRITE, 1}; /* PWRITEV */
-	default: return (struct se_uop){0, 0};
+	case 0: return (struct se_uop){SE_READ, 0, SE_UOP_RW};  /* PREAD */
+	case 1: return (struct se_uop){SE_WRITE, 0, SE_UOP_RW}; /* PWRITE */
+	case 7: return (struct se_uop){SE_READ, 1, SE_UOP_RW};  /* PREADV */
+	case 8: return (struct se_uop){SE_WRITE, 1, SE_UOP_RW}; /* PWRITEV */
+	default: return (struct se_uop){0, 0, 0};
 	}
 }
 
@@ -280,15 +295,22 @@ static inline __attribute__((always_inline)) struct se_uop se_aio_op(__u16 op)
 static inline __attribute__((always_inline)) struct se_uop se_uring_op(__u8 op)
 {
 	switch (op) {
-	case 1: return (struct se_uop){SE_READ, 1};   /* READV */
-	case 2: return (struct se_uop){SE_WRITE, 1};  /* WRITEV */
-	case 4: return (struct se_uop){SE_READ, 0};   /* READ_FIXED */
-	case 5: return (struct se_uop){SE_WRITE, 0};  /* WRITE_FIXED */
-	case 22: return (struct se_uop){SE_READ, 0};  /* READ */
-	case 23: return (struct se_uop){SE_WRITE, 0}; /* WRITE */
-	case 60: return (struct se_uop){SE_READ, 1};  /* READV_FIXED (6.15) */
-	case 61: return (struct se_uop){SE_WRITE, 1}; /* WRITEV_FIXED */
-	default: return (struct se_uop){0, 0};
+	case 1: return (struct se_uop){SE_READ, 1, SE_UOP_RW};   /* READV */
+	case 2: return (struct se_uop){SE_WRITE, 1, SE_UOP_RW};  /* WRITEV */
+	case 4: return (struct se_uop){SE_READ, 0, SE_UOP_RW};   /* READ_FIXED */
+	case 5: return (struct se_uop){SE_WRITE, 0, SE_UOP_RW};  /* WRITE_FIXED */
+	case 22: return (struct se_uop){SE_READ, 0, SE_UOP_RW};  /* READ */
+	case 23: return (struct se_uop){SE_WRITE, 0, SE_UOP_RW}; /* WRITE */
+	case 60: return (struct se_uop){SE_READ, 1, SE_UOP_RW};  /* READV_FIXED (6.15) */
+	case 61: return (struct se_uop){SE_WRITE, 1, SE_UOP_RW}; /* WRITEV_FIXED */
+	case 17: return (struct se_uop){SE_TRUNCATE, 0, SE_UOP_FALLOC}; /* FALLOCATE */
+	case 55: return (struct se_uop){SE_TRUNCATE, 0, SE_UOP_FTRUNC}; /* FTRUNCATE (6.9) */
+	case 18: return (struct se_uop){SE_TRUNCATE, 0, SE_UOP_OPEN};	/* OPENAT */
+	case 28: return (struct se_uop){SE_TRUNCATE, 0, SE_UOP_OPEN};	/* OPENAT2 */
+	/* the output's write; the input's read is decided on its own */
+	case 30: return (struct se_uop){SE_WRITE, 0, SE_UOP_SPLICE}; /* SPLICE */
+	/* TEE (33) moves bytes between two pipes only: no file */
+	default: return (struct se_uop){0, 0, 0};
 	}
 }
 

@@ -5,7 +5,8 @@
  * kernel, but a probe bug or a record cut short must give a name flagged
  * for what it is, never a read past the side or an unterminated name.
  *
- * Input: byte 0 the side's base (enum se_nameop_base, any value), bytes
+ * Input: byte 0 the side's base (enum se_nameop_base, any value, in its low
+ * 7 bits; the high bit: the last component followed, as truncate(2) does), bytes
  * 1-2 its len, 3-4 how many bytes of the walk's names follow, then the
  * walk's header (SE_KP_HDR bytes), those names, and the string (the rest,
  * cut to SE_NAMEOP_STR). Looked up under "/" on this machine (O_PATH opens
@@ -42,12 +43,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct nameop_name out;
 	static struct kpath kp;
 	size_t names, rest, len;
-	bool readable;
+	bool readable, follow;
 
 	if (size < 5 + SE_KP_HDR)
 		return 0;
 	memset(&sd, 0, sizeof(sd));
-	sd.base = data[0];
+	sd.base = data[0] & 0x7f; /* the high bit: followed (truncate, ln -L) */
+	follow = data[0] & 0x80;
 	sd.len = (uint16_t)(data[1] | data[2] << 8);
 	names = (size_t)(data[3] | data[4] << 8);
 	data += 5;
@@ -67,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(sd.str, data + names, rest);
 
 	memset(&out, 'Z', sizeof(out));
-	nameop_resolve(&lookup, &sd, 1, 1, &out);
+	nameop_resolve(&lookup, &sd, follow, 1, 1, &out);
 	len = strnlen(out.path, sizeof(out.path));
 	FUZZ_CHECK(len < sizeof(out.path));
 	readable = sd.base != SE_NB_NONE && sd.base <= SE_NB_FILE && sd.len &&

@@ -813,6 +813,16 @@ t_changes() {
 	# shellcheck disable=SC2016
 	case_tool truncate_redirect file_truncate "$W/t-redirect" 0 \
 		sh -c 'echo "writer pid=$$ tid=$$"; exec cat /dev/null >"$1"' sh "$W/t-redirect"
+	# truncate(2): no fd, the kernel looks the path up; through a symlink
+	# in an unwatched directory, the file the link leads to is cut
+	EXPECT_SYSCALL=truncate
+	filled t-path 400
+	case_tool truncate_path file_truncate "$W/t-path" 0 "$EVADE" trunc truncate "$W/t-path" 100
+	filled t-psym 401
+	ln -sfn "$W/t-psym" "$U/t-psym-link"
+	case_tool truncate_path_symlink file_truncate "$W/t-psym" 0 \
+		"$EVADE" trunc truncate "$U/t-psym-link" 101
+	EXPECT_SYSCALL=openat
 	# a new file made by an O_TRUNC|O_CREAT open: nothing was destroyed
 	rm -f "$W/t-new"
 	# shellcheck disable=SC2016
@@ -883,6 +893,14 @@ t_nameops() {
 	printf x >"$U/n-ln"
 	EXPECT_SYSCALL=link EXPECT_SOURCE=$U/n-ln
 	case_tool link_symlinked_dir file_link "$W/n-ln" 0 "$EVADE" name link "$U/n-ln" "$L/n-ln"
+	# `ln -L` (linkat AT_SYMLINK_FOLLOW) of an unwatched symlink to a
+	# watched file: the hard link is to the watched file, its true name
+	printf x >"$W/n-lf"
+	ln -sfn "$W/n-lf" "$U/n-lf-sym"
+	EXPECT_SYSCALL=linkat EXPECT_SOURCE=$W/n-lf
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	case_tool link_follow_symlink file_link "$U/n-lf-h" 0 \
+		sh -c 'echo "writer pid=$$ tid=$$"; exec ln -L "$1" "$2"' sh "$U/n-lf-sym" "$U/n-lf-h"
 	# the source is the unnamed file itself (its walk: "$U/#<ino>")
 	EXPECT_SYSCALL=linkat EXPECT_SOURCE=prefix:$U/
 	case_tool link_tmpfile file_link "$W/n-tmp" 0 "$EVADE" name tmpfile "$U" "$W/n-tmp"
@@ -903,6 +921,27 @@ t_nameops() {
 		skip_case rename_bind_mount "mount --bind failed"
 	fi
 	EXPECT_BY_NAME=0 EXPECT_SYSCALL="" EXPECT_SOURCE=""
+	# mv through a symlinked directory whose link is removed at once,
+	# faster than any lookup: reported whichever wins, under the true name
+	# (the lookup first) or the name through the link, flagged lexical,
+	# which matches every rule (its place is unknown by then)
+	ln -sfn "$W" "$U/n-race-lnk"
+	printf x >"$U/n-race"
+	# (one process, microseconds apart: no exec between)
+	# shellcheck disable=SC2016 # perl's variables
+	run_tool rename_link_removed perl -e '$| = 1; print "writer pid=$$ tid=$$\n";
+		rename($ARGV[0], $ARGV[1]) && unlink($ARGV[2]) or die "$!\n"' \
+		"$U/n-race" "$U/n-race-lnk/n-race" "$U/n-race-lnk"
+	if ! tool_failed rename_link_removed; then
+		barrier rename_link_removed_b >/dev/null
+		local race_q=".event_type == \"file_rename\" and .data.source == \"$U/n-race\" and
+			(.data.filename == \"$W/n-race\" or (.data.filename == \"$U/n-race-lnk/n-race\" and
+			.data.filename_resolution == \"lexical\"))"
+		verdict rename_link_removed "$(has_event "$race_q" && echo 1 || echo 0)" \
+			"$W/n-race (or through the link, lexical)" 0 \
+			"$(describe "$(events ".data.source == \"$U/n-race\"")")" \
+			"want: a file_rename of $U/n-race into the watched directory"
+	fi
 	printf x >"$U/n-ctl"
 	run_tool rename_unwatched "$EVADE" name rename "$U/n-ctl" "$U/n-ctl2"
 	if ! tool_failed rename_unwatched; then
@@ -936,7 +975,10 @@ URING_CASES="io_uring_write io_uring_writev io_uring_read io_uring_readv
 	io_uring_write_fixed_buf io_uring_fixed_file io_uring_openat_direct
 	io_uring_openat_direct_skip io_uring_skip
 	io_uring_async io_uring_sqpoll io_uring_swap_linked io_uring_swap_linked_skip
-	io_uring_renameat io_uring_renameat_event io_uring_unwatched"
+	io_uring_renameat io_uring_renameat_event io_uring_unwatched
+	io_uring_fallocate io_uring_ftruncate io_uring_open_trunc io_uring_open_trunc_direct
+	io_uring_open_trunc_alloc io_uring_open_created io_uring_splice_in io_uring_splice_in_fixed
+	io_uring_splice_in_skip io_uring_splice_out"
 
 t_uring() {
 	local EXPECT_SYSCALL=io_uring EXPECT_UNCONFIRMED=0 u=$EVADE_URING
@@ -995,6 +1037,47 @@ t_uring() {
 	run_tool io_uring_unwatched "$u" write "$U/ur-unwatched.txt" 214
 	tool_failed io_uring_unwatched ||
 		judge_none io_uring_unwatched 214 "the file is not watched"
+	t_uring_changes
+}
+
+# io_uring requests that destroy bytes without a write (file_truncate) and
+# splices, which move them between a file and a pipe: no syscall of the
+# process names the file or the bytes.
+t_uring_changes() {
+	local EXPECT_SYSCALL=io_uring EXPECT_UNCONFIRMED=0 u=$EVADE_URING
+	# IORING_OP_FALLOCATE PUNCH_HOLE: bytes [0, 216) zeroed
+	filled ur-fa 16384
+	case_tool io_uring_fallocate file_truncate "$W/ur-fa" 216 "$u" fallocate "$W/ur-fa" 216
+	# IORING_OP_FTRUNCATE (6.9): cut by 217 bytes (the size at submission)
+	filled ur-ft 16384
+	case_tool io_uring_ftruncate file_truncate "$W/ur-ft" 217 "$u" ftruncate "$W/ur-ft" 217
+	# IORING_OP_OPENAT / OPENAT2 with O_TRUNC of an existing file: into an
+	# fd, a registered slot, a slot the kernel picks. The size before is gone.
+	EXPECT_UNKNOWN=1
+	local how
+	for how in open-trunc open-trunc-direct open-trunc-alloc; do
+		filled "ur-$how" 300
+		case_tool "io_uring_${how//-/_}" file_truncate "$W/ur-$how" 0 "$u" "$how" "$W/ur-$how" 300
+	done
+	EXPECT_UNKNOWN=0
+	# control: io_uring_openat_direct made its file with O_CREAT|O_TRUNC:
+	# nothing was destroyed
+	verdict io_uring_open_created \
+		"$([ -z "$(events ".event_type == \"file_truncate\" and .data.filename == \"$W/ur-od.txt\"")" ] && echo 1 || echo 0)" \
+		"(no file_truncate: a new file)" 0 \
+		"$(describe "$(events ".event_type == \"file_truncate\" and .data.filename == \"$W/ur-od.txt\"")")" \
+		"want: no file_truncate of $W/ur-od.txt (O_CREAT made it)"
+	# IORING_OP_SPLICE of a watched file into a pipe: a read of it, by fd,
+	# by a registered file whose fd is closed, and with no completion
+	filled ur-spl 4096
+	case_tool io_uring_splice_in file_read "$W/ur-spl" 218 "$u" splice-in "$W/ur-spl" 218
+	case_tool io_uring_splice_in_fixed file_read "$W/ur-spl" 219 \
+		"$u" splice-in-fixed "$W/ur-spl" 219
+	EXPECT_UNCONFIRMED=1
+	case_tool io_uring_splice_in_skip file_read "$W/ur-spl" 220 "$u" splice-in-skip "$W/ur-spl" 220
+	EXPECT_UNCONFIRMED=0
+	# ... and from a pipe into a watched file: a write of it
+	case_tool io_uring_splice_out file_write "$W/ur-splo" 221 "$u" splice-out "$W/ur-splo" 221
 }
 
 # ---- native AIO: io_submit(2) hands the kernel the I/O ----

@@ -97,7 +97,9 @@
  *                                     N), punch, zero, collapse (fallocate
  *                                     of bytes 0..N: a hole, zeros, removed);
  *                                     allocate (fallocate mode 0 over bytes
- *                                     0..N, which hold data: no change)
+ *                                     0..N, which hold data: no change);
+ *                                     truncate (truncate(2) of the path,
+ *                                     a symlink followed: cuts the last N)
  *   name HOW OLD NEW                  gives a file a new name: HOW rename
  *                                     (rename(2)), renameat (from the two
  *                                     parent dirs' fds), exchange
@@ -1322,7 +1324,7 @@ static int t_trunc(char **a)
 	if ((size_t)st.st_size < n)
 		setup_failed("%s holds %lld bytes, fewer than %zu", path, (long long)st.st_size, n);
 	if (strcmp(how, "open") && strcmp(how, "openat") && strcmp(how, "openat2") &&
-	    strcmp(how, "creat")) {
+	    strcmp(how, "creat") && strcmp(how, "truncate")) {
 		fd = open(path, O_RDWR);
 		if (fd < 0)
 			die("open %s", path);
@@ -1338,6 +1340,8 @@ static int t_trunc(char **a)
 		r = syscall(SYS_creat, path, 0644);
 	else if (!strcmp(how, "ftruncate"))
 		r = ftruncate(fd, st.st_size - (off_t)n);
+	else if (!strcmp(how, "truncate")) /* no fd: the kernel looks the path up */
+		r = truncate(path, st.st_size - (off_t)n);
 	else if (!strcmp(how, "punch"))
 		r = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)n);
 	else if (!strcmp(how, "zero"))
@@ -1348,8 +1352,8 @@ static int t_trunc(char **a)
 		r = fallocate(fd, 0, 0, (off_t)n);
 	else {
 		errno = 0;
-		die("trunc: HOW is open, openat, openat2, creat, ftruncate, punch, zero, "
-		    "collapse or allocate, not '%s'",
+		die("trunc: HOW is open, openat, openat2, creat, ftruncate, truncate, punch, "
+		    "zero, collapse or allocate, not '%s'",
 		    how);
 	}
 	if (r < 0 && (errno == EOPNOTSUPP || errno == ENOSYS)) {

@@ -49,6 +49,22 @@
  *   renameat SRC DST N         open(2) SRC, write(2) 1 byte, then
  *                              IORING_OP_RENAMEAT SRC -> DST, then write(2)
  *                              N bytes on the same fd (now DST)
+ *
+ * Changes that are no write (PATH must exist and hold at least N bytes):
+ *   fallocate PATH N           IORING_OP_FALLOCATE PUNCH_HOLE|KEEP_SIZE of
+ *                              bytes [0, N)
+ *   ftruncate PATH N           IORING_OP_FTRUNCATE (6.9) to its size - N
+ *   open-trunc PATH N          IORING_OP_OPENAT O_WRONLY|O_TRUNC (an fd)
+ *   open-trunc-direct PATH N   ... into registered slot 0 (no fd)
+ *   open-trunc-alloc PATH N    IORING_OP_OPENAT2 O_TRUNC into a slot the
+ *                              kernel picks (IORING_FILE_INDEX_ALLOC)
+ * Splices (a pipe on the other side; PATH must hold N bytes to read it):
+ *   splice-in PATH N           IORING_OP_SPLICE N bytes of PATH into a pipe
+ *   splice-in-fixed PATH N     ... PATH a registered file whose fd was closed
+ *                              (SPLICE_F_FD_IN_FIXED)
+ *   splice-in-skip PATH N      ... with IOSQE_CQE_SKIP_SUCCESS, a NOP linked
+ *   splice-out PATH N          N bytes written to a pipe, IORING_OP_SPLICE
+ *                              from it into PATH (opened O_TRUNC)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -78,9 +94,10 @@ static int cqe_skip;
 /* user_data of each request: which CQE is which */
 enum tag { TAG_IO = 1, TAG_OPEN, TAG_CLOSE, TAG_TIMEOUT, TAG_NOP, TAG_RENAME };
 static const char *const tag_names[] = {
-	[TAG_IO] = "the I/O",	   [TAG_OPEN] = "openat", [TAG_CLOSE] = "close",
+	[TAG_IO] = "the request",  [TAG_OPEN] = "openat", [TAG_CLOSE] = "close",
 	[TAG_TIMEOUT] = "timeout", [TAG_NOP] = "nop",	  [TAG_RENAME] = "renameat",
 };
+#define SE_IORING_OP_FTRUNCATE 55 /* 6.9; liburing 2.3's enum ends before it */
 
 static const char *tag_name(__u64 tag)
 {
@@ -102,6 +119,10 @@ static const char *op_name(int op)
 	case IORING_OP_READ: return "IORING_OP_READ";
 	case IORING_OP_WRITE: return "IORING_OP_WRITE";
 	case IORING_OP_RENAMEAT: return "IORING_OP_RENAMEAT";
+	case IORING_OP_FALLOCATE: return "IORING_OP_FALLOCATE";
+	case IORING_OP_OPENAT2: return "IORING_OP_OPENAT2";
+	case IORING_OP_SPLICE: return "IORING_OP_SPLICE";
+	case SE_IORING_OP_FTRUNCATE: return "IORING_OP_FTRUNCATE";
 	default: return "an opcode";
 	}
 }
@@ -215,6 +236,26 @@ static void reap(struct io_uring *ring, enum tag tag, int want)
 	exit(EXIT_ERROR);
 }
 
+/* reap_res TAG: the next completion, which must be TAG's: its result */
+static int reap_res(struct io_uring *ring, enum tag tag)
+{
+	struct io_uring_cqe *cqe;
+	int r = io_uring_wait_cqe(ring, &cqe), res;
+	__u64 got;
+
+	if (r < 0)
+		die("io_uring_wait_cqe", -r);
+	got = cqe->user_data;
+	res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	if (got != tag) {
+		fprintf(stderr, PROG ": %s completed (%d) before %s\n", tag_name(got), res,
+			tag_name(tag));
+		exit(EXIT_ERROR);
+	}
+	return res;
+}
+
 /* no_more_cqes: nothing else completed (a skipped success stayed silent) */
 static void no_more_cqes(struct io_uring *ring)
 {
@@ -224,6 +265,19 @@ static void no_more_cqes(struct io_uring *ring)
 		fprintf(stderr, PROG ": unexpected completion of %s: %d\n",
 			tag_name(cqe->user_data), cqe->res);
 		exit(EXIT_ERROR);
+	}
+}
+
+/* finish_io SKIP N: the chain's last completion, once the others are
+ * reaped: the I/O's, of N bytes, or with SKIP the NOP linked after it, and
+ * no other (the skipped success stayed silent) */
+static void finish_io(struct io_uring *ring, int skip, size_t n)
+{
+	if (skip) {
+		reap(ring, TAG_NOP, 0);
+		no_more_cqes(ring);
+	} else {
+		reap(ring, TAG_IO, (int)n);
 	}
 }
 
@@ -381,12 +435,7 @@ static int m_openat_direct(struct io_uring *ring, char **argv, char *buf, size_t
 		queue_nop(ring);
 	submit(ring, skip ? 3 : 2);
 	reap(ring, TAG_OPEN, 0);
-	if (skip) {
-		reap(ring, TAG_NOP, 0);
-		no_more_cqes(ring);
-	} else {
-		reap(ring, TAG_IO, (int)n);
-	}
+	finish_io(ring, skip, n);
 	return 0;
 }
 
@@ -451,12 +500,7 @@ static int m_swap_linked(struct io_uring *ring, char **argv, char *buf, size_t n
 		die("dup2", errno);
 	close(j);
 	reap(ring, TAG_TIMEOUT, -ETIME);
-	if (skip) {
-		reap(ring, TAG_NOP, 0);
-		no_more_cqes(ring);
-	} else {
-		reap(ring, TAG_IO, (int)n);
-	}
+	finish_io(ring, skip, n);
 	if (fstat(k, &a) < 0 || stat(argv[1], &b) < 0 || stat(argv[0], &d) < 0 ||
 	    a.st_dev != b.st_dev || a.st_ino != b.st_ino || a.st_size != (off_t)n ||
 	    d.st_size != 0) {
@@ -484,6 +528,165 @@ static int m_renameat(struct io_uring *ring, char **argv, char *buf, size_t n)
 	reap(ring, TAG_RENAME, 0);
 	if (write(fd, buf, n) != (ssize_t)n)
 		die("write", errno);
+	return 0;
+}
+
+/* ---- changes that are no write ---- */
+
+/* one_request SQE RES: SQE (prepared) alone, its completion RES awaited */
+static void one_request(struct io_uring *ring, struct io_uring_sqe *sqe, int res)
+{
+	mark(sqe, TAG_IO, 0);
+	submit(ring, 1);
+	reap(ring, TAG_IO, res);
+}
+
+/* fallocate: bytes [0, N) of the file punched to zeroes by the kernel */
+static int m_fallocate(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	int fd = open_or_die(argv[0], O_WRONLY);
+	struct io_uring_sqe *sqe;
+
+	(void)buf;
+	announce();
+	sqe = sqe_get(ring);
+	io_uring_prep_fallocate(sqe, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)n);
+	one_request(ring, sqe, 0);
+	return 0;
+}
+
+/* ftruncate: the file cut by N bytes, no ftruncate(2) */
+static int m_ftruncate(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	int fd = open_or_die(argv[0], O_WRONLY);
+	struct io_uring_sqe *sqe;
+	struct stat st;
+
+	(void)buf;
+	if (fstat(fd, &st) < 0)
+		die("fstat", errno);
+	if ((size_t)st.st_size < n) {
+		fprintf(stderr, PROG ": setup: %s holds fewer than %zu bytes\n", argv[0], n);
+		return EXIT_SETUP;
+	}
+	announce();
+	sqe = sqe_get(ring);
+	io_uring_prep_rw(SE_IORING_OP_FTRUNCATE, sqe, fd, NULL, 0, (__u64)st.st_size - n);
+	one_request(ring, sqe, 0);
+	return 0;
+}
+
+/* open-trunc, -direct, -alloc: an existing file emptied by an io_uring
+ * open (no open(2)); into an fd, a chosen registered slot, or a slot the
+ * kernel allocates (its completion says which) */
+static int open_trunc(struct io_uring *ring, const char *path, int slot)
+{
+	static struct open_how how = {.flags = O_WRONLY | O_TRUNC};
+	struct io_uring_sqe *sqe;
+	int r;
+
+	if (slot != 0) {
+		r = io_uring_register_files_sparse(ring, 2);
+		if (r < 0)
+			setup_failed("io_uring_register_files_sparse", -r);
+	}
+	announce();
+	sqe = sqe_get(ring);
+	if (slot == 0)
+		io_uring_prep_openat(sqe, AT_FDCWD, path, O_WRONLY | O_TRUNC, 0);
+	else if (slot == 1)
+		io_uring_prep_openat_direct(sqe, AT_FDCWD, path, O_WRONLY | O_TRUNC, 0, 0);
+	else /* liburing adds 1 to the index: ~0U, IORING_FILE_INDEX_ALLOC */
+		io_uring_prep_openat2_direct(sqe, AT_FDCWD, path, &how,
+					     IORING_FILE_INDEX_ALLOC - 1);
+	mark(sqe, TAG_OPEN, 0);
+	submit(ring, 1);
+	r = reap_res(ring, TAG_OPEN); /* an fd, a slot, or 0 */
+	if (r < 0)
+		die("openat", -r);
+	return 0;
+}
+
+static int m_open_trunc(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	(void)buf, (void)n;
+	return open_trunc(ring, argv[0], 0);
+}
+
+static int m_open_trunc_direct(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	(void)buf, (void)n;
+	return open_trunc(ring, argv[0], 1);
+}
+
+static int m_open_trunc_alloc(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	(void)buf, (void)n;
+	return open_trunc(ring, argv[0], 2);
+}
+
+/* ---- splices: a pipe on one side, the file on the other ---- */
+
+static void pipe_or_die(int p[2])
+{
+	if (pipe(p) < 0)
+		die("pipe", errno);
+}
+
+/* splice-in, -fixed, -skip: N bytes of the file into a pipe, no read(2);
+ * the file a registered one whose fd is closed, or the request silent on
+ * success (IOSQE_CQE_SKIP_SUCCESS, a NOP linked after it) */
+static int splice_in(struct io_uring *ring, const char *path, int fixed, size_t n)
+{
+	int skip = cqe_skip, p[2], fd = open_or_die(path, O_RDONLY), in = fd, r;
+	struct io_uring_sqe *sqe;
+
+	pipe_or_die(p);
+	if (fixed) {
+		r = io_uring_register_files(ring, &fd, 1);
+		if (r < 0)
+			setup_failed("io_uring_register_files", -r);
+		if (close(fd) < 0)
+			die("close", errno);
+		in = 0;
+	}
+	announce();
+	sqe = sqe_get(ring);
+	io_uring_prep_splice(sqe, in, 0, p[1], -1, (unsigned)n, fixed ? SPLICE_F_FD_IN_FIXED : 0);
+	mark(sqe, TAG_IO, skip ? IOSQE_CQE_SKIP_SUCCESS | IOSQE_IO_LINK : 0);
+	if (skip)
+		queue_nop(ring);
+	submit(ring, skip ? 2 : 1);
+	finish_io(ring, skip, n);
+	return 0;
+}
+
+static int m_splice_in(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	(void)buf;
+	return splice_in(ring, argv[0], 0, n);
+}
+
+static int m_splice_in_fixed(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	(void)buf;
+	return splice_in(ring, argv[0], 1, n);
+}
+
+/* splice-out: N bytes put in a pipe (a pipe's write), then spliced from it
+ * into the file: no write(2) of the file */
+static int m_splice_out(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	int p[2], fd = open_write(argv[0]);
+	struct io_uring_sqe *sqe;
+
+	pipe_or_die(p);
+	if (write(p[1], buf, n) != (ssize_t)n)
+		die("write pipe", errno);
+	announce();
+	sqe = sqe_get(ring);
+	io_uring_prep_splice(sqe, p[0], -1, fd, 0, (unsigned)n, 0);
+	one_request(ring, sqe, (int)n);
 	return 0;
 }
 
@@ -518,6 +721,16 @@ static const struct mode modes[] = {
 	{"swap-linked-skip", "DECOY PATH", 3, m_swap_linked, 0, IORING_FEAT_CQE_SKIP,
 	 OP(IORING_OP_TIMEOUT) | OP(IORING_OP_WRITE) | OP(IORING_OP_NOP)},
 	{"renameat", "SRC DST", 3, m_renameat, 0, 0, OP(IORING_OP_RENAMEAT)},
+	{"fallocate", "PATH", 2, m_fallocate, 0, 0, OP(IORING_OP_FALLOCATE)},
+	{"ftruncate", "PATH", 2, m_ftruncate, 0, 0, OP(SE_IORING_OP_FTRUNCATE)},
+	{"open-trunc", "PATH", 2, m_open_trunc, 0, 0, OP(IORING_OP_OPENAT)},
+	{"open-trunc-direct", "PATH", 2, m_open_trunc_direct, 0, 0, OP(IORING_OP_OPENAT)},
+	{"open-trunc-alloc", "PATH", 2, m_open_trunc_alloc, 0, 0, OP(IORING_OP_OPENAT2)},
+	{"splice-in", "PATH", 2, m_splice_in, 0, 0, OP(IORING_OP_SPLICE)},
+	{"splice-in-fixed", "PATH", 2, m_splice_in_fixed, 0, 0, OP(IORING_OP_SPLICE)},
+	{"splice-in-skip", "PATH", 2, m_splice_in, 0, IORING_FEAT_CQE_SKIP,
+	 OP(IORING_OP_SPLICE) | OP(IORING_OP_NOP)},
+	{"splice-out", "PATH", 2, m_splice_out, 0, 0, OP(IORING_OP_SPLICE)},
 };
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
 

@@ -37,7 +37,9 @@
  *   rename OLD NEW    unlink PATH
  *   comm NAME                       prctl(PR_SET_NAME) for the current thread
  *   sleep-ms N
- *   wait-file PATH                  poll every 10 ms, fail after 10 s
+ *   wait-file PATH                  poll every 10 ms, fail after 60 s (a
+ *                                   sync point: longer than the 30 s the
+ *                                   tests give an agent to be ready)
  *   repeat N STEP... end            loops nest
  *   thread STEP... end              run the block on a new thread, join it
  *   fork STEP... end                run the block in a child, wait for it
@@ -831,7 +833,7 @@ static void wait_file(const struct step *s)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
 
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < 6000; i++) {
 		if (access(s->path, F_OK) == 0) {
 			log_line("syscall=wait-file fd=-1 path=%s", s->path);
 			return;
@@ -839,7 +841,7 @@ static void wait_file(const struct step *s)
 		nanosleep(&ts, NULL);
 	}
 	errno = ETIMEDOUT;
-	fail(s, "%s did not appear within 10 s", s->path);
+	fail(s, "%s did not appear within 60 s", s->path);
 }
 
 static void sleep_ms(long long ms)
@@ -1064,7 +1066,7 @@ static void help(void)
 	      "  dup NAME as NEW   dup2 NAME FD as NEW   dup3 NAME FD as NEW\n"
 	      "  fcntl-dupfd NAME FD as NEW   fcntl-dupfd-cloexec NAME FD as NEW\n"
 	      "  chdir PATH   fchdir NAME   rename OLD NEW   unlink PATH   comm NAME\n"
-	      "  sleep-ms N   wait-file PATH (10 s timeout)\n"
+	      "  sleep-ms N   wait-file PATH (60 s timeout)\n"
 	      "  repeat N STEP... end   thread STEP... end   fork STEP... end\n"
 	      "  fork-exec WORD... \\;    exec WORD... \\;   (\";\" ends the command)\n"
 	      "\n"

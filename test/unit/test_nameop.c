@@ -56,15 +56,20 @@ static struct se_nameop_side *side(const char *dir, int root_at_top, unsigned ba
 	return sd;
 }
 
-static void expect(struct se_nameop_side *sd, const char *path, enum nameop_how how)
+static void expect_f(struct se_nameop_side *sd, bool follow, const char *path, enum nameop_how how)
 {
 	static struct nameop_name out;
 
 	memset(&out, 'Z', sizeof(out));
-	nameop_resolve(&lookup, sd, 1, 1, &out);
+	nameop_resolve(&lookup, sd, follow, 1, 1, &out);
 	assert_string_equal(out.path, path);
 	assert_string_equal(nameop_how_name(out.how), nameop_how_name(how));
 	free(sd);
+}
+
+static void expect(struct se_nameop_side *sd, const char *path, enum nameop_how how)
+{
+	expect_f(sd, false, path, how);
 }
 
 static char *at(const char *rel)
@@ -117,6 +122,38 @@ static void test_lookup(void **state)
 	expect(side("/", 1, SE_NB_ROOT, at("/lnk")), at("/lnk"), NAMEOP_LOOKUP);
 	/* a trailing '/' (a directory) is not a component */
 	expect(side("/", 1, SE_NB_ROOT, at("/lnk/etc/")), at("/real/etc"), NAMEOP_LOOKUP);
+}
+
+/* truncate(2) and linkat(AT_SYMLINK_FOLLOW) follow the last component
+ * too: `truncate -s0 LINK` and `ln -L LINK h` are about the target. */
+static void test_follow(void **state)
+{
+	struct se_record r = {.kind = SE_TRUNCATE, .syscall = SE_SC_TRUNCATE};
+	int fd = open(at("/real/etc/t"), O_WRONLY | O_CREAT, 0600);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(symlink(at("/real/etc/t"), at("/real/tl")), 0);
+	expect_f(side("/", 1, SE_NB_ROOT, at("/real/tl")), true, at("/real/etc/t"), NAMEOP_LOOKUP);
+	expect_f(side("/", 1, SE_NB_ROOT, at("/lnk/tl")), true, at("/real/etc/t"), NAMEOP_LOOKUP);
+	/* not followed: the link's own name */
+	expect_f(side("/", 1, SE_NB_ROOT, at("/real/tl")), false, at("/real/tl"), NAMEOP_LOOKUP);
+	/* a dangling link: the target cannot be looked up */
+	assert_int_equal(symlink(at("/real/none"), at("/real/dl")), 0);
+	expect_f(side("/", 1, SE_NB_ROOT, at("/real/dl")), true, at("/real/dl"), NAMEOP_LEXICAL);
+	unlink(at("/real/dl"));
+	unlink(at("/real/tl"));
+	unlink(at("/real/etc/t"));
+	/* which sides follow */
+	assert_true(nameop_follows(&r, 1));
+	r = (struct se_record){.kind = SE_LINK, .syscall = SE_SC_LINKAT, .arg = AT_SYMLINK_FOLLOW};
+	assert_true(nameop_follows(&r, 0));
+	assert_false(nameop_follows(&r, 1));
+	r.arg = AT_EMPTY_PATH;
+	assert_false(nameop_follows(&r, 0));
+	r = (struct se_record){.kind = SE_RENAME, .syscall = SE_SC_RENAMEAT2, .arg = 0x400};
+	assert_false(nameop_follows(&r, 0) || nameop_follows(&r, 1));
 }
 
 /* A process rooted at top/real: ".." stops at its root and an absolute
@@ -172,9 +209,8 @@ static void test_other(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lookup),
-		cmocka_unit_test(test_in_root),
-		cmocka_unit_test(test_lexical),
+		cmocka_unit_test(test_lookup),	cmocka_unit_test(test_follow),
+		cmocka_unit_test(test_in_root), cmocka_unit_test(test_lexical),
 		cmocka_unit_test(test_other),
 	};
 

@@ -304,8 +304,12 @@ static void nameop_rec(struct fx *f, uint16_t kind, const char *old, const char 
 	r->r.tid = FAKE + 1;
 	r->r.fd = -100;
 	r->r.kind = (uint8_t)kind;
-	r->r.syscall = kind == SE_RENAME ? SE_SC_RENAMEAT2 : SE_SC_LINKAT;
-	r->r.flags = SE_F_PENDING;
+	r->r.syscall = kind == SE_RENAME ? SE_SC_RENAMEAT2
+		       : kind == SE_LINK ? SE_SC_LINKAT
+					 : SE_SC_TRUNCATE;
+	r->r.flags = SE_F_PENDING | SE_F_BY_NAME;
+	if (kind == SE_TRUNCATE)
+		r->r.flags |= SE_F_BYTES_UNKNOWN;
 	snprintf(r->r.comm, sizeof(r->r.comm), "mv");
 	for (int i = 0; i < 2; i++) {
 		r->side[i].dfd = -100;
@@ -363,6 +367,35 @@ static void test_nameops(void **state)
 	assert_int_equal(f->pl.stats.names_invalid, 5);
 	assert_int_equal(f->pl.stats.forwarded[EV_FILE_RENAME], 3);
 	assert_int_equal(f->pl.stats.forwarded[EV_FILE_LINK], 1);
+}
+
+/* truncate(2) by path: one name (the new side's), a file_truncate whose
+ * size before is gone; the old side, whatever it holds, is no name. A
+ * name no lookup finds any more (lexical) matches every rule: its place
+ * is unknown. */
+static void test_truncate_by_name(void **state)
+{
+	struct fx *f = *state;
+
+	load_rules(f, "rules:\n  - name: t\n    event: file_truncate\n"
+		      "    match: {pathPrefixes: [/etc/]}\n");
+	nameop_rec(f, SE_TRUNCATE, "/etc/ignored", "/dev/null", 0, false);
+	nameop_rec(f, SE_TRUNCATE, "/tmp/ignored", "/etc/shadow", 0, false);
+	nameop_rec(f, SE_TRUNCATE, "/etc/ignored", "/nonexistent-dir/log", 0, false);
+	assert_int_equal(f->ts.n, 2);
+	assert_string_equal(f->ts.ev[0].event_type, "file_truncate");
+	assert_string_equal(f->ts.ev[0].filename, "/etc/shadow");
+	assert_string_equal(data_of(&f->ts.ev[0], "syscall"), "truncate");
+	assert_string_equal(data_of(&f->ts.ev[0], "bytes_unknown"), "true");
+	assert_null(data_of(&f->ts.ev[0], "source"));
+	assert_null(data_of(&f->ts.ev[0], "filename_resolution"));
+	assert_int_equal(f->ts.ev[0].bytes, 0);
+	assert_string_equal(f->ts.ev[1].filename, "/nonexistent-dir/log");
+	assert_string_equal(data_of(&f->ts.ev[1], "filename_resolution"), "lexical");
+	assert_int_equal(f->ts.ev[1].rule_mask, 1);
+	assert_int_equal(f->pl.stats.nameop_names[NAMEOP_LOOKUP], 2);
+	assert_int_equal(f->pl.stats.nameop_names[NAMEOP_LEXICAL], 1);
+	assert_int_equal(f->pl.stats.user_filtered, 1);
 }
 
 /* Decided in the kernel: the record's mask is the verdict, no rule check
@@ -564,6 +597,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_decided, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nameops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncate_by_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_filtered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unresolved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_root, setup, teardown),

@@ -156,8 +156,8 @@ static void test_both_tables(void **state)
 		if (sc == SE_SC_OPEN || sc == SE_SC_OPENAT || sc == SE_SC_OPENAT2 ||
 		    sc == SE_SC_CREAT)
 			continue; /* opens: decided at exit (test_opens) */
-		if (sc >= SE_SC_RENAME && sc <= SE_SC_LINKAT)
-			continue; /* new names: decided at exit (test_nameops) */
+		if ((sc >= SE_SC_RENAME && sc <= SE_SC_LINKAT) || sc == SE_SC_TRUNCATE)
+			continue; /* by name: decided at exit (test_nameops) */
 		if (!seen64[sc] || !seen32[sc])
 			fail_msg("syscall id %u: %d numbers in x86_64, %d in ia32", sc, seen64[sc],
 				 seen32[sc]);
@@ -197,8 +197,8 @@ static void test_opens(void **state)
 		assert_int_equal(se_open32(not32[i]).sc, SE_SC_NONE);
 }
 
-/* Renames and links, reported at exit: each table's numbers and where each
- * side's directory fd, name and the flags are. */
+/* Renames, links and truncate(2), reported at exit: each table's numbers
+ * and where each side's directory fd, name and the flags are. */
 static void test_nameops(void **state)
 {
 	static const struct {
@@ -210,11 +210,14 @@ static void test_nameops(void **state)
 		{316, SE_SC_RENAMEAT2, SE_RENAME, 0, 1, 2, 3, 4},
 		{86, SE_SC_LINK, SE_LINK, -1, 0, -1, 1, -1},
 		{265, SE_SC_LINKAT, SE_LINK, 0, 1, 2, 3, 4},
+		{76, SE_SC_TRUNCATE, SE_TRUNCATE, -1, -1, -1, 0, -1},
 	};
-	static const unsigned n32[] = {38, 302, 353, 9, 303};
+	static const unsigned n32[] = {38, 302, 353, 9, 303, 92};
 	/* each table's numbers are other calls in the other one */
-	static const unsigned not64[] = {38, 302, 353, 9, 303, 87 /* unlink */, 88 /* symlink */};
-	static const unsigned not32[] = {82, 264, 316, 86, 265, 10 /* unlink */, 83 /* symlink */};
+	static const unsigned not64[] = {38, 302, 353, 9, 303, 87 /* unlink */, 88 /* symlink */,
+					 92, 193};
+	static const unsigned not32[] = {82, 264, 316, 86, 265, 10 /* unlink */, 83 /* symlink */,
+					 76 /* getrlimit */};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
@@ -226,6 +229,12 @@ static void test_nameops(void **state)
 			fail_msg("x86_64 nr %u: got sc=%u kind=%u args %d %d %d %d %d", w[i].nr,
 				 a.sc, a.kind, a.odfd, a.oname, a.ndfd, a.nname, a.flags);
 		/* ia32 passes the same arguments in its own registers */
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+	/* ia32 truncate64 (path, length in two halves): as truncate */
+	{
+		struct se_nameop a = se_nameop32(92), b = se_nameop32(193);
+
 		assert_memory_equal(&a, &b, sizeof(a));
 	}
 	for (size_t i = 0; i < sizeof(not64) / sizeof(not64[0]); i++)
@@ -267,17 +276,27 @@ static void test_uapi_flags(void **state)
 }
 
 /* io_uring opcodes, against the uapi header's enum (Debian's, 6.1: the
- * vectored fixed-buffer ones, 6.15's, written out). Every other opcode is
- * not a read or write of the request's file. */
+ * vectored fixed-buffer ones, 6.15's, and FTRUNCATE, 6.9's, written out).
+ * Every other opcode moves or destroys no byte of a file (TEE: pipes
+ * only). */
 static void test_uring_ops(void **state)
 {
 	static const struct {
-		unsigned op, kind, vec;
+		unsigned op, kind, vec, how;
 	} w[] = {
-		{IORING_OP_READV, SE_READ, 1},	    {IORING_OP_WRITEV, SE_WRITE, 1},
-		{IORING_OP_READ_FIXED, SE_READ, 0}, {IORING_OP_WRITE_FIXED, SE_WRITE, 0},
-		{IORING_OP_READ, SE_READ, 0},	    {IORING_OP_WRITE, SE_WRITE, 0},
-		{60, SE_READ, 1} /* READV_FIXED */, {61, SE_WRITE, 1} /* WRITEV_FIXED */,
+		{IORING_OP_READV, SE_READ, 1, SE_UOP_RW},
+		{IORING_OP_WRITEV, SE_WRITE, 1, SE_UOP_RW},
+		{IORING_OP_READ_FIXED, SE_READ, 0, SE_UOP_RW},
+		{IORING_OP_WRITE_FIXED, SE_WRITE, 0, SE_UOP_RW},
+		{IORING_OP_READ, SE_READ, 0, SE_UOP_RW},
+		{IORING_OP_WRITE, SE_WRITE, 0, SE_UOP_RW},
+		{60, SE_READ, 1, SE_UOP_RW} /* READV_FIXED */,
+		{61, SE_WRITE, 1, SE_UOP_RW} /* WRITEV_FIXED */,
+		{IORING_OP_FALLOCATE, SE_TRUNCATE, 0, SE_UOP_FALLOC},
+		{55, SE_TRUNCATE, 0, SE_UOP_FTRUNC} /* FTRUNCATE */,
+		{IORING_OP_OPENAT, SE_TRUNCATE, 0, SE_UOP_OPEN},
+		{IORING_OP_OPENAT2, SE_TRUNCATE, 0, SE_UOP_OPEN},
+		{IORING_OP_SPLICE, SE_WRITE, 0, SE_UOP_SPLICE},
 	};
 	unsigned decoded = 0;
 
@@ -285,13 +304,14 @@ static void test_uring_ops(void **state)
 	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
 		struct se_uop u = se_uring_op((__u8)w[i].op);
 
-		if (u.kind != w[i].kind || u.vec != w[i].vec)
-			fail_msg("io_uring op %u: got kind=%u vec=%u, want %u %u", w[i].op, u.kind,
-				 u.vec, w[i].kind, w[i].vec);
+		if (u.kind != w[i].kind || u.vec != w[i].vec || u.how != w[i].how)
+			fail_msg("io_uring op %u: got kind=%u vec=%u how=%u, want %u %u %u",
+				 w[i].op, u.kind, u.vec, u.how, w[i].kind, w[i].vec, w[i].how);
 	}
 	for (unsigned op = 0; op < 256; op++)
 		decoded += se_uring_op((__u8)op).kind != 0;
 	assert_int_equal(decoded, sizeof(w) / sizeof(w[0]));
+	assert_int_equal(se_uring_op(IORING_OP_TEE).kind, 0);
 	assert_true(se_uring_renames(IORING_OP_RENAMEAT));
 	assert_false(se_uring_renames(IORING_OP_UNLINKAT));
 	assert_false(se_uring_renames(IORING_OP_LINKAT));
