@@ -112,9 +112,24 @@ static const struct btfoff_want probe_wants[] = {
 	{"io_ftrunc", "len", true},
 	{"io_open", "file_slot", true},
 	{"io_open", "how.flags", true},
+	{"io_open", "dfd", true},
+	{"io_open", "filename", true},
 	{"io_splice", "len", true},
 	{"io_splice", "splice_fd_in", true},
 	{"io_splice", "flags", true},
+	/* a rename's or link's directory fds, names (struct filename: the
+	 * kernel's copy, made at submission) and flags */
+	{"io_rename", "old_dfd", true},
+	{"io_rename", "new_dfd", true},
+	{"io_rename", "oldpath", true},
+	{"io_rename", "newpath", true},
+	{"io_rename", "flags", true},
+	{"io_link", "old_dfd", true},
+	{"io_link", "new_dfd", true},
+	{"io_link", "oldpath", true},
+	{"io_link", "newpath", true},
+	{"io_link", "flags", true},
+	{"filename", "name", true},
 	{"io_ring_ctx", "file_table", true},
 	{"io_ring_ctx", "nr_user_files", true}, /* 6.1 */
 	{"io_file_table", "data.nr", true},	/* 6.18 */
@@ -408,8 +423,9 @@ __attribute__((format(printf, 3, 4))) static int add(char **v, size_t *k, const 
  * probe must not use them then (SE_HEADERS). io_kiocb is in a shipped
  * header, but only with the others is it of use. */
 static const char *const kernel_private[] = {
-	"mount",	"mnt_namespace", "io_kiocb", "io_rw",	  "io_ring_ctx", "io_file_table",
-	"io_rsrc_node", "io_fixed_file", "io_sync",  "io_ftrunc", "io_open",	 "io_splice",
+	"mount",	 "mnt_namespace", "io_kiocb",	   "io_rw",   "io_ring_ctx",
+	"io_file_table", "io_rsrc_node",  "io_fixed_file", "io_sync", "io_ftrunc",
+	"io_open",	 "io_splice",	  "io_rename",	   "io_link",
 };
 
 static bool is_kernel_private(const char *type)

@@ -361,8 +361,8 @@ bool nameop_follows(const struct se_record *r, int side)
 {
 	if (r->kind == SE_TRUNCATE)
 		return true;
-	return side == 0 && r->kind == SE_LINK && r->syscall == SE_SC_LINKAT &&
-	       (r->arg & AT_SYMLINK_FOLLOW);
+	/* linkat(2) or io_uring's LINKAT; link(2) has no flags (arg 0) */
+	return side == 0 && r->kind == SE_LINK && (r->arg & AT_SYMLINK_FOLLOW);
 }
 
 void nameop_resolve(struct nameop *no, const struct se_nameop_side *sd, bool follow, uint32_t tgid,

@@ -84,9 +84,10 @@ void nameop_resolve(struct nameop *n, const struct se_nameop_side *sd, bool foll
 
 /*
  * Whether side @side (0 old, 1 new) of record @r names its file through a
- * symlink in its last component, as the kernel did: truncate(2) follows,
- * linkat(2) follows its old name with AT_SYMLINK_FOLLOW (`ln -L`); a
- * rename, link(2) and a new name never do.
+ * symlink in its last component, as the kernel did: truncate(2) (and an
+ * io_uring O_TRUNC open reported by name) follows, linkat(2) and io_uring's
+ * LINKAT follow the old name with AT_SYMLINK_FOLLOW (`ln -L`); a rename,
+ * link(2) and a new name never do.
  */
 bool nameop_follows(const struct se_record *r, int side);
 

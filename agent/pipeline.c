@@ -448,6 +448,8 @@ static void on_nameop(struct pipeline *pl, const struct se_nameop_record *nr)
 	envelope_extra(&env, "syscall", probe_syscall_name(r->syscall));
 	if (r->flags & SE_F_BYTES_UNKNOWN)
 		envelope_extra(&env, "bytes_unknown", "true");
+	if (r->flags & SE_F_UNCONFIRMED)
+		envelope_extra(&env, "unconfirmed", "true"); /* io_uring: at submission */
 	if (two)
 		envelope_extra_path(&env, ENVELOPE_SOURCE, src->path);
 	if (dst->how != NAMEOP_LOOKUP)

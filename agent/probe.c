@@ -94,6 +94,7 @@ static const char *const syscall_names[SE_SC_MAX] = {
 	[SE_SC_RENAME] = "rename",	 [SE_SC_RENAMEAT] = "renameat",
 	[SE_SC_RENAMEAT2] = "renameat2", [SE_SC_LINK] = "link",
 	[SE_SC_LINKAT] = "linkat",	 [SE_SC_TRUNCATE] = "truncate",
+	[SE_SC_OLD_MMAP] = "old_mmap",	 [SE_SC_MPROTECT] = "mprotect",
 };
 
 const char *probe_syscall_name(unsigned sc)

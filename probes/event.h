@@ -108,6 +108,8 @@ enum se_syscall {
 	SE_SC_LINK, /* hard links: link, linkat */
 	SE_SC_LINKAT,
 	SE_SC_TRUNCATE, /* truncate(2): by path (struct se_nameop_record, one name) */
+	SE_SC_OLD_MMAP, /* ia32 old_mmap: mmap's arguments in a struct */
+	SE_SC_MPROTECT, /* PROT_WRITE added to a shared mapping of a file */
 	SE_SC_MAX
 };
 
@@ -116,7 +118,9 @@ enum se_syscall {
 /* arg is the bytes the request asked for, not what it moved: the kernel
  * reports no completion to watch (an io_uring request with
  * IOSQE_CQE_SKIP_SUCCESS, a native AIO iocb), so it is reported when
- * issued (data.bytes_unconfirmed) */
+ * issued (data.bytes_unconfirmed). On a struct se_nameop_record: an
+ * io_uring rename or link reported at submission, its success unknown
+ * (data.unconfirmed). */
 #define SE_F_UNCONFIRMED 0x2
 /* arg is not the bytes at all: an O_TRUNC open cut the file to 0 before the
  * probe could read its size (data.bytes_unknown) */
@@ -202,7 +206,8 @@ struct se_nameop_side {
 	__s32 dfd;  /* the directory fd argument (AT_FDCWD, -100, for none) */
 	__u16 len;  /* bytes of str, NUL included; 0: it could not be read */
 	__u8 base;  /* enum se_nameop_base: what kp walked */
-	__u8 pad;
+	__u8 kstr;  /* the probe's: str is read from kernel memory (an io_uring
+		     * request's copy of the name), not the caller's */
 	struct se_kpath kp;
 	char str[SE_NAMEOP_STR];
 };
@@ -254,7 +259,10 @@ struct se_inflight {
 	__u8 at_entry; /* the bytes are @arg, known at entry (a truncation's: the
 			* size before; a mapping's length), and the call succeeded
 			* if it returned no error; else they are its return value */
-	__u32 pad;
+	__u8 track;    /* an mmap to remember, not report: side[0].file mapped
+			* shared read-only through a writable fd (@arg bytes at
+			* the address returned), which mprotect may make writable */
+	__u8 pad[3];
 	__u64 arg;
 };
 

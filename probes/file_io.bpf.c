@@ -66,11 +66,15 @@
  * one, whose code segment is still the 64-bit one). */
 #define SE_TS_COMPAT 0x0002
 
-/* Whether the current syscall is an ia32 one (one kernel read). */
+/* Whether the current syscall is an ia32 one (one kernel read): 1 or 0,
+ * compared with a decoding's compat (before, the flag's own value 2 made
+ * every ia32 rename, link and truncate(2) look like a 64-bit call's
+ * mismatch, and go unreported: IA-32 emulation is off where this is
+ * tested). */
 static __always_inline int ia32_call(void)
 {
-	return se_kp_u32(bpf_get_current_task() + SE_OFF_TASK_STRUCT_THREAD_INFO_STATUS) &
-	       SE_TS_COMPAT;
+	return (se_kp_u32(bpf_get_current_task() + SE_OFF_TASK_STRUCT_THREAD_INFO_STATUS) &
+		SE_TS_COMPAT) != 0;
 }
 
 BPF_ARRAY(config, struct se_config, 1);
@@ -681,6 +685,120 @@ static __always_inline void exit_side(void *ctx, struct se_config *cfg, struct s
 }
 
 /*
+ * Shared read-only mappings of files made through an fd open for writing,
+ * which mprotect(PROT_WRITE) may make writable later: by process (its mm,
+ * and tgid: an mm's address is reused once it is freed), the ranges mmap
+ * returned. The probe cannot find the mapping at an address itself
+ * (bpf_find_vma's callback is beyond libbcc 0.26). Up to SE_MAP_RANGES
+ * per process, the oldest overwritten; munmap forgets a range it ends
+ * whole, mremap moves one it moves from its start. The mapping holds a
+ * reference to the file while it exists, so an entry's file is live until
+ * the munmap that forgets it. What this misses: a range overwritten by 8
+ * newer ones, a fork's child (another mm), a range mremap split.
+ */
+#define SE_MAP_RANGES 8
+struct se_range_key {
+	__u64 mm;
+	__u32 tgid, pad;
+};
+struct se_range {
+	__u64 start, end, file;
+};
+struct se_ranges {
+	struct se_range r[SE_MAP_RANGES];
+	__u32 next, pad;
+};
+BPF_TABLE("lru_hash", struct se_range_key, struct se_ranges, map_ranges, 1024);
+BPF_PERCPU_ARRAY(ranges_scratch, struct se_ranges, 1);
+/* 1 once a range was kept: until then munmap costs no lookup */
+BPF_ARRAY(ranges_any, __u32, 1);
+
+static __always_inline struct se_range_key range_key(void)
+{
+	struct se_range_key k = {};
+
+	k.mm = se_kp_ptr(bpf_get_current_task() + SE_OFF_TASK_STRUCT_MM);
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	return k;
+}
+
+/* Remember that @file is mapped at [@start, @start + @len). */
+static __always_inline void range_add(__u64 start, __u64 len, __u64 file)
+{
+	struct se_range_key k = range_key();
+	struct se_ranges *rs = map_ranges.lookup(&k), *z;
+	int zero = 0;
+	__u32 one = 1, i;
+
+	if (!rs) {
+		z = ranges_scratch.lookup(&zero);
+		if (!z)
+			return;
+		__builtin_memset(z, 0, sizeof(*z));
+		map_ranges.update(&k, z);
+		rs = map_ranges.lookup(&k);
+		if (!rs)
+			return;
+		ranges_any.update(&zero, &one);
+	}
+	i = rs->next & (SE_MAP_RANGES - 1);
+	rs->r[i].start = start;
+	rs->r[i].end = start + len;
+	rs->r[i].file = file;
+	rs->next = i + 1;
+}
+
+/* Whether an mprotect (its saved registers) may make a remembered range
+ * writable: it adds PROT_WRITE, and some range was ever kept. */
+static __always_inline int mprotect_matters(struct pt_regs *regs, int compat)
+{
+	int zero = 0;
+	__u32 *any = ranges_any.lookup(&zero);
+	__u64 prot = compat ? (__u32)reg(&regs->dx) : reg(&regs->dx);
+
+	return any && *any && (prot & SE_PROT_WRITE);
+}
+
+/* The file mapped at @addr by this process, as remembered; 0: none. */
+static __always_inline __u64 range_file(__u64 addr)
+{
+	struct se_range_key k = range_key();
+	struct se_ranges *rs = map_ranges.lookup(&k);
+
+	if (!rs)
+		return 0;
+#pragma unroll
+	for (int i = 0; i < SE_MAP_RANGES; i++)
+		if (rs->r[i].file && addr >= rs->r[i].start && addr < rs->r[i].end)
+			return rs->r[i].file;
+	return 0;
+}
+
+/*
+ * After a successful munmap (@how 1) of [@a, @a + @b), or mremap (@how 2)
+ * of the range at @a to @ret, @c bytes long.
+ */
+static __always_inline void range_unmap(int how, __u64 a, __u64 b, __u64 c, long ret)
+{
+	struct se_range_key k = range_key();
+	struct se_ranges *rs = map_ranges.lookup(&k);
+
+	if (!rs)
+		return;
+#pragma unroll
+	for (int i = 0; i < SE_MAP_RANGES; i++) {
+		if (!rs->r[i].file)
+			continue;
+		if (how == 1 && a <= rs->r[i].start && a + b >= rs->r[i].end) {
+			rs->r[i].file = 0;
+		} else if (how == 2 && a == rs->r[i].start) {
+			rs->r[i].start = ret;
+			rs->r[i].end = ret + c;
+		}
+	}
+}
+
+/*
  * At sys_exit of a call the entry kept: the bytes moved. Failed calls (and
  * reads at end of file) are not events.
  */
@@ -703,6 +821,10 @@ static __always_inline void on_exit_io(void *ctx, long ret)
 		 * (the last page of the address space) failed. */
 		if ((unsigned long)ret >= (unsigned long)-4095)
 			return;
+		if (in.track) {
+			range_add(ret, in.arg, in.side[0].file);
+			return;
+		}
 		ret = in.arg;
 	} else if (ret <= 0) {
 		return;
@@ -899,6 +1021,12 @@ RAW_TRACEPOINT_PROBE(sys_enter)
 		return 0;
 	}
 	if (c.kind >= SE_TRUNCATE) {
+		/* An mprotect matters only if it adds PROT_WRITE and some
+		 * range was ever remembered: JITs toggle W^X all the time, and
+		 * the tail call alone cost them ~290 ns a call (LOAD_MODE=
+		 * mprotect bash test/bench/bpf_stats.sh). */
+		if (c.sc == SE_SC_MPROTECT && !mprotect_matters(regs, compat))
+			return 0;
 		movers.call(ctx, tail_slot(SE_TAIL_CHANGE));
 		return 0;
 	}
@@ -1074,7 +1202,8 @@ static __always_inline void map_track(struct se_config *cfg, __s32 fd)
 
 /*
  * Into @in: the call's fd and what it would report; 0 when it is no event
- * (an allocation, a private or anonymous mapping, a read-only one).
+ * (an allocation, a private or anonymous mapping, a read-only one), 2 when
+ * it is a shared read-only mapping to remember (range_add) for mprotect.
  */
 static __always_inline int change_args(struct pt_regs *regs, struct se_config *cfg,
 				       struct se_inflight *in, int compat)
@@ -1100,7 +1229,29 @@ static __always_inline int change_args(struct pt_regs *regs, struct se_config *c
 			return 0;
 		map_track(cfg, in->side[0].fd);
 		in->arg = a1;
-		return (sc_arg6(regs, 2, compat) & SE_PROT_WRITE) != 0;
+		return (sc_arg6(regs, 2, compat) & SE_PROT_WRITE) ? 1 : 2;
+	case SE_SC_MPROTECT:
+		/* (addr, len, prot): a range remembered made writable */
+		if (!(sc_arg6(regs, 2, compat) & SE_PROT_WRITE))
+			return 0;
+		in->side[0].fd = -1;
+		in->side[0].file = range_file(sc_arg6(regs, 0, compat));
+		in->arg = a1;
+		return in->side[0].file != 0;
+	case SE_SC_OLD_MMAP: {
+		/* Read from the caller's memory before the kernel copies it: a
+		 * thread rewriting it in between is reported with what it
+		 * said first (as AIO's iocbs). */
+		struct se_mmap_arg_struct m = {};
+
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)sc_arg6(regs, 0, compat)) != 0 ||
+		    !se_mmap_shared_file(m.flags))
+			return 0;
+		in->side[0].fd = (__s32)m.fd;
+		map_track(cfg, in->side[0].fd);
+		in->arg = m.len;
+		return (m.prot & SE_PROT_WRITE) ? 1 : 2;
+	}
 	default: return 0;
 	}
 }
@@ -1116,6 +1267,8 @@ int change_enter(struct bpf_raw_tracepoint_args *ctx)
 	int zero = 0, compat;
 	struct se_inflight *in = change_scratch.lookup(&zero);
 	struct se_call c;
+	__u64 m, file;
+	int what;
 
 	if (!cfg || !in)
 		return 0;
@@ -1126,10 +1279,27 @@ int change_enter(struct bpf_raw_tracepoint_args *ctx)
 	in->at_entry = 1;
 	in->sides = 1;
 	in->side[0].kind = c.kind;
-	if (!c.kind || !change_args(regs, cfg, in, compat))
+	what = c.kind ? change_args(regs, cfg, in, compat) : 0;
+	if (!what)
 		return 0;
-	/* Decided from map memory (kind, fd): see on_enter_io. */
-	if (!decide(ctx, cfg, in->side[0].kind, in->side[0].fd, &in->side[0]))
+	if (what == 2) {
+		/* A read-only shared mapping through a writable fd, of a file
+		 * a mapping rule may match: remembered at exit, not reported. */
+		file = se_fd_file(in->side[0].fd);
+		if (!file || !(se_kp_u32(file + SE_OFF_FILE_F_MODE) & SE_FMODE_WRITE) ||
+		    !rule_candidates(cfg, SE_MMAP, NULL))
+			return 0;
+		in->track = 1;
+		in->sides = 0;
+		in->side[0].file = file;
+		keep(regs, in, in->compat);
+		return 0;
+	}
+	/* Decided from map memory (kind, fd, an mprotect's file): see
+	 * on_enter_io. */
+	m = candidates(cfg, in->side[0].kind, NULL);
+	file = !m ? 0 : in->syscall == SE_SC_MPROTECT ? in->side[0].file : se_fd_file(in->side[0].fd);
+	if (!file || !decide_file(ctx, cfg, m, in->side[0].kind, in->side[0].fd, file, &in->side[0]))
 		return 0;
 	if (in->syscall == SE_SC_FTRUNCATE) {
 		/* The bytes cut: the size before, read now, minus the new one
@@ -1320,6 +1490,7 @@ static __always_inline void exit_nameop(void *ctx, struct pt_regs *regs, __u64 n
 	rec->r.arg = o.flags < 0 ? 0 : (__u32)sc_arg6(regs, o.flags, compat);
 	rec->side[0].dfd = o.odfd < 0 ? SE_AT_FDCWD : (__s32)sc_arg6(regs, o.odfd, compat);
 	rec->side[1].dfd = o.ndfd < 0 ? SE_AT_FDCWD : (__s32)sc_arg6(regs, o.ndfd, compat);
+	rec->side[0].kstr = rec->side[1].kstr = 0; /* the caller's memory */
 	rec->r.fd = rec->side[1].dfd;
 	/* The names' addresses, until the sides read them (r.mask and
 	 * r.file are 0 in the record sent). */
@@ -1347,7 +1518,8 @@ static __always_inline void nameop_side(struct se_config *cfg, struct se_nameop_
 	__u64 path = 0, file;
 	long n;
 
-	n = bpf_probe_read_user_str(sd->str, sizeof(sd->str), (void *)name);
+	n = sd->kstr ? bpf_probe_read_kernel_str(sd->str, sizeof(sd->str), (void *)name)
+		     : bpf_probe_read_user_str(sd->str, sizeof(sd->str), (void *)name);
 	sd->len = n > 0 ? n : 0;
 	sd->base = SE_NB_NONE;
 	if (n <= 0) {
@@ -1438,6 +1610,30 @@ int name_send(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* A successful munmap or mremap (64-bit @nr, or ia32): the ranges
+ * remembered for mprotect forgotten or moved. */
+static __always_inline void exit_unmap(struct pt_regs *regs, __u64 nr, long ret)
+{
+	int zero = 0, compat = 0, how = se_unmaps64(nr);
+	__u32 *any;
+
+	if (!how) {
+		how = se_unmaps32(nr);
+		compat = 1;
+	}
+	if (!how)
+		return;
+	any = ranges_any.lookup(&zero);
+	/* ia32 munmap and mremap are 64-bit fchmod and acct: one kernel
+	 * read tells, for those numbers only */
+	if (!any || !*any || (compat && !ia32_call()))
+		return;
+	if (how == 2 && (unsigned long)ret >= (unsigned long)-4095)
+		return;
+	range_unmap(how, sc_arg6(regs, 0, compat), sc_arg6(regs, 1, compat),
+		    sc_arg6(regs, 2, compat), ret);
+}
+
 /* A rename or mount change happened: every name computed before may be stale. */
 static __always_inline void bump_epoch(void)
 {
@@ -1479,6 +1675,10 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 		 * bash test/bench/bpf_stats.sh: see the README's figures). */
 		if (nr == 16 && !se_clone_cmd((__u32)reg(&regs->si)))
 			return 0;
+		/* ... nor has an mprotect that does not matter (its entry
+		 * went no further): the same test as there, registers kept. */
+		if (nr == 10 && !mprotect_matters(regs, 0))
+			return 0;
 		on_exit_io(ctx, ret);
 		return 0;
 	}
@@ -1505,6 +1705,8 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	 */
 	if (ret >= 0 && (se_renames64(nr) || (se_renames32(nr) && ia32_call())))
 		bump_epoch();
+	if (ret >= 0)
+		exit_unmap(regs, nr, ret);
 	if (ret == 0)
 		exit_nameop(ctx, regs, nr);
 	return 0;
@@ -1766,7 +1968,8 @@ static __always_inline int uring_args(__u64 req, struct se_uop u, struct se_urin
 #ifdef SE_URING_OPEN
 	case SE_UOP_OPEN:
 		/* cqe.fd is the directory fd; the file is known at completion.
-		 * With CQE_SKIP_SUCCESS there is none: not seen (README). */
+		 * With CQE_SKIP_SUCCESS there is none: by name at submission
+		 * (uring_nameop), not here. */
 		if (q->skip || !(se_kp_u64(req + SE_OFF_IO_OPEN_HOW_FLAGS) & SE_O_TRUNC))
 			return 0;
 		q->side.fd = -1;
@@ -1879,6 +2082,77 @@ int uring_in(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+#if defined(SE_OFF_IO_RENAME_OLD_DFD) && defined(SE_OFF_IO_RENAME_NEW_DFD) &&                      \
+	defined(SE_OFF_IO_RENAME_OLDPATH) && defined(SE_OFF_IO_RENAME_NEWPATH) &&                  \
+	defined(SE_OFF_IO_RENAME_FLAGS) && defined(SE_OFF_IO_LINK_OLD_DFD) &&                      \
+	defined(SE_OFF_IO_LINK_NEW_DFD) && defined(SE_OFF_IO_LINK_OLDPATH) &&                      \
+	defined(SE_OFF_IO_LINK_NEWPATH) && defined(SE_OFF_IO_LINK_FLAGS) &&                        \
+	defined(SE_OFF_FILENAME_NAME)
+#define SE_URING_NAMES 1
+
+/* The kernel's copy of a name (struct filename *) at @req + @off. */
+static __always_inline __u64 uring_name(__u64 req, __u64 off)
+{
+	__u64 f = se_kp_ptr(req + off);
+
+	return f ? se_kp_ptr(f + SE_OFF_FILENAME_NAME) : 0;
+}
+
+/*
+ * An io_uring RENAMEAT or LINKAT (@kind), or an OPENAT with O_TRUNC and
+ * CQE_SKIP_SUCCESS (SE_TRUNCATE: no completion will say which file it
+ * opened), at submission: the record a rename(2), link(2) or truncate(2)
+ * would give (name_old, name_new, name_send), its
+ * names read from the request's kernel copies (made at its preparation:
+ * no thread can rewrite them), its directories walked now, in the
+ * submitter (the SQPOLL thread shares its fs and fds). Sent now, flagged
+ * SE_F_UNCONFIRMED: the names are freed by the time it completes, and a
+ * 17 KiB record per request in flight is too much to keep. A rename that
+ * then fails is reported all the same; a directory fd replaced between
+ * submission and issue names the directory it was.
+ */
+static __always_inline void uring_nameop(void *ctx, __u64 req, __u8 kind)
+{
+	struct se_config *cfg = traced();
+	int zero = 0;
+	struct se_nameop_record *rec = nameop_scratch.lookup(&zero);
+	int ren = kind == SE_RENAME;
+
+	if (!cfg || !rec || !candidates(cfg, kind, NULL))
+		return;
+	fill(&rec->r, kind, -1, 0, 0);
+	rec->r.syscall = SE_SC_IO_URING;
+	rec->r.flags = SE_F_PENDING | SE_F_BY_NAME | SE_F_UNCONFIRMED;
+#if defined(SE_URING_OPEN) && defined(SE_OFF_IO_OPEN_DFD) && defined(SE_OFF_IO_OPEN_FILENAME)
+	if (kind == SE_TRUNCATE) {
+		/* one name, as truncate(2)'s; the size before is unknown */
+		rec->r.flags |= SE_F_BYTES_UNKNOWN;
+		rec->r.arg = 0;
+		rec->side[0].len = 0;
+		rec->side[0].base = SE_NB_NONE;
+		rec->side[1].dfd = (__s32)se_kp_u32(req + SE_OFF_IO_OPEN_DFD);
+		rec->r.fd = rec->side[1].dfd;
+		rec->side[1].kstr = 1;
+		rec->r.mask = 0;
+		rec->r.file = uring_name(req, SE_OFF_IO_OPEN_FILENAME);
+		movers.call(ctx, tail_slot(SE_TAIL_NAME_NEW));
+		return;
+	}
+#endif
+	rec->r.arg = se_kp_u32(req + (ren ? SE_OFF_IO_RENAME_FLAGS : SE_OFF_IO_LINK_FLAGS));
+	rec->side[0].dfd =
+		(__s32)se_kp_u32(req + (ren ? SE_OFF_IO_RENAME_OLD_DFD : SE_OFF_IO_LINK_OLD_DFD));
+	rec->side[1].dfd =
+		(__s32)se_kp_u32(req + (ren ? SE_OFF_IO_RENAME_NEW_DFD : SE_OFF_IO_LINK_NEW_DFD));
+	rec->r.fd = rec->side[1].dfd;
+	rec->side[0].kstr = rec->side[1].kstr = 1;
+	/* the names' addresses, as exit_nameop keeps them */
+	rec->r.mask = uring_name(req, ren ? SE_OFF_IO_RENAME_OLDPATH : SE_OFF_IO_LINK_OLDPATH);
+	rec->r.file = uring_name(req, ren ? SE_OFF_IO_RENAME_NEWPATH : SE_OFF_IO_LINK_NEWPATH);
+	movers.call(ctx, tail_slot(SE_TAIL_NAME_OLD));
+}
+#endif
+
 RAW_TRACEPOINT_PROBE(io_uring_submit_req)
 {
 	__u64 req = ctx->args[0];
@@ -1888,11 +2162,25 @@ RAW_TRACEPOINT_PROBE(io_uring_submit_req)
 	struct se_uring_req *q;
 	int zero = 0;
 
-	if (se_uring_renames(op)) {
+	if (se_uring_renames(op))
 		/* Also at its completion: a name walked in between is stale. */
 		bump_epoch();
+	if (se_uring_nameop(op)) {
+#ifdef SE_URING_NAMES
+		uring_nameop(ctx, req, se_uring_nameop(op));
+#endif
 		return 0;
 	}
+#if defined(SE_URING_NAMES) && defined(SE_URING_OPEN) && defined(SE_OFF_IO_OPEN_DFD) &&           \
+	defined(SE_OFF_IO_OPEN_FILENAME)
+	/* An O_TRUNC open that will post no completion: by its name, now. */
+	if (u.how == SE_UOP_OPEN &&
+	    (se_kp_u32(req + SE_OFF_IO_KIOCB_FLAGS) & SE_REQ_F_CQE_SKIP) &&
+	    (se_kp_u64(req + SE_OFF_IO_OPEN_HOW_FLAGS) & SE_O_TRUNC)) {
+		uring_nameop(ctx, req, SE_TRUNCATE);
+		return 0;
+	}
+#endif
 	if (!u.kind || !uring_built(u.how))
 		return 0;
 	cfg = config.lookup(&zero);

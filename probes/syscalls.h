@@ -58,6 +58,7 @@ static inline __attribute__((always_inline)) struct se_call se_decode64(__u64 nr
 	case 77: return SE_CALL_IO(SE_SC_FTRUNCATE, SE_TRUNCATE);  /* (fd, length) */
 	case 285: return SE_CALL_IO(SE_SC_FALLOCATE, SE_TRUNCATE); /* (fd, mode, off, len) */
 	case 9: return SE_CALL_IO(SE_SC_MMAP, SE_MMAP); /* (addr, len, prot, flags, fd, off) */
+	case 10: return SE_CALL_IO(SE_SC_MPROTECT, SE_MMAP); /* (addr, len, prot) */
 	default: return SE_CALL_IO(SE_SC_NONE, 0);
 	}
 }
@@ -87,9 +88,11 @@ static inline __attribute__((always_inline)) struct se_call se_decode32(__u64 nr
 	case 194: return SE_CALL_IO(SE_SC_FTRUNCATE, SE_TRUNCATE); /* ftruncate64 (fd, lo, hi) */
 	/* fallocate (fd, mode, off_lo, off_hi, len_lo, len_hi) */
 	case 324: return SE_CALL_IO(SE_SC_FALLOCATE, SE_TRUNCATE);
-	/* mmap2 (addr, len, prot, flags, fd, pgoff); old_mmap (90) takes its
-	 * arguments in a struct and is not decoded */
+	/* mmap2 (addr, len, prot, flags, fd, pgoff) */
 	case 192: return SE_CALL_IO(SE_SC_MMAP, SE_MMAP);
+	/* old_mmap (struct se_mmap_arg_struct *): the same, in user memory */
+	case 90: return SE_CALL_IO(SE_SC_OLD_MMAP, SE_MMAP);
+	case 125: return SE_CALL_IO(SE_SC_MPROTECT, SE_MMAP);
 	default: return SE_CALL_IO(SE_SC_NONE, 0);
 	}
 }
@@ -264,6 +267,28 @@ enum se_uop_how {
 	SE_UOP_SPLICE, /* splice: a write of its file (the output), a read of its input */
 };
 
+/*
+ * Calls that end a mapping or move it (the probe forgets or moves what it
+ * remembers of the range for mprotect): munmap (addr, len), mremap
+ * (addr, old_len, new_len, ...) returning the new address. 1 munmap, 2
+ * mremap, 0 neither.
+ */
+static inline __attribute__((always_inline)) int se_unmaps64(__u64 nr)
+{
+	return nr == 11 ? 1 : nr == 25 ? 2 : 0;
+}
+
+static inline __attribute__((always_inline)) int se_unmaps32(__u64 nr)
+{
+	return nr == 91 ? 1 : nr == 163 ? 2 : 0;
+}
+
+/* ia32 old_mmap's argument: mmap's six, 32 bits each, in this order
+ * (struct mmap_arg_struct, arch/x86/kernel/sys_ia32.c; no uapi header). */
+struct se_mmap_arg_struct {
+	__u32 addr, len, prot, flags, fd, offset;
+};
+
 struct se_uop {
 	__u8 kind; /* the event: SE_READ, SE_WRITE, SE_TRUNCATE; 0: not decoded */
 	__u8 vec;  /* its length counts iovecs, not bytes */
@@ -312,6 +337,13 @@ static inline __attribute__((always_inline)) struct se_uop se_uring_op(__u8 op)
 	/* TEE (33) moves bytes between two pipes only: no file */
 	default: return (struct se_uop){0, 0, 0};
 	}
+}
+
+/* io_uring requests that give a file a new name (file_rename, file_link),
+ * as the calls of se_nameop64(): RENAMEAT (35), LINKAT (39); 0: none. */
+static inline __attribute__((always_inline)) __u8 se_uring_nameop(__u8 op)
+{
+	return op == 35 ? SE_RENAME : op == 39 ? SE_LINK : 0;
 }
 
 /* io_uring requests after which a name computed before may be stale, as

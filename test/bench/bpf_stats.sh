@@ -20,7 +20,9 @@
 # does not report (openat + close: close is a 32-bit read's number, whose
 # entry reads a register and whose exit looks up the in-flight map).
 # LOAD_MODE=ioctl: ioctl(FIONREAD), whose cmd the probe reads at entry and
-# exit to tell a reflink (FICLONE) from the rest.
+# exit to tell a reflink (FICLONE) from the rest. LOAD_MODE=mprotect: a
+# JIT's W^X toggle on an anonymous page (every other call adds PROT_WRITE,
+# which the probe looks up among the file ranges it remembers).
 #
 # BUILD (default build/release) names sentinel-minimal-probe and
 # sentinel-loadgen; AGENTs default to $BUILD/sentinel-agent. SECONDS: 3.
@@ -34,7 +36,8 @@ case $LOAD_MODE in
 write) load_args=(--mode write --bytes 1 --append) ;;
 open-close) load_args=(--mode open-close) ;;
 ioctl) load_args=(--mode ioctl) ;;
-*) echo "bpf_stats: LOAD_MODE is write, open-close or ioctl" >&2; exit 2 ;;
+mprotect) load_args=(--mode mprotect) ;;
+*) echo "bpf_stats: LOAD_MODE is write, open-close, ioctl or mprotect" >&2; exit 2 ;;
 esac
 rounds=${1:-5}
 shift || true

@@ -11,8 +11,9 @@
  *
  * "syscalls" counts only syscalls that succeeded, inside the timed window;
  * "rate" is syscalls/seconds. An op is one pwrite64 (write(2) with --append),
- * one pread64, one openat+close pair (open-close: two syscalls per op), or
- * one ioctl(FIONREAD) of the file (ioctl).
+ * one pread64, one openat+close pair (open-close: two syscalls per op),
+ * one ioctl(FIONREAD) of the file (ioctl), or one mprotect of an anonymous
+ * page, every other one adding PROT_WRITE (mprotect).
  * --rate, --count and --burst count ops. Set-up and clean-up are outside the
  * window: creating the files (openat), pre-filling them for read mode (one
  * pwrite64 of --bytes per file) and unlinking them.
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,9 +45,9 @@
 /* flat-out: look at the clock and the stop flag every this many ops */
 #define FLAT_BATCH 64
 
-enum mode { M_WRITE, M_READ, M_OPEN_CLOSE, M_IOCTL };
-#define M_MODES 4
-static const char *const mode_names[M_MODES] = {"write", "read", "open-close", "ioctl"};
+enum mode { M_WRITE, M_READ, M_OPEN_CLOSE, M_IOCTL, M_MPROTECT };
+#define M_MODES 5
+static const char *const mode_names[M_MODES] = {"write", "read", "open-close", "ioctl", "mprotect"};
 
 struct opts {
 	enum mode mode;
@@ -87,6 +89,7 @@ static long long warmup_writes; /* set-up pwrites, outside the window */
 static int *fds;
 static char **paths;
 static char *buf;
+static char *page;	       /* mprotect mode: an anonymous page */
 static int64_t t_start, t_end; /* ns; t_end = 0: no time limit */
 static pthread_barrier_t start_barrier;
 static atomic_int stop;
@@ -149,6 +152,14 @@ static int do_op(struct worker *w, int file)
 		}
 		break;
 	}
+	case M_MPROTECT:
+		/* a JIT's W^X toggle: every other call adds PROT_WRITE (to an
+		 * anonymous page: the probe looks it up and finds no file) */
+		if (mprotect(page, 4096, (w->ops & 1) ? PROT_READ : PROT_READ | PROT_WRITE) < 0) {
+			w->failed = "mprotect";
+			goto fail;
+		}
+		break;
 	case M_OPEN_CLOSE:
 		fd = openat(AT_FDCWD, paths[file], O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -252,7 +263,7 @@ failed:
 static void usage(FILE *f)
 {
 	fputs("usage: " PROG " [options]\n"
-	      "  --mode write|read|open-close|ioctl   (default write)\n"
+	      "  --mode write|read|open-close|ioctl|mprotect   (default write)\n"
 	      "  --bytes N           bytes per read/write (default 1)\n"
 	      "  --files N           distinct files, used round-robin (default 1)\n"
 	      "  --dir DIR           where the files go (default: fresh mkdtemp in /tmp)\n"
@@ -408,6 +419,13 @@ static int setup_files(char *tmpl)
 	if (!fds || !paths || !buf)
 		goto oom;
 	memset(buf, 'x', o.bytes);
+	if (o.mode == M_MPROTECT) {
+		page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (page == MAP_FAILED) {
+			fprintf(stderr, PROG ": mmap: %s\n", strerror(errno));
+			return -1;
+		}
+	}
 	flags = o.mode == M_READ ? O_RDWR : O_WRONLY;
 	if (o.append)
 		flags |= O_APPEND;

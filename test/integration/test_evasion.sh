@@ -294,6 +294,14 @@ judge() {
 	# ... and one that knows the call (EXPECT_SYSCALL), data.syscall.
 	[ -n "${EXPECT_SYSCALL:-}" ] && cond="$cond and .data.syscall == \$sc"
 	want_also=${EXPECT_SYSCALL:+ $EXPECT_SYSCALL}
+	# ... a call reported before it is known to succeed (an io_uring
+	# rename or link, at submission): data.unconfirmed, and only such.
+	if [ "${EXPECT_CALL_UNCONFIRMED:-0}" = 1 ]; then
+		cond="$cond and .data.unconfirmed == \"true\""
+		want_also="$want_also call-unconfirmed"
+	else
+		cond="$cond and .data.unconfirmed != \"true\""
+	fi
 	# ... a rename or link, its old name (EXPECT_SOURCE, "prefix:P" as
 	# for the name) and its flags (EXPECT_FLAGS, data.rename_flags).
 	src=${EXPECT_SOURCE:-}
@@ -764,15 +772,22 @@ filled() {
 }
 
 # case_map NAME HOW BYTES: $W/NAME (16 KiB) mapped shared by `evade map
-# HOW`: its file_mmap event of BYTES (case NAME) and the store through the
+# HOW` (BYTES long): its file_mmap event of BYTES, by the mmap or the
+# mprotect that made it writable (case NAME), and the store through the
 # mapping, one page (case NAME_store, judged by name: pages share a size).
 case_map() {
-	local name=$1 how=$2 n=$3
+	local name=$1 how=$2 n=$3 made=$3
 	filled "$name" 16384
 	EXPECT_SYSCALL=mmap EXPECT_UNCONFIRMED=0
+	# mprotect adding PROT_WRITE is the file_mmap (the length it gives:
+	# from the second page, for mprotect-mid)
+	if [ "${how#mprotect}" != "$how" ]; then
+		EXPECT_SYSCALL=mprotect
+		[ "$how" = mprotect-mid ] && made=$((n - 4096))
+	fi
 	run_tool "$name" "$EVADE" map "$how" "$W/$name" "$n"
 	tool_failed "$name" && return
-	judge "$name" file_mmap "$W/$name" "$n"
+	judge "$name" file_mmap "$W/$name" "$made"
 	EXPECT_SYSCALL=mapped_store EXPECT_UNCONFIRMED=1 EXPECT_BY_NAME=1
 	judge "${name}_store" file_write "$W/$name" 4096
 	EXPECT_BY_NAME=0 EXPECT_UNCONFIRMED=0
@@ -841,6 +856,7 @@ t_changes() {
 
 	case_map mmap_write write 12288
 	case_map mmap_mprotect mprotect 12289
+	case_map mmap_mprotect_mid mprotect-mid 12291
 	filled map-priv 16384
 	run_tool mmap_private "$EVADE" map private "$W/map-priv" 12290
 	tool_failed mmap_private || judge_none mmap_private 12290 "a private mapping"
@@ -971,14 +987,14 @@ have_tool() {
 # completion's byte count; a request that posts no completion
 # (IOSQE_CQE_SKIP_SUCCESS) with the bytes asked for and
 # data.bytes_unconfirmed "true", and only such a request.
-URING_CASES="io_uring_write io_uring_writev io_uring_read io_uring_readv
-	io_uring_write_fixed_buf io_uring_fixed_file io_uring_openat_direct
-	io_uring_openat_direct_skip io_uring_skip
+URING_CASES="io_uring_write io_uring_writev io_uring_read io_uring_readv io_uring_write_fixed_buf
+	io_uring_fixed_file io_uring_openat_direct io_uring_openat_direct_skip io_uring_skip
 	io_uring_async io_uring_sqpoll io_uring_swap_linked io_uring_swap_linked_skip
-	io_uring_renameat io_uring_renameat_event io_uring_unwatched
-	io_uring_fallocate io_uring_ftruncate io_uring_open_trunc io_uring_open_trunc_direct
-	io_uring_open_trunc_alloc io_uring_open_created io_uring_splice_in io_uring_splice_in_fixed
-	io_uring_splice_in_skip io_uring_splice_out"
+	io_uring_renameat io_uring_renameat_event io_uring_linkat_event
+	io_uring_linkat_dirfd_event io_uring_unwatched io_uring_fallocate io_uring_ftruncate
+	io_uring_open_trunc io_uring_open_trunc_direct io_uring_open_trunc_alloc
+	io_uring_open_trunc_skip io_uring_open_created io_uring_splice_in
+	io_uring_splice_in_fixed io_uring_splice_in_skip io_uring_splice_out"
 
 t_uring() {
 	local EXPECT_SYSCALL=io_uring EXPECT_UNCONFIRMED=0 u=$EVADE_URING
@@ -1028,11 +1044,25 @@ t_uring() {
 	case_tool io_uring_renameat file_write "$W/ur-ren.txt" 213 \
 		"$u" renameat "$U/ur-ren.txt" "$W/ur-ren.txt" 213
 	# ... and the rename itself, a file_rename of its own
+	# (reported at submission, its names the request's kernel copies:
+	# data.unconfirmed, success not known)
 	if [ "$TOOL_RC" = 0 ]; then
 		EXPECT_BY_NAME=1 EXPECT_SYSCALL=io_uring EXPECT_SOURCE=$U/ur-ren.txt
+		EXPECT_CALL_UNCONFIRMED=1
 		judge io_uring_renameat_event file_rename "$W/ur-ren.txt" 0
-		EXPECT_BY_NAME=0 EXPECT_SOURCE=
+		EXPECT_BY_NAME=0 EXPECT_SOURCE="" EXPECT_CALL_UNCONFIRMED=0
 	fi
+	# IORING_OP_LINKAT: a watched file linked out, and (names relative to
+	# directory fds) an unwatched one linked in
+	EXPECT_BY_NAME=1 EXPECT_SYSCALL=io_uring EXPECT_CALL_UNCONFIRMED=1
+	printf x >"$W/ur-lk"
+	EXPECT_SOURCE=$W/ur-lk
+	case_tool io_uring_linkat_event file_link "$U/ur-lk-h" 0 "$u" linkat "$W/ur-lk" "$U/ur-lk-h" 1
+	printf x >"$U/ur-lkd"
+	EXPECT_SOURCE=$U/ur-lkd
+	case_tool io_uring_linkat_dirfd_event file_link "$W/ur-lkd" 0 \
+		"$u" linkat-dirfd "$U/ur-lkd" "$W/ur-lkd" 1
+	EXPECT_BY_NAME=0 EXPECT_SOURCE="" EXPECT_CALL_UNCONFIRMED=0
 	# control: an io_uring write to an unwatched file is not reported
 	run_tool io_uring_unwatched "$u" write "$U/ur-unwatched.txt" 214
 	tool_failed io_uring_unwatched ||
@@ -1059,6 +1089,13 @@ t_uring_changes() {
 		filled "ur-$how" 300
 		case_tool "io_uring_${how//-/_}" file_truncate "$W/ur-$how" 0 "$u" "$how" "$W/ur-$how" 300
 	done
+	# ... with CQE_SKIP_SUCCESS: no completion names the file it opened;
+	# reported by its name at submission, as truncate(2) is (unconfirmed)
+	filled ur-open-trunc-skip 300
+	EXPECT_CALL_UNCONFIRMED=1
+	case_tool io_uring_open_trunc_skip file_truncate "$W/ur-open-trunc-skip" 0 \
+		"$u" open-trunc-skip "$W/ur-open-trunc-skip" 300
+	EXPECT_CALL_UNCONFIRMED=0
 	EXPECT_UNKNOWN=0
 	# control: io_uring_openat_direct made its file with O_CREAT|O_TRUNC:
 	# nothing was destroyed

@@ -114,7 +114,9 @@
  *                                     mapping into a clean page (fsync and
  *                                     POSIX_FADV_DONTNEED first): HOW write
  *                                     (PROT_WRITE), mprotect (PROT_READ, then
- *                                     mprotect adds PROT_WRITE), private
+ *                                     mprotect adds PROT_WRITE), mprotect-mid
+ *                                     (the same from the second page on: N-4096
+ *                                     bytes at an address inside it), private
  *                                     (MAP_PRIVATE: nothing reaches PATH)
  *
  * Every technique issues its opens with plain open/openat, as an attacker's
@@ -1444,13 +1446,13 @@ static int t_map(char **a)
 
 	if (fd < 0)
 		die("open %s", path);
-	if (!strcmp(how, "mprotect"))
+	if (!strcmp(how, "mprotect") || !strcmp(how, "mprotect-mid"))
 		prot = PROT_READ;
 	else if (!strcmp(how, "private"))
 		flags = MAP_PRIVATE;
 	else if (strcmp(how, "write")) {
 		errno = 0;
-		die("map: HOW is write, mprotect or private, not '%s'", how);
+		die("map: HOW is write, mprotect, mprotect-mid or private, not '%s'", how);
 	}
 	/* Clean pages, out of the cache: the store makes one dirty. */
 	if (fsync(fd) != 0 || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0)
@@ -1461,6 +1463,13 @@ static int t_map(char **a)
 		die("mmap %s", path);
 	if (!strcmp(how, "mprotect") && mprotect(m, n, PROT_READ | PROT_WRITE) != 0)
 		die("mprotect");
+	/* from the second page on: an address inside the mapping */
+	if (!strcmp(how, "mprotect-mid")) {
+		if (n <= 4096 || mprotect(m + 4096, n - 4096, PROT_READ | PROT_WRITE) != 0)
+			die("mprotect");
+		m += 4096;
+		n -= 4096;
+	}
 	m[0] = 'S';
 	if (flags == MAP_SHARED && msync(m, n, MS_SYNC) != 0)
 		die("msync");

@@ -49,6 +49,10 @@
  *   renameat SRC DST N         open(2) SRC, write(2) 1 byte, then
  *                              IORING_OP_RENAMEAT SRC -> DST, then write(2)
  *                              N bytes on the same fd (now DST)
+ *   linkat SRC DST N           IORING_OP_LINKAT SRC -> DST (a hard link; N
+ *                              unused)
+ *   linkat-dirfd SRC DST N     ... the names relative to O_PATH fds of
+ *                              their directories
  *
  * Changes that are no write (PATH must exist and hold at least N bytes):
  *   fallocate PATH N           IORING_OP_FALLOCATE PUNCH_HOLE|KEEP_SIZE of
@@ -58,6 +62,8 @@
  *   open-trunc-direct PATH N   ... into registered slot 0 (no fd)
  *   open-trunc-alloc PATH N    IORING_OP_OPENAT2 O_TRUNC into a slot the
  *                              kernel picks (IORING_FILE_INDEX_ALLOC)
+ *   open-trunc-skip PATH N     IORING_OP_OPENAT O_TRUNC with
+ *                              IOSQE_CQE_SKIP_SUCCESS, a NOP linked
  * Splices (a pipe on the other side; PATH must hold N bytes to read it):
  *   splice-in PATH N           IORING_OP_SPLICE N bytes of PATH into a pipe
  *   splice-in-fixed PATH N     ... PATH a registered file whose fd was closed
@@ -92,10 +98,11 @@ static int cqe_skip;
 #define OP(op) (1ull << (op)) /* a mode's opcodes, as a mask */
 
 /* user_data of each request: which CQE is which */
-enum tag { TAG_IO = 1, TAG_OPEN, TAG_CLOSE, TAG_TIMEOUT, TAG_NOP, TAG_RENAME };
+enum tag { TAG_IO = 1, TAG_OPEN, TAG_CLOSE, TAG_TIMEOUT, TAG_NOP, TAG_RENAME, TAG_LINK };
 static const char *const tag_names[] = {
 	[TAG_IO] = "the request",  [TAG_OPEN] = "openat", [TAG_CLOSE] = "close",
 	[TAG_TIMEOUT] = "timeout", [TAG_NOP] = "nop",	  [TAG_RENAME] = "renameat",
+	[TAG_LINK] = "linkat",
 };
 #define SE_IORING_OP_FTRUNCATE 55 /* 6.9; liburing 2.3's enum ends before it */
 
@@ -119,6 +126,7 @@ static const char *op_name(int op)
 	case IORING_OP_READ: return "IORING_OP_READ";
 	case IORING_OP_WRITE: return "IORING_OP_WRITE";
 	case IORING_OP_RENAMEAT: return "IORING_OP_RENAMEAT";
+	case IORING_OP_LINKAT: return "IORING_OP_LINKAT";
 	case IORING_OP_FALLOCATE: return "IORING_OP_FALLOCATE";
 	case IORING_OP_OPENAT2: return "IORING_OP_OPENAT2";
 	case IORING_OP_SPLICE: return "IORING_OP_SPLICE";
@@ -531,6 +539,48 @@ static int m_renameat(struct io_uring *ring, char **argv, char *buf, size_t n)
 	return 0;
 }
 
+/* linkat, linkat-dirfd: a hard link made by the kernel for the process (no
+ * link(2)): by the names as given, or each relative to an O_PATH fd of its
+ * directory (the part before its last '/') */
+static int link_mode(struct io_uring *ring, char **argv, int dirfd)
+{
+	const char *name[2] = {argv[0], argv[1]};
+	int dfd[2] = {AT_FDCWD, AT_FDCWD};
+	struct io_uring_sqe *sqe;
+
+	for (int i = 0; dirfd && i < 2; i++) {
+		char dir[4096];
+		const char *slash = strrchr(name[i], '/');
+
+		if (!slash || (size_t)(slash - name[i]) >= sizeof(dir)) {
+			fprintf(stderr, PROG ": %s: no directory part\n", name[i]);
+			return EXIT_USAGE;
+		}
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name[i]), name[i]);
+		dfd[i] = open_or_die(dir[0] ? dir : "/", O_PATH | O_DIRECTORY);
+		name[i] = slash + 1;
+	}
+	announce();
+	sqe = sqe_get(ring);
+	io_uring_prep_linkat(sqe, dfd[0], name[0], dfd[1], name[1], 0);
+	mark(sqe, TAG_LINK, 0);
+	submit(ring, 1);
+	reap(ring, TAG_LINK, 0);
+	return 0;
+}
+
+static int m_linkat(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	(void)buf, (void)n;
+	return link_mode(ring, argv, 0);
+}
+
+static int m_linkat_dirfd(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	(void)buf, (void)n;
+	return link_mode(ring, argv, 1);
+}
+
 /* ---- changes that are no write ---- */
 
 /* one_request SQE RES: SQE (prepared) alone, its completion RES awaited */
@@ -576,29 +626,40 @@ static int m_ftruncate(struct io_uring *ring, char **argv, char *buf, size_t n)
 	return 0;
 }
 
-/* open-trunc, -direct, -alloc: an existing file emptied by an io_uring
- * open (no open(2)); into an fd, a chosen registered slot, or a slot the
- * kernel allocates (its completion says which) */
-static int open_trunc(struct io_uring *ring, const char *path, int slot)
+/* open-trunc, -direct, -alloc, -skip: an existing file emptied by an
+ * io_uring open (no open(2)); into an fd, a chosen registered slot, a slot
+ * the kernel allocates (its completion says which), or an fd with no
+ * completion at all */
+enum open_into { INTO_FD, INTO_SLOT, INTO_ALLOC, INTO_FD_SILENT };
+
+static int open_trunc(struct io_uring *ring, const char *path, enum open_into slot)
 {
 	static struct open_how how = {.flags = O_WRONLY | O_TRUNC};
 	struct io_uring_sqe *sqe;
 	int r;
 
-	if (slot != 0) {
+	if (slot == INTO_SLOT || slot == INTO_ALLOC) {
 		r = io_uring_register_files_sparse(ring, 2);
 		if (r < 0)
 			setup_failed("io_uring_register_files_sparse", -r);
 	}
 	announce();
 	sqe = sqe_get(ring);
-	if (slot == 0)
+	if (slot == INTO_FD || slot == INTO_FD_SILENT)
 		io_uring_prep_openat(sqe, AT_FDCWD, path, O_WRONLY | O_TRUNC, 0);
-	else if (slot == 1)
+	else if (slot == INTO_SLOT)
 		io_uring_prep_openat_direct(sqe, AT_FDCWD, path, O_WRONLY | O_TRUNC, 0, 0);
 	else /* liburing adds 1 to the index: ~0U, IORING_FILE_INDEX_ALLOC */
 		io_uring_prep_openat2_direct(sqe, AT_FDCWD, path, &how,
 					     IORING_FILE_INDEX_ALLOC - 1);
+	if (slot == INTO_FD_SILENT) { /* the NOP says it is over */
+		mark(sqe, TAG_OPEN, IOSQE_CQE_SKIP_SUCCESS | IOSQE_IO_LINK);
+		queue_nop(ring);
+		submit(ring, 2);
+		reap(ring, TAG_NOP, 0);
+		no_more_cqes(ring);
+		return 0;
+	}
 	mark(sqe, TAG_OPEN, 0);
 	submit(ring, 1);
 	r = reap_res(ring, TAG_OPEN); /* an fd, a slot, or 0 */
@@ -610,19 +671,25 @@ static int open_trunc(struct io_uring *ring, const char *path, int slot)
 static int m_open_trunc(struct io_uring *ring, char **argv, char *buf, size_t n)
 {
 	(void)buf, (void)n;
-	return open_trunc(ring, argv[0], 0);
+	return open_trunc(ring, argv[0], INTO_FD);
 }
 
 static int m_open_trunc_direct(struct io_uring *ring, char **argv, char *buf, size_t n)
 {
 	(void)buf, (void)n;
-	return open_trunc(ring, argv[0], 1);
+	return open_trunc(ring, argv[0], INTO_SLOT);
 }
 
 static int m_open_trunc_alloc(struct io_uring *ring, char **argv, char *buf, size_t n)
 {
 	(void)buf, (void)n;
-	return open_trunc(ring, argv[0], 2);
+	return open_trunc(ring, argv[0], INTO_ALLOC);
+}
+
+static int m_open_trunc_skip(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	(void)buf, (void)n;
+	return open_trunc(ring, argv[0], INTO_FD_SILENT);
 }
 
 /* ---- splices: a pipe on one side, the file on the other ---- */
@@ -721,11 +788,15 @@ static const struct mode modes[] = {
 	{"swap-linked-skip", "DECOY PATH", 3, m_swap_linked, 0, IORING_FEAT_CQE_SKIP,
 	 OP(IORING_OP_TIMEOUT) | OP(IORING_OP_WRITE) | OP(IORING_OP_NOP)},
 	{"renameat", "SRC DST", 3, m_renameat, 0, 0, OP(IORING_OP_RENAMEAT)},
+	{"linkat", "SRC DST", 3, m_linkat, 0, 0, OP(IORING_OP_LINKAT)},
+	{"linkat-dirfd", "SRC DST", 3, m_linkat_dirfd, 0, 0, OP(IORING_OP_LINKAT)},
 	{"fallocate", "PATH", 2, m_fallocate, 0, 0, OP(IORING_OP_FALLOCATE)},
 	{"ftruncate", "PATH", 2, m_ftruncate, 0, 0, OP(SE_IORING_OP_FTRUNCATE)},
 	{"open-trunc", "PATH", 2, m_open_trunc, 0, 0, OP(IORING_OP_OPENAT)},
 	{"open-trunc-direct", "PATH", 2, m_open_trunc_direct, 0, 0, OP(IORING_OP_OPENAT)},
 	{"open-trunc-alloc", "PATH", 2, m_open_trunc_alloc, 0, 0, OP(IORING_OP_OPENAT2)},
+	{"open-trunc-skip", "PATH", 2, m_open_trunc_skip, 0, IORING_FEAT_CQE_SKIP,
+	 OP(IORING_OP_OPENAT) | OP(IORING_OP_NOP)},
 	{"splice-in", "PATH", 2, m_splice_in, 0, 0, OP(IORING_OP_SPLICE)},
 	{"splice-in-fixed", "PATH", 2, m_splice_in_fixed, 0, 0, OP(IORING_OP_SPLICE)},
 	{"splice-in-skip", "PATH", 2, m_splice_in, 0, IORING_FEAT_CQE_SKIP,

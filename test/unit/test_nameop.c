@@ -150,6 +150,8 @@ static void test_follow(void **state)
 	r = (struct se_record){.kind = SE_LINK, .syscall = SE_SC_LINKAT, .arg = AT_SYMLINK_FOLLOW};
 	assert_true(nameop_follows(&r, 0));
 	assert_false(nameop_follows(&r, 1));
+	r.syscall = SE_SC_IO_URING; /* io_uring's LINKAT */
+	assert_true(nameop_follows(&r, 0));
 	r.arg = AT_EMPTY_PATH;
 	assert_false(nameop_follows(&r, 0));
 	r = (struct se_record){.kind = SE_RENAME, .syscall = SE_SC_RENAMEAT2, .arg = 0x400};
