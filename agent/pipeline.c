@@ -405,7 +405,9 @@ static uint64_t nameop_mask(struct pipeline *pl, const struct nameop_name *nm)
  * A rename or link: the new name in filename, the old one in data.source,
  * both resolved (nameop.h); a rule matches if either name is under it (a
  * watched name given away matters as much as one taken). A truncate(2):
- * its one name in filename. Decided here, never in the kernel.
+ * its one name in filename; so has an io_uring read or write of a
+ * registered slot its linked open fills (the bytes asked for: no
+ * completion confirms them). Decided here, never in the kernel.
  */
 static void on_nameop(struct pipeline *pl, const struct se_nameop_record *nr)
 {
@@ -423,7 +425,8 @@ static void on_nameop(struct pipeline *pl, const struct se_nameop_record *nr)
 		"exchange,whiteout",
 		"noreplace,exchange,whiteout",
 	};
-	bool two = r->kind != SE_TRUNCATE;
+	bool two = r->kind == SE_RENAME || r->kind == SE_LINK;
+	bool io = r->kind == SE_READ || r->kind == SE_WRITE;
 	struct envelope env = {0};
 	uint64_t mask, paths;
 
@@ -443,13 +446,15 @@ static void on_nameop(struct pipeline *pl, const struct se_nameop_record *nr)
 	}
 	env.filename = dst->path;
 	env.filename_truncated = dst->how == NAMEOP_TRUNCATED;
-	env.bytes = 0;
+	env.bytes = io ? r->arg : 0;
 	env.n_extra = 0;
 	envelope_extra(&env, "syscall", probe_syscall_name(r->syscall));
 	if (r->flags & SE_F_BYTES_UNKNOWN)
 		envelope_extra(&env, "bytes_unknown", "true");
+	/* io_uring, at submission: the bytes (as name_data says them), or
+	 * whether the rename or link happens at all */
 	if (r->flags & SE_F_UNCONFIRMED)
-		envelope_extra(&env, "unconfirmed", "true"); /* io_uring: at submission */
+		envelope_extra(&env, io ? "bytes_unconfirmed" : "unconfirmed", "true");
 	if (two)
 		envelope_extra_path(&env, ENVELOPE_SOURCE, src->path);
 	if (dst->how != NAMEOP_LOOKUP)

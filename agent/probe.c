@@ -941,8 +941,8 @@ const struct probe_loss_class probe_loss_classes[] = {
 	{SE_CTR_RATE_LIMITED_RENAME, "rate_limited", EV_FILE_RENAME, "pending",
 	 "rate_limited_rename"},
 	{SE_CTR_RATE_LIMITED_LINK, "rate_limited", EV_FILE_LINK, "pending", "rate_limited_link"},
-	/* iocbs of an io_submit past the first SE_AIO_MAX: reads, writes or
-	 * neither, of files watched or not: not looked at */
+	/* iocbs of an io_submit past those its entry decided (the tail-call
+	 * budget): reads, writes or neither, of files watched or not */
 	{SE_CTR_AIO_UNINSPECTED, "uninspected", EV_INTERNAL, "none", "aio_uninspected"},
 };
 const unsigned probe_n_loss_classes = sizeof(probe_loss_classes) / sizeof(probe_loss_classes[0]);

@@ -407,10 +407,6 @@ static void queue_by_type(FILE *f, const char *name, const char *help,
 	by_type(f, name, help, v);
 }
 
-#define TEXT_(x) #x
-#define TEXT(x) TEXT_(x)
-#define AIO_MAX_TEXT TEXT(SE_AIO_MAX)
-
 /* One series per loss class (probe_loss_classes): for a file whose verdict
  * is decided, written = events_total + dropped{verdict="matched"} +
  * rate_limited, per event type. */
@@ -423,8 +419,8 @@ static void render_kernel_losses(FILE *f, const struct snapshot *s)
 		       "Kernel-side losses: buffer_full = records lost because the ring or perf "
 		       "buffer was full, by event_type (internal: records that are not events) "
 		       "and verdict (matched: the file matched a rule; pending: awaiting its "
-		       "verdict); uninspected = native AIO iocbs past the first " AIO_MAX_TEXT
-		       " of an io_submit, not looked at.");
+		       "verdict); uninspected = native AIO iocbs of an io_submit past those its "
+		       "entry decided (33 files never seen before), not looked at.");
 	for (unsigned i = 0; i < probe_n_loss_classes; i++) {
 		const struct probe_loss_class *c = &probe_loss_classes[i];
 

@@ -386,6 +386,54 @@ static __always_inline int same_file(struct se_file_state *st, __u64 dentry, __u
 	return st->dentry == dentry && st->mnt == mnt && st->inode == inode && st->gen == gen;
 }
 
+/* @file's dentry, mount and inode, into @ns: what its state was computed
+ * from (same_file). */
+static __always_inline void file_ids(__u64 file, struct se_file_state *ns)
+{
+#if !defined(SE_HEADERS)
+#if SE_OFF_FILE_F_INODE < SE_OFF_FILE_F_PATH && SE_OFF_FILE_F_PATH + 16 - SE_OFF_FILE_F_INODE <= 64
+#define SE_FILE_ONE_READ 1
+#endif
+#endif
+#ifdef SE_FILE_ONE_READ
+	/* f_inode and f_path ({ mnt, dentry }) are close in struct file
+	 * (6.18: 32 and 64): one read for the three pointers. */
+	__u64 w[8] = {};
+
+	bpf_probe_read_kernel(w, SE_OFF_FILE_F_PATH + 16 - SE_OFF_FILE_F_INODE,
+			      (void *)(file + SE_OFF_FILE_F_INODE));
+	ns->inode = w[0];
+	ns->mnt = w[(SE_OFF_FILE_F_PATH - SE_OFF_FILE_F_INODE + SE_OFF_PATH_MNT) / 8];
+	ns->dentry = w[(SE_OFF_FILE_F_PATH - SE_OFF_FILE_F_INODE + SE_OFF_PATH_DENTRY) / 8];
+#else
+	__u64 path[2] = {};
+
+	ns->inode = se_kp_ptr(file + SE_OFF_FILE_F_INODE);
+	/* f_path is { mnt, dentry }: one read for both. */
+	bpf_probe_read_kernel(path, sizeof(path), (void *)(file + SE_OFF_FILE_F_PATH));
+	ns->dentry = path[SE_OFF_PATH_DENTRY / 8];
+	ns->mnt = path[SE_OFF_PATH_MNT / 8];
+#endif
+}
+
+/* The state of @file (its ids in @ns, file_ids()) that needs no walk:
+ * this CPU's last decided file, or the files map's entry, while still
+ * computed for this file, rules and epoch @ep; else NULL. */
+static __always_inline struct se_file_state *file_known(struct se_config *cfg,
+							struct se_last_file *last, __u64 file,
+							struct se_file_state *ns, __u32 ep)
+{
+	struct se_file_state *st;
+
+	if (last && last->file == file && last->st.epoch == ep &&
+	    same_file(&last->st, ns->dentry, ns->mnt, ns->inode, cfg->gen))
+		return &last->st;
+	st = files.lookup(&file);
+	if (st && same_file(st, ns->dentry, ns->mnt, ns->inode, cfg->gen) && st->epoch == ep)
+		return st;
+	return NULL;
+}
+
 /*
  * The verdict state of @file, named anew when needed: never seen, or its
  * address now holds another file, or the rules changed (gen): a new name
@@ -406,35 +454,11 @@ static __always_inline struct se_file_state *file_state(void *ctx, struct se_con
 	__u32 ep = epoch_now();
 	__u64 inode;
 
-#if !defined(SE_HEADERS)
-#if SE_OFF_FILE_F_INODE < SE_OFF_FILE_F_PATH && SE_OFF_FILE_F_PATH + 16 - SE_OFF_FILE_F_INODE <= 64
-#define SE_FILE_ONE_READ 1
-#endif
-#endif
-#ifdef SE_FILE_ONE_READ
-	{
-		/* f_inode and f_path ({ mnt, dentry }) are close in struct file
-		 * (6.18: 32 and 64): one read for the three pointers. */
-		__u64 w[8] = {};
-
-		bpf_probe_read_kernel(w, SE_OFF_FILE_F_PATH + 16 - SE_OFF_FILE_F_INODE,
-				      (void *)(file + SE_OFF_FILE_F_INODE));
-		inode = w[0];
-		ns.mnt = w[(SE_OFF_FILE_F_PATH - SE_OFF_FILE_F_INODE + SE_OFF_PATH_MNT) / 8];
-		ns.dentry = w[(SE_OFF_FILE_F_PATH - SE_OFF_FILE_F_INODE + SE_OFF_PATH_DENTRY) / 8];
-	}
-#else
-	{
-		__u64 path[2] = {};
-
-		inode = se_kp_ptr(file + SE_OFF_FILE_F_INODE);
-		/* f_path is { mnt, dentry }: one read for both. */
-		bpf_probe_read_kernel(path, sizeof(path), (void *)(file + SE_OFF_FILE_F_PATH));
-		ns.dentry = path[SE_OFF_PATH_DENTRY / 8];
-		ns.mnt = path[SE_OFF_PATH_MNT / 8];
-	}
-#endif
-	ns.inode = inode;
+	file_ids(file, &ns);
+	inode = ns.inode;
+	/* file_known(), spelt out: through it (one pointer of two maps
+	 * returned, then tested), move_src went past the verifier's 1M
+	 * instructions with 6.1's layouts. */
 	if (last && last->file == file && last->st.epoch == ep &&
 	    same_file(&last->st, ns.dentry, ns.mnt, inode, cfg->gen))
 		return &last->st;
@@ -515,23 +539,12 @@ static __always_inline __u64 candidates(struct se_config *cfg, __u16 kind, char 
 	return m;
 }
 
-/*
- * Whether a read or write (@kind) of @file, by a task some of rules @m may
- * match (candidates()), is an event, and if so into @s. 1 kept, 0 not an
- * event. @fd is what the record reports (-1: none, a registered file).
- */
-static __always_inline int decide_file(void *ctx, struct se_config *cfg, __u64 m, __u16 kind,
-				       __s32 fd, __u64 file, struct se_inflight_side *s)
+/* decide_file() once @file's state @st is known (NULL: it could not be
+ * named, pending with seq 0). */
+static __always_inline int decide_state(struct se_config *cfg, __u64 m, __u64 file,
+					struct se_file_state *st, struct se_last_file *last,
+					struct se_inflight_side *s)
 {
-	struct se_file_state *st;
-	struct se_last_file *last;
-	int zero = 0;
-
-	s->fd = fd;
-	s->kind = kind;
-	s->file = file;
-	last = last_file.lookup(&zero);
-	st = file_state(ctx, cfg, last, file, fd);
 	if (!st)
 		goto pending; /* no name sent: seq 0, unresolved in user space */
 	s->seq = st->seq;
@@ -557,6 +570,45 @@ static __always_inline int decide_file(void *ctx, struct se_config *cfg, __u64 m
 pending:
 	s->flags = SE_F_PENDING;
 	return 1;
+}
+
+/* Side @s of a read or write (@kind) of @file through @fd, begun: this
+ * CPU's last decided file. */
+static __always_inline struct se_last_file *side_begin(struct se_inflight_side *s, __u16 kind,
+						       __s32 fd, __u64 file)
+{
+	int zero = 0;
+
+	s->fd = fd;
+	s->kind = kind;
+	s->file = file;
+	return last_file.lookup(&zero);
+}
+
+/*
+ * Whether a read or write (@kind) of @file, by a task some of rules @m may
+ * match (candidates()), is an event, and if so into @s. 1 kept, 0 not an
+ * event. @fd is what the record reports (-1: none, a registered file).
+ */
+static __always_inline int decide_file(void *ctx, struct se_config *cfg, __u64 m, __u16 kind,
+				       __s32 fd, __u64 file, struct se_inflight_side *s)
+{
+	struct se_last_file *last = side_begin(s, kind, fd, file);
+
+	return decide_state(cfg, m, file, file_state(ctx, cfg, last, file, fd), last, s);
+}
+
+/* decide_file() for a file whose state needs no walk (file_known()); -1
+ * when it would: the caller walks it (decide_file) or leaves it. */
+static __always_inline int decide_known(struct se_config *cfg, __u64 m, __u16 kind, __s32 fd,
+					__u64 file, struct se_inflight_side *s)
+{
+	struct se_last_file *last = side_begin(s, kind, fd, file);
+	struct se_file_state *st, ns = {};
+
+	file_ids(file, &ns);
+	st = file_known(cfg, last, file, &ns, epoch_now());
+	return st ? decide_state(cfg, m, file, st, last, s) : -1;
 }
 
 /*
@@ -909,9 +961,15 @@ static __always_inline __u64 iov_bytes(__u64 addr, __u64 n, int compat)
  * I/O completes later into a ring mapped in user memory: no tracepoint sees
  * it done. Each iocb that reads or writes (IOCB_CMD_PREAD/PWRITE and their
  * V forms) is decided at io_submit's entry, and reported then with the
- * bytes it asks for, flagged SE_F_UNCONFIRMED. One iocb per tail call
- * (aio_iocb, movers[2]), each with its own path walk: up to SE_AIO_MAX of
- * them, the rest counted (SE_CTR_AIO_UNINSPECTED).
+ * bytes it asks for, flagged SE_F_UNCONFIRMED, by aio_iocb, tail-called
+ * from sys_enter and then from itself (movers[SE_TAIL_AIO]). Each run
+ * decides up to SE_AIO_FAST iocbs whose files need no walk (decide_known:
+ * a file this CPU or the files map knows, the common case: a batch on a
+ * few files), then at most one that does. The kernel allows 33 tail calls
+ * per run of sys_enter, so an io_submit naming more than 33 files never
+ * seen before (or past 33 * (SE_AIO_FAST + 1) iocbs) has the rest
+ * uninspected: counted exactly (SE_CTR_AIO_UNINSPECTED, from how many the
+ * kernel took, at the exit: aio_left), not reported.
  *
  * The iocbs are user memory read at entry, before the kernel copies them: a
  * process that rewrites an iocb (or its fd) between the two (another
@@ -920,22 +978,29 @@ static __always_inline __u64 iov_bytes(__u64 addr, __u64 n, int compat)
  */
 struct se_aio {
 	__u64 iocbpp; /* user array of iocb pointers (32-bit ones for an ia32 task) */
-	__u32 i, n;   /* next iocb, iocbs to look at */
+	__u64 i, n;   /* next iocb, iocbs asked for */
 	__u32 compat;
 	__u32 next_prog; /* SE_TAIL_AIO, from map memory: see aio_iocb */
-	/* the iocb at hand (see aio_iocb) */
-	__s32 fd;
+	/* the iocb at hand (see aio_next) */
+	__u64 m, file; /* its rules (candidates()) and file */
 	__u64 bytes;
+	__s32 fd;
 	__u16 kind;
-	__u16 pad[3];
+	__u8 walk; /* its file needs a walk: the run's last iocb */
+	__u8 pad;
 	struct se_inflight_side side;
 };
 BPF_PERCPU_ARRAY(aio_scratch, struct se_aio, 1);
+/* tid -> the iocbs its io_submit's entry looked at, when the tail calls
+ * ran out before the last: sys_exit counts the rest the kernel took. LRU:
+ * the entry of a thread killed inside the call is evicted. */
+BPF_TABLE("lru_hash", __u32, __u64, aio_left, 1024);
 
 static __always_inline void aio_begin(void *ctx, struct pt_regs *regs, int compat)
 {
 	int zero = 0;
 	struct se_aio *a = aio_scratch.lookup(&zero);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	long nr;
 
 	if (!a || !traced())
@@ -949,9 +1014,7 @@ static __always_inline void aio_begin(void *ctx, struct pt_regs *regs, int compa
 	}
 	if (nr <= 0)
 		return; /* EINVAL, or nothing */
-	/* The rest are counted at the exit, from how many the kernel took. */
-	if (nr > SE_AIO_MAX)
-		nr = SE_AIO_MAX;
+	aio_left.delete(&tid); /* a killed call's, should the tid be reused */
 	a->i = 0;
 	a->n = nr;
 	a->compat = compat;
@@ -959,31 +1022,24 @@ static __always_inline void aio_begin(void *ctx, struct pt_regs *regs, int compa
 	movers.call(ctx, a->next_prog);
 }
 
-/* One iocb of an io_submit, tail-called from sys_enter, then from itself. */
-int aio_iocb(struct bpf_raw_tracepoint_args *ctx)
+/* Iocb a->i, read and decoded into @a: 1 a read or write of an open fd
+ * some rule may match (a->m, a->file, a->fd, a->kind, a->bytes), else 0. */
+static __always_inline int aio_next(struct se_config *cfg, struct se_aio *a)
 {
-	struct se_config *cfg = traced();
-	struct se_record r;
+	__u64 iocb = 0, cb[6] = {};
 	struct se_uop u;
-	__u64 iocb = 0, m, file, cb[6] = {};
-	int zero = 0;
-	struct se_aio *a = aio_scratch.lookup(&zero);
-	__u32 i;
 
-	if (!a || !cfg || a->i >= a->n || a->i >= SE_AIO_MAX)
-		return 0;
-	i = a->i++;
 	if (a->compat)
-		bpf_probe_read_user(&iocb, 4, (void *)(a->iocbpp + 4 * (__u64)i));
+		bpf_probe_read_user(&iocb, 4, (void *)(a->iocbpp + 4 * a->i));
 	else
-		bpf_probe_read_user(&iocb, 8, (void *)(a->iocbpp + 8 * (__u64)i));
+		bpf_probe_read_user(&iocb, 8, (void *)(a->iocbpp + 8 * a->i));
 	/* struct iocb (uapi): aio_lio_opcode at 16, aio_fildes 20, aio_buf 24,
 	 * aio_nbytes 32 */
 	if (!iocb || bpf_probe_read_user(cb, sizeof(cb), (void *)iocb))
-		goto next;
+		return 0;
 	u = se_aio_op((__u16)cb[2]);
 	if (!u.kind)
-		goto next;
+		return 0;
 	/* The bytes asked for first, and the decoding through map memory: a
 	 * kind or vec the verifier knows per opcode would keep four paths
 	 * apart through the path walk (398k instructions on 6.18). */
@@ -991,14 +1047,66 @@ int aio_iocb(struct bpf_raw_tracepoint_args *ctx)
 	a->kind = u.kind;
 	a->fd = (__s32)(cb[2] >> 32);
 	a->side = (struct se_inflight_side){};
-	m = candidates(cfg, a->kind, NULL);
-	file = m ? se_fd_file(a->fd) : 0;
-	if (file && decide_file(ctx, cfg, m, a->kind, a->fd, file, &a->side)) {
-		fill(&r, a->side.kind, a->side.fd, a->side.file, a->side.seq);
-		r.flags = SE_F_UNCONFIRMED;
-		send_event(ctx, cfg, &r, &a->side, SE_SC_AIO, a->bytes);
+	a->m = candidates(cfg, a->kind, NULL);
+	a->file = a->m ? se_fd_file(a->fd) : 0;
+	return a->file != 0;
+}
+
+static __always_inline void aio_send(void *ctx, struct se_config *cfg, struct se_aio *a)
+{
+	struct se_record r;
+
+	fill(&r, a->side.kind, a->side.fd, a->side.file, a->side.seq);
+	r.flags = SE_F_UNCONFIRMED;
+	send_event(ctx, cfg, &r, &a->side, SE_SC_AIO, a->bytes);
+}
+
+/* At the exit of an io_submit that took @ret iocbs: those its entry did
+ * not look at, counted. */
+static __always_inline void aio_end(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *seen = aio_left.lookup(&tid);
+
+	if (!seen)
+		return;
+	if ((__u64)ret > *seen)
+		count_n(SE_CTR_AIO_UNINSPECTED, (__u64)ret - *seen);
+	aio_left.delete(&tid);
+}
+
+/* Iocbs of an io_submit, tail-called from sys_enter, then from itself. */
+int aio_iocb(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct se_config *cfg = traced();
+	int zero = 0, d;
+	struct se_aio *a = aio_scratch.lookup(&zero);
+	__u32 tid;
+
+	if (!a || !cfg)
+		return 0;
+	a->walk = 0;
+	for (int j = 0; j < SE_AIO_FAST && a->i < a->n; j++) {
+		if (aio_next(cfg, a)) {
+			d = decide_known(cfg, a->m, a->kind, a->fd, a->file, &a->side);
+			if (d < 0) {
+				a->walk = 1;
+				break;
+			}
+			if (d)
+				aio_send(ctx, cfg, a);
+		}
+		a->i++;
 	}
-next:
+	/* One walk per run, after the loop: inside it, each iteration's
+	 * state would take the verifier through the walk again. */
+	if (a->walk) {
+		if (decide_file(ctx, cfg, a->m, a->kind, a->fd, a->file, &a->side))
+			aio_send(ctx, cfg, a);
+		a->i++;
+	}
+	if (a->i >= a->n)
+		return 0;
 	/*
 	 * The slot from map memory, not a constant: with a constant key the
 	 * kernel patches this call to jump straight into its target (a
@@ -1006,8 +1114,10 @@ next:
 	 * alive after a SIGKILLed agent (6.18: the map outlived every program
 	 * by minutes; test_faults t_sigkill).
 	 */
-	if (a->i < a->n)
-		movers.call(ctx, a->next_prog);
+	movers.call(ctx, a->next_prog);
+	/* Not called: the kernel's limit. The exit counts what is left. */
+	tid = (__u32)bpf_get_current_pid_tgid();
+	aio_left.update(&tid, &a->i);
 	return 0;
 }
 
@@ -1668,13 +1778,14 @@ RAW_TRACEPOINT_PROBE(sys_exit)
 	 * link's is mmap (exit_nameop). */
 	if ((se_decode64(nr).sc && !((nr == 295 || nr == 9) && ia32_call())) ||
 	    (se_decode32(nr).sc && ia32_call())) {
-		/* io_submit returns the iocbs it took: those past SE_AIO_MAX
-		 * were not looked at (aio_begin). From the return value, not
-		 * the nr asked for, which the kernel cuts to its context's
-		 * size and a process may make as large as it likes. */
-		if (ret > SE_AIO_MAX && (se_decode64(nr).sc == SE_SC_AIO ||
-					 (se_decode32(nr).sc == SE_SC_AIO && ia32_call())))
-			count_n(SE_CTR_AIO_UNINSPECTED, ret - SE_AIO_MAX);
+		/* io_submit returns the iocbs it took: those past where its
+		 * entry's tail calls ran out were not looked at (aio_iocb).
+		 * From the return value, not the nr asked for, which the
+		 * kernel cuts to its context's size and a process may make
+		 * as large as it likes. */
+		if (ret > 0 && (se_decode64(nr).sc == SE_SC_AIO ||
+				(se_decode32(nr).sc == SE_SC_AIO && ia32_call())))
+			aio_end(ret);
 		/* An ioctl that is no reflink has nothing in flight: a register
 		 * read instead of the in-flight map's lookup (LOAD_MODE=ioctl
 		 * bash test/bench/bpf_stats.sh: see the README's figures). */
@@ -2103,6 +2214,31 @@ static __always_inline __u64 uring_name(__u64 req, __u64 off)
 	return f ? se_kp_ptr(f + SE_OFF_FILENAME_NAME) : 0;
 }
 
+/* The record of an io_uring request of @kind reported by the names it
+ * gives, at submission: its success unknown, user space to resolve them. */
+static __always_inline void uring_name_record(struct se_nameop_record *rec, __u16 kind)
+{
+	fill(&rec->r, kind, -1, 0, 0);
+	rec->r.syscall = SE_SC_IO_URING;
+	rec->r.flags = SE_F_PENDING | SE_F_BY_NAME | SE_F_UNCONFIRMED;
+}
+
+#if defined(SE_URING_OPEN) && defined(SE_OFF_IO_OPEN_DFD) && defined(SE_OFF_IO_OPEN_FILENAME)
+/* @rec (its header filled) named by open request @open's one name, as
+ * truncate(2)'s: walked and sent by name_new, name_send (tail calls). */
+static __always_inline void uring_open_name(void *ctx, struct se_nameop_record *rec, __u64 open)
+{
+	rec->side[0].len = 0;
+	rec->side[0].base = SE_NB_NONE;
+	rec->side[1].dfd = (__s32)se_kp_u32(open + SE_OFF_IO_OPEN_DFD);
+	rec->r.fd = rec->side[1].dfd;
+	rec->side[1].kstr = 1;
+	rec->r.mask = 0;
+	rec->r.file = uring_name(open, SE_OFF_IO_OPEN_FILENAME);
+	movers.call(ctx, tail_slot(SE_TAIL_NAME_NEW));
+}
+#endif
+
 /*
  * An io_uring RENAMEAT or LINKAT (@kind), or an OPENAT with O_TRUNC and
  * CQE_SKIP_SUCCESS (SE_TRUNCATE: no completion will say which file it
@@ -2125,22 +2261,13 @@ static __always_inline void uring_nameop(void *ctx, __u64 req, __u8 kind)
 
 	if (!cfg || !rec || !candidates(cfg, kind, NULL))
 		return;
-	fill(&rec->r, kind, -1, 0, 0);
-	rec->r.syscall = SE_SC_IO_URING;
-	rec->r.flags = SE_F_PENDING | SE_F_BY_NAME | SE_F_UNCONFIRMED;
+	uring_name_record(rec, kind);
 #if defined(SE_URING_OPEN) && defined(SE_OFF_IO_OPEN_DFD) && defined(SE_OFF_IO_OPEN_FILENAME)
 	if (kind == SE_TRUNCATE) {
 		/* one name, as truncate(2)'s; the size before is unknown */
 		rec->r.flags |= SE_F_BYTES_UNKNOWN;
 		rec->r.arg = 0;
-		rec->side[0].len = 0;
-		rec->side[0].base = SE_NB_NONE;
-		rec->side[1].dfd = (__s32)se_kp_u32(req + SE_OFF_IO_OPEN_DFD);
-		rec->r.fd = rec->side[1].dfd;
-		rec->side[1].kstr = 1;
-		rec->r.mask = 0;
-		rec->r.file = uring_name(req, SE_OFF_IO_OPEN_FILENAME);
-		movers.call(ctx, tail_slot(SE_TAIL_NAME_NEW));
+		uring_open_name(ctx, rec, req);
 		return;
 	}
 #endif
@@ -2155,6 +2282,111 @@ static __always_inline void uring_nameop(void *ctx, __u64 req, __u8 kind)
 	rec->r.mask = uring_name(req, ren ? SE_OFF_IO_RENAME_OLDPATH : SE_OFF_IO_LINK_OLDPATH);
 	rec->r.file = uring_name(req, ren ? SE_OFF_IO_RENAME_NEWPATH : SE_OFF_IO_LINK_NEWPATH);
 	movers.call(ctx, tail_slot(SE_TAIL_NAME_OLD));
+}
+#endif
+
+#if defined(SE_URING_NAMES) && defined(SE_URING_OPEN) && defined(SE_OFF_IO_OPEN_DFD) &&             \
+	defined(SE_OFF_IO_OPEN_FILENAME)
+#define SE_URING_SLOT_OPENS 1
+/*
+ * Opens into a registered slot (OPENAT, OPENAT2 with a file_index), by
+ * (ring, slot): what a request on a slot still empty at its submission
+ * goes to. Such a request that will post no completion (CQE_SKIP_SUCCESS)
+ * is seen by no tracepoint after its submission (io_uring_file_get skips
+ * registered files), and the open linked ahead of it fills the slot only
+ * once both are submitted: it is reported by that open's name
+ * (uring_by_open). An IORING_FILE_INDEX_ALLOC open is kept under slot
+ * SE_FILE_INDEX_ALLOC: which slot the kernel picks is known only when it
+ * runs (and a process can predict it: the lowest free one), so a request
+ * on an empty slot with no open of its own takes its ring's latest such
+ * open. LRU; an entry goes at its open's completion, and one whose request
+ * memory was reused since is refused (uring_slot_open).
+ */
+struct se_slot_key {
+	__u64 ring;
+	__u32 slot; /* 0-based, or SE_FILE_INDEX_ALLOC */
+	__u32 pad;
+};
+BPF_TABLE("lru_hash", struct se_slot_key, __u64, uring_slot_opens, 1024);
+
+/* The key of open request @req's slot (ring 0: no slot, an fd). */
+static __always_inline struct se_slot_key slot_key_of_open(__u64 req)
+{
+	struct se_slot_key k = {};
+	__u32 slot = se_kp_u32(req + SE_OFF_IO_OPEN_FILE_SLOT);
+
+	if (slot) {
+		k.ring = se_kp_ptr(req + SE_OFF_IO_KIOCB_CTX);
+		k.slot = slot == SE_FILE_INDEX_ALLOC ? slot : slot - 1;
+	}
+	return k;
+}
+
+/* At the submission of open @req: its slot's latest open. */
+static __always_inline void slot_open_note(__u64 req)
+{
+	struct se_slot_key k = slot_key_of_open(req);
+
+	if (k.ring)
+		uring_slot_opens.update(&k, &req);
+}
+
+/* At the completion of open @req: its entry, if still its own, goes. */
+static __always_inline void slot_open_done(__u64 req)
+{
+	struct se_slot_key k = slot_key_of_open(req);
+	__u64 *o = k.ring ? uring_slot_opens.lookup(&k) : NULL;
+
+	if (o && *o == req)
+		uring_slot_opens.delete(&k);
+}
+
+/* The open submitted into @k's slot, if its request is still that open
+ * (its memory goes to another request once it is done), else 0. */
+static __always_inline __u64 uring_slot_open(struct se_slot_key *k)
+{
+	__u64 *o = uring_slot_opens.lookup(k), open;
+	struct se_slot_key ok;
+
+	if (!o)
+		return 0;
+	open = *o;
+	if (se_uring_op(req_opcode(open)).how != SE_UOP_OPEN)
+		return 0;
+	ok = slot_key_of_open(open);
+	return ok.ring == k->ring && ok.slot == k->slot ? open : 0;
+}
+
+/*
+ * A read or write (@q, decided to be kept by its rules) of registered slot
+ * @slot of @req's ring, empty at its submission and posting no completion:
+ * reported now, as an open's name would be (uring_nameop), by the name of
+ * the open that fills the slot, with the bytes asked for, flagged
+ * SE_F_UNCONFIRMED. The name is the kernel's copy, made at the open's
+ * preparation and freed when it runs: the open is linked ahead of this
+ * request or runs after it, else the slot would not be empty now. Nothing
+ * when no open into the slot is known (the request then fails, EBADF).
+ */
+static __always_inline void uring_by_open(void *ctx, __u64 req, struct se_uring_req *q)
+{
+	struct se_slot_key k = {.ring = se_kp_ptr(req + SE_OFF_IO_KIOCB_CTX),
+				.slot = se_kp_u32(req + SE_OFF_IO_KIOCB_CQE_FD)};
+	int zero = 0;
+	struct se_nameop_record *rec = nameop_scratch.lookup(&zero);
+	__u64 open;
+
+	if (!rec || !k.ring)
+		return;
+	open = uring_slot_open(&k);
+	if (!open) {
+		k.slot = SE_FILE_INDEX_ALLOC;
+		open = uring_slot_open(&k);
+	}
+	if (!open)
+		return;
+	uring_name_record(rec, q->kind);
+	rec->r.arg = q->want;
+	uring_open_name(ctx, rec, open);
 }
 #endif
 
@@ -2176,6 +2408,10 @@ RAW_TRACEPOINT_PROBE(io_uring_submit_req)
 #endif
 		return 0;
 	}
+#ifdef SE_URING_SLOT_OPENS
+	if (u.how == SE_UOP_OPEN)
+		slot_open_note(req);
+#endif
 #if defined(SE_URING_NAMES) && defined(SE_URING_OPEN) && defined(SE_OFF_IO_OPEN_DFD) &&           \
 	defined(SE_OFF_IO_OPEN_FILENAME)
 	/* An O_TRUNC open that will post no completion: by its name, now. */
@@ -2199,6 +2435,11 @@ RAW_TRACEPOINT_PROBE(io_uring_submit_req)
 
 		if (file && q->rules)
 			uring_event(ctx, cfg, q, file, q->want, 1);
+#ifdef SE_URING_SLOT_OPENS
+		/* An empty slot: an open linked ahead fills it (a tail call). */
+		if (!file && q->rules && q->how == SE_UOP_RW)
+			uring_by_open(ctx, req, q);
+#endif
 		q->rules = 0;
 		if (!q->in_rules)
 			return 0; /* ... nor has it an input to come */
@@ -2360,6 +2601,10 @@ RAW_TRACEPOINT_PROBE(io_uring_complete)
 	}
 	if (!u.kind || !uring_built(u.how))
 		return 0;
+#ifdef SE_URING_SLOT_OPENS
+	if (u.how == SE_UOP_OPEN)
+		slot_open_done(req);
+#endif
 	/* Bytes moved; a truncation's 0; an open's fd or slot. Failed, or
 	 * nothing read: no event. */
 	if (u.how == SE_UOP_RW || u.how == SE_UOP_SPLICE)

@@ -10,7 +10,7 @@
  *
  * Each mode reads or writes N bytes ('A'..'Z' repeated) per iocb, all its
  * iocbs in one io_submit(2) at offset 0 (batch: 0, N, 2N; batch40: 40 of
- * them, N apart), prints "writer
+ * them, N apart; fresh40: 40 files, offset 0 each), prints "writer
  * pid=P tid=T" on stdout, as one write, before the io_submit, waits for
  * every completion with io_getevents(2), checks each result is N, and
  * lingers EVADE_LINGER_MS (default 300) after it. PATH is used as given.
@@ -26,7 +26,11 @@
  *   preadv PATH N      as pread, IOCB_CMD_PREADV (2 iovecs, N in all)
  *   batch PATH N       open(2) PATH, three IOCB_CMD_PWRITEs of N bytes at
  *                      offsets 0, N, 2N in one io_submit(2)
- *   batch40 PATH N     as batch with 40 iocbs, more than the probe looks at
+ *   batch40 PATH N     as batch with 40 iocbs, more than 33 (the probe's
+ *                      tail calls per io_submit)
+ *   batch200 PATH N    ... with 200
+ *   fresh40 PATH N     40 IOCB_CMD_PWRITEs, each on its own new file PATH.I
+ *                      (I = 0..39): 40 files never seen, each to be walked
  *   direct PATH 4096   open(2) PATH O_DIRECT, one IOCB_CMD_PWRITE from a
  *                      4096-aligned buffer (N must be 4096; a filesystem that
  *                      refuses O_DIRECT with EINVAL is exit 4)
@@ -51,7 +55,7 @@
 #include "evade_tool.h"
 
 #define MAX_BYTES (1u << 20)
-#define MAX_IOCBS 40
+#define MAX_IOCBS 200
 #define DIRECT_BYTES 4096 /* the direct mode's N, and its buffer's alignment */
 #define WAIT_SECONDS 10	  /* io_getevents' deadline: a lost completion is an error */
 
@@ -60,17 +64,22 @@ struct mode {
 	unsigned opcode; /* IOCB_CMD_* */
 	int iocbs;	 /* in the one io_submit(2), N bytes each */
 	int direct;	 /* O_DIRECT, N == DIRECT_BYTES, an aligned buffer */
+	int files;	 /* a file of its own per iocb, PATH.I (0: all on PATH) */
 };
 
 static const struct mode modes[] = {
-	{"pwrite", IOCB_CMD_PWRITE, 1, 0},
-	{"pwritev", IOCB_CMD_PWRITEV, 1, 0},
-	{"pread", IOCB_CMD_PREAD, 1, 0},
-	{"preadv", IOCB_CMD_PREADV, 1, 0},
-	{"batch", IOCB_CMD_PWRITE, 3, 0},
-	{"direct", IOCB_CMD_PWRITE, 1, 1},
-	/* more iocbs in one call than the probe looks at (SE_AIO_MAX, 32) */
-	{"batch40", IOCB_CMD_PWRITE, MAX_IOCBS, 0},
+	{"pwrite", IOCB_CMD_PWRITE, 1, 0, 0},
+	{"pwritev", IOCB_CMD_PWRITEV, 1, 0, 0},
+	{"pread", IOCB_CMD_PREAD, 1, 0, 0},
+	{"preadv", IOCB_CMD_PREADV, 1, 0, 0},
+	{"batch", IOCB_CMD_PWRITE, 3, 0, 0},
+	{"direct", IOCB_CMD_PWRITE, 1, 1, 0},
+	/* more iocbs in one call than the probe's 33 tail calls: one file,
+	 * walked once, the rest decided without a walk (SE_AIO_FAST a run) */
+	{"batch40", IOCB_CMD_PWRITE, 40, 0, 0},
+	{"batch200", IOCB_CMD_PWRITE, 200, 0, 0},
+	/* ... 40 files never seen: a walk each, one per tail call */
+	{"fresh40", IOCB_CMD_PWRITE, 40, 0, 1},
 };
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
 
@@ -152,7 +161,8 @@ static aio_context_t aio_setup(unsigned nr)
 	return ctx;
 }
 
-/* prep: iocb I of the mode, N bytes at offset I * N from BUF (vectored:
+/* prep: iocb I of the mode, N bytes at offset I * N (0 with a file per
+ * iocb) from BUF (vectored:
  * two iovecs, N / 2 and the rest), tagged I + 1 in aio_data */
 static void prep(const struct mode *m, struct iocb *cb, struct iovec *iov, int i, int fd, char *buf,
 		 size_t n)
@@ -161,7 +171,7 @@ static void prep(const struct mode *m, struct iocb *cb, struct iovec *iov, int i
 	cb->aio_data = (__u64)i + 1;
 	cb->aio_lio_opcode = (__u16)m->opcode;
 	cb->aio_fildes = (__u32)fd;
-	cb->aio_offset = (__s64)(i * n);
+	cb->aio_offset = m->files ? 0 : (__s64)(i * n);
 	if (is_vectored(m)) {
 		iov[0] = (struct iovec){buf, n / 2};
 		iov[1] = (struct iovec){buf + n / 2, n - n / 2};
@@ -223,18 +233,30 @@ static void reap(const struct mode *m, aio_context_t ctx, int nr, size_t n)
 	}
 }
 
-/* run: the mode on PATH, N bytes per iocb, all in one io_submit(2) */
+/* run: the mode on PATH (or PATH.I), N bytes per iocb, all in one
+ * io_submit(2) */
 static int run(const struct mode *m, const char *path, char *buf, size_t n)
 {
-	struct iocb cbs[MAX_IOCBS], *ptrs[MAX_IOCBS];
-	struct iovec iov[MAX_IOCBS][2];
+	static struct iocb cbs[MAX_IOCBS], *ptrs[MAX_IOCBS];
+	static struct iovec iov[MAX_IOCBS][2];
+	static int fds[MAX_IOCBS];
+	char name[4096];
 	struct stat st;
-	int fd = open_path(m, path, n);
 	aio_context_t ctx = aio_setup(MAX_IOCBS);
+	int nfds = m->files ? m->iocbs : 1;
+	off_t want = m->files ? (off_t)n : (off_t)(n * (size_t)m->iocbs);
 	long r;
 
+	for (int i = 0; i < nfds; i++) {
+		if (m->files &&
+		    snprintf(name, sizeof(name), "%s.%d", path, i) >= (int)sizeof(name)) {
+			fprintf(stderr, PROG ": %s: name too long\n", path);
+			return EXIT_USAGE;
+		}
+		fds[i] = open_path(m, m->files ? name : path, n);
+	}
 	for (int i = 0; i < m->iocbs; i++) {
-		prep(m, &cbs[i], iov[i], i, fd, buf, n);
+		prep(m, &cbs[i], iov[i], i, fds[m->files ? i : 0], buf, n);
 		ptrs[i] = &cbs[i];
 	}
 	announce();
@@ -248,14 +270,17 @@ static int run(const struct mode *m, const char *path, char *buf, size_t n)
 	reap(m, ctx, m->iocbs, n);
 	if (sys_io_destroy(ctx) < 0)
 		die("io_destroy", errno);
-	/* the writes landed where they were meant to */
-	if (!is_read(m) && (fstat(fd, &st) < 0 || st.st_size != (off_t)(n * (size_t)m->iocbs))) {
-		fprintf(stderr, PROG ": setup: %s does not hold %zu bytes after the writes\n", path,
-			n * (size_t)m->iocbs);
-		return EXIT_SETUP;
+	for (int i = 0; i < nfds; i++) {
+		/* the writes landed where they were meant to */
+		if (!is_read(m) && (fstat(fds[i], &st) < 0 || st.st_size != want)) {
+			fprintf(stderr,
+				PROG ": setup: %s%s does not hold %lld bytes after the writes\n",
+				path, m->files ? ".I" : "", (long long)want);
+			return EXIT_SETUP;
+		}
+		if (close(fds[i]) < 0)
+			die("close", errno);
 	}
-	if (close(fd) < 0)
-		die("close", errno);
 	return 0;
 }
 

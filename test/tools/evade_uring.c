@@ -32,6 +32,11 @@
  *                              fd ever exists in the process)
  *   openat-direct-skip PATH N  as openat-direct, the write with
  *                              IOSQE_CQE_SKIP_SUCCESS, a NOP linked after it
+ *   openat-silent PATH N       as openat-direct-skip, the OPENAT (O_CREAT,
+ *                              no O_TRUNC) with IOSQE_CQE_SKIP_SUCCESS too:
+ *                              only the NOP completes
+ *   openat-alloc-silent PATH N ... OPENAT2 into IORING_FILE_INDEX_ALLOC, the
+ *                              write on slot 0 (what the kernel picks)
  *   skip PATH N                IORING_OP_WRITE with IOSQE_CQE_SKIP_SUCCESS
  *                              (no completion), linked to a NOP to wait on
  *   async PATH N               IORING_OP_WRITE with IOSQE_ASYNC (an io-wq
@@ -317,6 +322,15 @@ static void io_once(struct io_uring *ring, int op, int fd, unsigned flags, char 
 	reap(ring, TAG_IO, (int)n);
 }
 
+/* register_sparse NR: a table of NR empty registered-file slots */
+static void register_sparse(struct io_uring *ring, unsigned nr)
+{
+	int r = io_uring_register_files_sparse(ring, nr);
+
+	if (r < 0)
+		setup_failed("io_uring_register_files_sparse", -r);
+}
+
 /* queue_nop: a NOP whose completion is awaited (after a skipped one) */
 static void queue_nop(struct io_uring *ring)
 {
@@ -429,10 +443,8 @@ static int m_openat_direct(struct io_uring *ring, char **argv, char *buf, size_t
 {
 	int skip = cqe_skip;
 	struct io_uring_sqe *sqe;
-	int r = io_uring_register_files_sparse(ring, 1);
 
-	if (r < 0)
-		setup_failed("io_uring_register_files_sparse", -r);
+	register_sparse(ring, 1);
 	announce();
 	sqe = sqe_get(ring);
 	io_uring_prep_openat_direct(sqe, AT_FDCWD, argv[0], O_WRONLY | O_CREAT | O_TRUNC, 0666, 0);
@@ -445,6 +457,43 @@ static int m_openat_direct(struct io_uring *ring, char **argv, char *buf, size_t
 	reap(ring, TAG_OPEN, 0);
 	finish_io(ring, skip, n);
 	return 0;
+}
+
+/* openat-silent, openat-alloc-silent: as openat-direct-skip, the OPENAT
+ * silent too (CQE_SKIP_SUCCESS; no O_TRUNC: no truncation to see), so
+ * only the NOP completes; -alloc: OPENAT2 into the slot the kernel picks
+ * (IORING_FILE_INDEX_ALLOC), the write on slot 0, the lowest free one,
+ * which is what it picks in an empty table */
+static int openat_silent(struct io_uring *ring, const char *path, char *buf, size_t n, int alloc)
+{
+	static struct open_how how = {.flags = O_WRONLY | O_CREAT, .mode = 0666};
+	struct io_uring_sqe *sqe;
+
+	register_sparse(ring, 2);
+	announce();
+	sqe = sqe_get(ring);
+	if (alloc) /* liburing adds 1 to the index: ~0U, IORING_FILE_INDEX_ALLOC */
+		io_uring_prep_openat2_direct(sqe, AT_FDCWD, path, &how,
+					     IORING_FILE_INDEX_ALLOC - 1);
+	else
+		io_uring_prep_openat_direct(sqe, AT_FDCWD, path, O_WRONLY | O_CREAT, 0666, 0);
+	mark(sqe, TAG_OPEN, IOSQE_CQE_SKIP_SUCCESS | IOSQE_IO_LINK);
+	mark(prep_io(ring, IORING_OP_WRITE, 0, buf, n), TAG_IO,
+	     IOSQE_FIXED_FILE | IOSQE_CQE_SKIP_SUCCESS | IOSQE_IO_LINK);
+	queue_nop(ring);
+	submit(ring, 3);
+	finish_io(ring, 1, n);
+	return 0;
+}
+
+static int m_openat_silent(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	return openat_silent(ring, argv[0], buf, n, 0);
+}
+
+static int m_openat_alloc_silent(struct io_uring *ring, char **argv, char *buf, size_t n)
+{
+	return openat_silent(ring, argv[0], buf, n, 1);
 }
 
 /* skip: a write that posts no completion when it succeeds
@@ -638,11 +687,8 @@ static int open_trunc(struct io_uring *ring, const char *path, enum open_into sl
 	struct io_uring_sqe *sqe;
 	int r;
 
-	if (slot == INTO_SLOT || slot == INTO_ALLOC) {
-		r = io_uring_register_files_sparse(ring, 2);
-		if (r < 0)
-			setup_failed("io_uring_register_files_sparse", -r);
-	}
+	if (slot == INTO_SLOT || slot == INTO_ALLOC)
+		register_sparse(ring, 2);
 	announce();
 	sqe = sqe_get(ring);
 	if (slot == INTO_FD || slot == INTO_FD_SILENT)
@@ -779,6 +825,10 @@ static const struct mode modes[] = {
 	 OP(IORING_OP_OPENAT) | OP(IORING_OP_WRITE)},
 	{"openat-direct-skip", "PATH", 2, m_openat_direct, 0, IORING_FEAT_CQE_SKIP,
 	 OP(IORING_OP_OPENAT) | OP(IORING_OP_WRITE) | OP(IORING_OP_NOP)},
+	{"openat-silent", "PATH", 2, m_openat_silent, 0, IORING_FEAT_CQE_SKIP,
+	 OP(IORING_OP_OPENAT) | OP(IORING_OP_WRITE) | OP(IORING_OP_NOP)},
+	{"openat-alloc-silent", "PATH", 2, m_openat_alloc_silent, 0, IORING_FEAT_CQE_SKIP,
+	 OP(IORING_OP_OPENAT2) | OP(IORING_OP_WRITE) | OP(IORING_OP_NOP)},
 	{"skip", "PATH", 2, m_skip, 0, IORING_FEAT_CQE_SKIP,
 	 OP(IORING_OP_WRITE) | OP(IORING_OP_NOP)},
 	{"async", "PATH", 2, m_async, 0, 0, OP(IORING_OP_WRITE)},
