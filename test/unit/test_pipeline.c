@@ -304,12 +304,15 @@ static void nameop_rec(struct fx *f, uint16_t kind, const char *old, const char 
 	r->r.tid = FAKE + 1;
 	r->r.fd = -100;
 	r->r.kind = (uint8_t)kind;
-	r->r.syscall = kind == SE_RENAME ? SE_SC_RENAMEAT2
-		       : kind == SE_LINK ? SE_SC_LINKAT
-					 : SE_SC_TRUNCATE;
+	r->r.syscall = kind == SE_RENAME     ? SE_SC_RENAMEAT2
+		       : kind == SE_LINK     ? SE_SC_LINKAT
+		       : kind == SE_TRUNCATE ? SE_SC_TRUNCATE
+					     : SE_SC_IO_URING;
 	r->r.flags = SE_F_PENDING | SE_F_BY_NAME;
 	if (kind == SE_TRUNCATE)
 		r->r.flags |= SE_F_BYTES_UNKNOWN;
+	if (kind == SE_READ || kind == SE_WRITE) /* arg: the bytes asked for */
+		r->r.flags |= SE_F_UNCONFIRMED;
 	snprintf(r->r.comm, sizeof(r->r.comm), "mv");
 	for (int i = 0; i < 2; i++) {
 		r->side[i].dfd = -100;
@@ -367,6 +370,31 @@ static void test_nameops(void **state)
 	assert_int_equal(f->pl.stats.names_invalid, 5);
 	assert_int_equal(f->pl.stats.forwarded[EV_FILE_RENAME], 3);
 	assert_int_equal(f->pl.stats.forwarded[EV_FILE_LINK], 1);
+}
+
+/* An io_uring read or write of a registered slot its silent linked open
+ * fills, named by that open: one name (the new side's), the bytes it
+ * asked for, flagged bytes_unconfirmed (not unconfirmed: the call is a
+ * read or write, its bytes are what is unknown), no source. */
+static void test_io_by_name(void **state)
+{
+	struct fx *f = *state;
+
+	load_rules(f, "rules:\n  - name: w\n    event: file_write\n"
+		      "    match: {pathPrefixes: [/etc/]}\n");
+	nameop_rec(f, SE_WRITE, "/etc/ignored", "/etc/passwd", 215, false);
+	nameop_rec(f, SE_WRITE, "/etc/ignored", "/tmp/y", 216, false);
+	nameop_rec(f, SE_READ, "/tmp/ignored", "/etc/shadow", 217, false);
+	assert_int_equal(f->ts.n, 1);
+	assert_string_equal(f->ts.ev[0].event_type, "file_write");
+	assert_string_equal(f->ts.ev[0].filename, "/etc/passwd");
+	assert_int_equal(f->ts.ev[0].bytes, 215);
+	assert_string_equal(data_of(&f->ts.ev[0], "syscall"), "io_uring");
+	assert_string_equal(data_of(&f->ts.ev[0], "bytes_unconfirmed"), "true");
+	assert_null(data_of(&f->ts.ev[0], "unconfirmed"));
+	assert_null(data_of(&f->ts.ev[0], "source"));
+	assert_int_equal(f->ts.ev[0].rule_mask, 1);
+	assert_int_equal(f->pl.stats.user_filtered, 2);
 }
 
 /* truncate(2) by path: one name (the new side's), a file_truncate whose
@@ -598,6 +626,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_change_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nameops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncate_by_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_io_by_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_filtered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unresolved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_root, setup, teardown),
