@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * probe: the kernel side's user-space handle. Compiles the embedded BPF text
- * with libbcc, loads and attaches it to the syscall tracepoints, owns its
- * maps, and drains the records it emits.
+ * probe: the kernel side's user-space handle. Has the embedded BPF text
+ * compiled and loaded by the helper sentinel-probe-build (probe_spawn.h),
+ * attaches what it hands over to the tracepoints, owns the maps, and drains
+ * the records they emit. libbpf only: never libbcc in this process.
  *
- * Lifecycle: probe_open() (compile + load, nothing attached) ->
+ * Lifecycle: probe_open() (compile + load in the helper, nothing attached) ->
  * probe_set_rules() -> probe_attach() -> probe_drain() in a loop ->
  * probe_close() (detaches by closing the attachment fds).
  * All functions log their errors and return -errno (or -1) on failure.

@@ -28,26 +28,36 @@ COPY agent agent
 COPY detector detector
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DSENTINEL_TESTS=OFF >/dev/null \
 	&& cmake --build /build -j"$(nproc)" \
-	&& strip /build/sentinel-agent /build/sentinel-detector
+	&& strip /build/sentinel-agent /build/sentinel-probe-build /build/sentinel-detector
 COPY docker/scratch-rootfs.sh /usr/local/bin/
 RUN bash /usr/local/bin/scratch-rootfs.sh /build/detector-root /build/sentinel-detector
 
 FROM ${BASE_IMAGE}
 # The libraries' packages, not from the build stage: this layer then stays
 # cached when only the sources change. libbpfcc brings libbcc's embedded
-# clang/LLVM libraries (no compiler driver, no headers); libcivetweb1 is for
-# the health/metrics endpoints. xz-utils and kmod serve libbcc's last resort,
+# clang/LLVM libraries (no compiler driver, no headers), for the compile
+# helper only; libbpf1 is the agent's BPF library (maps, attach, ring
+# buffer); libcivetweb1 is for the health/metrics endpoints. xz-utils and kmod serve libbcc's last resort,
 # the kernel's own headers ("modprobe kheaders", tar -xf
 # /sys/kernel/kheaders.tar.xz; CONFIG_IKHEADERS).
 RUN apt-get update -qq \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		libbpfcc libyaml-0-2 libuuid1 libjson-c5 libprotobuf-c1 libgrpc29 libcivetweb1 \
+		libbpfcc libbpf1 libyaml-0-2 libuuid1 libjson-c5 libprotobuf-c1 libgrpc29 libcivetweb1 \
 		xz-utils kmod \
 	&& rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
-COPY --from=build /build/sentinel-agent /usr/bin/sentinel-agent
-# A library added to the build must be added above too: fail here, not at run time.
-RUN if ldd /usr/bin/sentinel-agent | grep 'not found'; then \
-		echo 'sentinel-agent needs a library the image lacks: add its package to docker/agent.Dockerfile' >&2; \
+# The compile helper beside the agent, where the agent looks for it.
+COPY --from=build /build/sentinel-agent /build/sentinel-probe-build /usr/bin/
+# A library added to the build must be added above too: fail here, not at
+# run time. And the agent itself must not link libbcc (libLLVM would stay
+# mapped for the life of the pod).
+RUN for b in sentinel-agent sentinel-probe-build; do \
+		if ldd "/usr/bin/$b" | grep 'not found'; then \
+			echo "$b needs a library the image lacks: add its package to docker/agent.Dockerfile" >&2; \
+			exit 1; \
+		fi; \
+	done \
+	&& if ldd /usr/bin/sentinel-agent | grep -E 'libbcc|libLLVM|libclang'; then \
+		echo 'sentinel-agent links libbcc: only sentinel-probe-build may' >&2; \
 		exit 1; \
 	fi
 # Config and rules: /etc/sentinel-ebpf/{agent-config,rules}.yaml (a ConfigMap).

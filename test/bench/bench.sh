@@ -219,6 +219,8 @@ start_agent() {
 	t1=$EPOCHREALTIME
 	ARDY_MS=$(elapsed_ms "$t0" "$t1")
 	ASTART_MS=$(kv "$(grep 'msg="probe attached"' "$WORK/agent.err" | tail -n 1)" startup_ms)
+	# The compile helper's peak (its rusage, logged by the agent).
+	AHELPER_KIB=$(kv "$(grep 'msg="probe built"' "$WORK/agent.err" | tail -n 1)" helper_peak_rss_kib)
 }
 
 # stop_agent ROW: SIGTERM, checks exit 0, records the summary counters
@@ -292,10 +294,12 @@ done
 log "start-up: $STARTUP_RUNS run(s)"
 READY=""
 ASTART=""
+HELPER=""
 for ((i = 1; i <= STARTUP_RUNS; i++)); do
 	start_agent /dev/null "" "$WORK/config-auto.yaml"
 	READY+="${READY:+ }$ARDY_MS"
 	ASTART+="${ASTART:+ }${ASTART_MS:-0}"
+	HELPER+="${HELPER:+ }${AHELPER_KIB:-0}"
 	stop_agent startup
 	sleep 0.2
 done
@@ -434,7 +438,10 @@ report() {
 		"$(fmt_list "$READY") |"
 	echo "| agent's own \`startup_ms\` (probe attached line) | $(fmt_int "$(median "$ASTART")") |" \
 		"$(fmt_list "$ASTART") |"
-	echo "| peak RSS (VmHWM) in (c), MiB | $(awk -v k="$(median "${HWM[c]}")" \
+	echo "| compile helper's peak RSS (sentinel-probe-build), MiB | $(awk -v k="$(median "$HELPER")" \
+		'BEGIN { printf "%.1f", k / 1024 }') | $(tr ' ' '\n' <<<"$HELPER" |
+		awk '{ printf "%s%.1f", (NR > 1 ? " / " : ""), $1 / 1024 }') |"
+	echo "| the agent's peak RSS (VmHWM) in (c), ring buffer included, MiB | $(awk -v k="$(median "${HWM[c]}")" \
 		'BEGIN { printf "%.1f", k / 1024 }') | $(tr ' ' '\n' <<<"${HWM[c]}" |
 		awk '{ printf "%s%.1f", (NR > 1 ? " / " : ""), $1 / 1024 }') |"
 	echo

@@ -57,6 +57,16 @@ wait_listening() {
 	listening "$1"
 }
 
+# logged LABEL PATTERN FILE: ok when a line of FILE matches PATTERN
+# (grep -E), else fail, showing FILE's errors.
+logged() {
+	if grep -Eq "$2" "$3"; then
+		ok "$1"
+	else
+		fail "$1" "$(grep -E 'level=(error|warn)' "$3" | head -n 3)"
+	fi
+}
+
 # new_case NAME: a fresh directory for one case, in $D
 new_case() {
 	D=$TMP_ROOT/$1

@@ -480,5 +480,51 @@ t_inherited_fds() {
 	inherit_case inherit-perf --config "$TMP_ROOT/perf-config.yaml"
 }
 
-run_cases t_syscall_families t_relative_paths t_dup_family t_fd_before_agent t_fd_before_agent_reused t_rename_while_open t_inherited_fds t_filter_prefix_comm t_kernel_filter_proof t_flood_drops_counted t_flood_truncate_drops_counted t_flood_rename_drops_counted t_btf_source t_perf_transport t_odd_names t_prompt_output t_bad_rules
+# The compile runs in sentinel-probe-build, which hands the loaded probe
+# over and exits: the long-running agent never maps libLLVM, libclang or
+# libbcc, keeps no child, and its tail calls still work (cp, through
+# copy_file_range, is decided by a tail-called program: the kernel empties a
+# program array once no user-space fd holds it, so this fails if the agent
+# does not keep it). A missing or failing helper is a clear error; a killed
+# agent takes its compile with it.
+t_compile_helper() {
+	new_case helper
+	start_agent "$D" || { fail "helper: agent starts"; return; }
+	local maps kids
+	maps=$(grep -E -c 'libLLVM|libclang|libbcc' "/proc/$AGENT_PID/maps" || true)
+	check "helper: the running agent maps no libLLVM, libclang or libbcc" 0 "$maps"
+	kids=$(pgrep -P "$AGENT_PID" | wc -l)
+	check "helper: the compile helper is gone once the agent is ready" 0 "$kids"
+	logged "helper: the log names the compile's time and peak memory" \
+		'msg="probe built" helper_ms=[0-9]+ helper_peak_rss_kib=[1-9][0-9]* programs=[1-9]' "$D/agent.err"
+	head -c 777 /dev/urandom >"$D/src.bin"
+	cp "$D/src.bin" "$D/copy.bin"
+	stop_agent "$D" || return
+	check "helper: cp's copy_file_range is reported (tail calls work after the helper exited)" \
+		"file_write 777" \
+		"$(jq -r --arg f "$D/copy.bin" 'select(.data.filename == $f and .event_type == "file_write")
+			| "\(.event_type) \(.data.bytes)"' "$D/agent.out" | sort -u)"
+	local rc=0
+	SENTINEL_PROBE_BUILD=/bin/false "$AGENT" --mode stdout --config "$D/ports.yaml" \
+		>/dev/null 2>"$D/false.err" || rc=$?
+	check "helper: a failing helper stops the agent (exit 1)" 1 "$rc"
+	logged "helper: the error names the helper and its exit status" \
+		'msg="the probe.s compile helper failed \(its log above says why\)" helper=/bin/false exit=1' \
+		"$D/false.err"
+	# SIGKILL mid-compile: the helper dies with the agent (PDEATHSIG).
+	"$AGENT" --mode stdout --config "$D/ports.yaml" >/dev/null 2>"$D/kill.err" &
+	local apid=$! hpid=
+	wait_for "the compile helper to start" 10 pgrep -P "$apid" -x sentinel-probe- >/dev/null
+	hpid=$(pgrep -P "$apid" | head -n 1)
+	kill -KILL "$apid"
+	wait "$apid" 2>/dev/null || true
+	if [ -n "$hpid" ] && wait_for "the helper to die with the agent" 5 bash -c "! kill -0 $hpid 2>/dev/null"; then
+		ok "helper: a killed agent's compile helper dies with it"
+	else
+		fail "helper: a killed agent's compile helper dies with it" "helper pid '${hpid}'"
+		[ -n "$hpid" ] && kill -KILL "$hpid" 2>/dev/null
+	fi
+}
+
+run_cases t_compile_helper t_syscall_families t_relative_paths t_dup_family t_fd_before_agent t_fd_before_agent_reused t_rename_while_open t_inherited_fds t_filter_prefix_comm t_kernel_filter_proof t_flood_drops_counted t_flood_truncate_drops_counted t_flood_rename_drops_counted t_btf_source t_perf_transport t_odd_names t_prompt_output t_bad_rules
 finish

@@ -647,7 +647,7 @@ t_no_bpf_permission() {
 	# nobody must reach the binary, config and rules: a world-readable copy.
 	dir=$(mktemp -d /tmp/sentinel-noperm.XXXXXX)
 	chmod 755 "$dir"
-	cp "$AGENT" "$dir/sentinel-agent"
+	cp "$AGENT" "$(dirname "$AGENT")/sentinel-probe-build" "$dir/"
 	load_rules "$dir"
 	printf 'health: {port: 0, bindAddress: 127.0.0.1}\nmetrics: {enabled: false}\n' >"$dir/agent.yaml"
 	chmod -R a+rX "$dir"
