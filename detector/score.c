@@ -112,8 +112,9 @@ static int restore_one(Sentinel__V1__EventEnvelope *ev, const char *key, const c
 	n = strlen(hex->value);
 	tlen = strlen(text->value);
 	/* The text has at least one byte per raw byte: a bound on what we
-	 * allocate. An empty value may be protobuf-c's static default, never
-	 * to be freed; nothing to restore there anyway. */
+	 * allocate, and why the raw bytes fit where the text was. An empty
+	 * value may be protobuf-c's static default, never written; nothing
+	 * to restore there anyway. */
 	if (!n || n % 2 || n / 2 > tlen)
 		return 0;
 	raw = malloc(n / 2 + 1);
@@ -131,9 +132,10 @@ static int restore_one(Sentinel__V1__EventEnvelope *ev, const char *key, const c
 	if (!check || utf8_replace_invalid(raw, n / 2, check) != tlen ||
 	    memcmp(check, text->value, tlen) != 0)
 		goto out;
-	free(text->value);
-	text->value = raw;
-	raw = NULL;
+	/* In place: the raw bytes are never longer than the text, and the
+	 * text's memory belongs to whoever unpacked the message (the server
+	 * unpacks into an arena, where a single free() is not allowed). */
+	memcpy(text->value, raw, n / 2 + 1);
 	ok = 1;
 out:
 	free(check);

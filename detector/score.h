@@ -105,8 +105,9 @@ const char *envelope_data(const Sentinel__V1__EventEnvelope *ev, const char *key
  * (for "filename" and "comm"), so scorers and the anomaly log see the real
  * name; the server calls it before scoring. A _hex value that is not hex,
  * decodes to a NUL, or does not match the text is ignored (the text stays).
- * The envelope must come from protobuf-c's default allocator (unpack with
- * NULL), whose free_unpacked() frees the swapped value with free().
+ * The bytes are written over the text in place (never longer than it), so
+ * the envelope may come from any allocator; nothing is freed or allocated
+ * in it.
  * Returns how many values it restored.
  */
 int envelope_restore_bytes(Sentinel__V1__EventEnvelope *ev);

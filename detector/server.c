@@ -49,6 +49,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "arena.h"
 #include "events.pb-c.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
@@ -133,9 +134,28 @@ struct server {
 	Sentinel__V1__DetectionResponse *resps;
 	Sentinel__V1__DetectionResponse **resp_ptrs;
 	size_t scratch_cap;
+	/* What protobuf-c allocates unpacking one message (a struct and a
+	 * string per field), rewound after each: no malloc/free per field. */
+	struct arena unpack_mem;
+	ProtobufCAllocator unpacker;
 };
 
+/* Messages up to this many bytes unpack in one arena chunk, reused. */
+#define UNPACK_CHUNK (256 * 1024)
+
 /* ---- small helpers ---- */
+
+static void *unpack_alloc(void *data, size_t n)
+{
+	return arena_alloc(data, n);
+}
+
+/* Freed all at once by arena_reset() after the message is handled. */
+static void unpack_free(void *data, void *p)
+{
+	(void)data;
+	(void)p;
+}
 
 static Google__Protobuf__Timestamp now_ts(void)
 {
@@ -525,20 +545,21 @@ static void malformed(struct call_ctx *c, const char *what, size_t len)
 static void on_envelope(struct call_ctx *c, grpc_slice msg)
 {
 	size_t len = GRPC_SLICE_LENGTH(msg);
-	Sentinel__V1__EventEnvelope *ev =
-		sentinel__v1__event_envelope__unpack(NULL, len, GRPC_SLICE_START_PTR(msg));
+	Sentinel__V1__EventEnvelope *ev = sentinel__v1__event_envelope__unpack(
+		&c->srv->unpacker, len, GRPC_SLICE_START_PTR(msg));
 	Sentinel__V1__DetectionResponse r;
 	Google__Protobuf__Timestamp ts = now_ts();
 	struct verdict v;
 
 	if (!ev) {
+		arena_reset(&c->srv->unpack_mem);
 		malformed(c, "EventEnvelope", len);
 		return;
 	}
 	score_event(c->srv, ev, &v);
 	fill_response(&r, ev, &v, &ts);
 	post_send(c, pack_message(&r.base));
-	sentinel__v1__event_envelope__free_unpacked(ev, NULL);
+	arena_reset(&c->srv->unpack_mem);
 }
 
 static void on_batch(struct call_ctx *c, grpc_slice msg)
@@ -546,11 +567,12 @@ static void on_batch(struct call_ctx *c, grpc_slice msg)
 	struct server *s = c->srv;
 	size_t len = GRPC_SLICE_LENGTH(msg);
 	Sentinel__V1__EventBatch *b =
-		sentinel__v1__event_batch__unpack(NULL, len, GRPC_SLICE_START_PTR(msg));
+		sentinel__v1__event_batch__unpack(&s->unpacker, len, GRPC_SLICE_START_PTR(msg));
 	Sentinel__V1__DetectionBatch out = SENTINEL__V1__DETECTION_BATCH__INIT;
 	Google__Protobuf__Timestamp ts = now_ts();
 
 	if (!b) {
+		arena_reset(&s->unpack_mem);
 		malformed(c, "EventBatch", len);
 		return;
 	}
@@ -568,7 +590,7 @@ static void on_batch(struct call_ctx *c, grpc_slice msg)
 	out.responses = s->resp_ptrs;
 	post_send(c, pack_message(&out.base));
 cleanup:
-	sentinel__v1__event_batch__free_unpacked(b, NULL);
+	arena_reset(&s->unpack_mem);
 }
 
 static void on_report(struct call_ctx *c, grpc_slice msg)
@@ -889,6 +911,20 @@ static void format_addr(char *buf, size_t cap, const char *bind, int port)
 		snprintf(buf, cap, "%s:%d", bind, port);
 }
 
+/* Everything of a server but gRPC: what the handlers need (the fuzz
+ * harness starts a server with this alone). Allocates nothing. */
+static void state_init(struct server *s, const struct server_opts *o)
+{
+	s->o = *o;
+	arena_init(&s->unpack_mem, UNPACK_CHUNK);
+	s->unpacker = (ProtobufCAllocator){unpack_alloc, unpack_free, &s->unpack_mem};
+	s->shutdown_tag.ctx = NULL;
+	histogram_init(&s->stats.latency, latency_bounds,
+		       sizeof(latency_bounds) / sizeof(latency_bounds[0]));
+	for (size_t i = 0; o->scorer->codes && o->scorer->codes[i]; i++)
+		code_slot(&s->stats, o->scorer->codes[i]);
+}
+
 struct server *server_start(const struct server_opts *o, char *err, size_t errcap)
 {
 	struct server *s = calloc(1, sizeof(*s));
@@ -902,12 +938,7 @@ struct server *server_start(const struct server_opts *o, char *err, size_t errca
 	}
 	gpr_set_log_function(grpc_log);
 	grpc_init();
-	s->o = *o;
-	s->shutdown_tag.ctx = NULL;
-	histogram_init(&s->stats.latency, latency_bounds,
-		       sizeof(latency_bounds) / sizeof(latency_bounds[0]));
-	for (size_t i = 0; o->scorer->codes && o->scorer->codes[i]; i++)
-		code_slot(&s->stats, o->scorer->codes[i]);
+	state_init(s, o);
 	s->cq = grpc_completion_queue_create_for_next(NULL);
 	s->server = create_server(o);
 	grpc_server_register_completion_queue(s->server, s->cq, NULL);
@@ -1004,6 +1035,7 @@ void server_free(struct server *s)
 	free(s->verdicts);
 	free(s->resps);
 	free(s->resp_ptrs);
+	arena_free(&s->unpack_mem);
 	free(s);
 	grpc_shutdown();
 }

@@ -89,6 +89,7 @@ static uint64_t observed; /* events with a timestamp: latency observations */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	struct server_opts opts = {0};
 	char err[256];
 
 	(void)argc;
@@ -106,15 +107,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		abort();
-	srv->o.scorer = &scorer_reference;
-	if (scorer_reference.init(&srv->o.scorer_state, err, sizeof(err))) {
+	opts.scorer = &scorer_reference;
+	if (scorer_reference.init(&opts.scorer_state, err, sizeof(err))) {
 		fprintf(stderr, "scorer: %s\n", err);
 		abort();
 	}
-	histogram_init(&srv->stats.latency, latency_bounds,
-		       sizeof(latency_bounds) / sizeof(latency_bounds[0]));
-	for (size_t i = 0; scorer_reference.codes[i]; i++)
-		code_slot(&srv->stats, scorer_reference.codes[i]);
+	state_init(srv, &opts);
 	return 0;
 }
 

@@ -445,8 +445,9 @@ static void test_telemetry_render(void **state)
 	free(text);
 }
 
-/* An envelope as the server gets it: packed, then unpacked with protobuf-c's
- * default allocator (envelope_restore_bytes() frees what it replaces). */
+/* An envelope as the server gets it: packed, then unpacked (here with
+ * protobuf-c's default allocator; envelope_restore_bytes() writes in place,
+ * so the server's arena works the same). */
 static Sentinel__V1__EventEnvelope *wire_envelope(const char *const kv[][2], size_t n)
 {
 	Sentinel__V1__EventEnvelope ev = SENTINEL__V1__EVENT_ENVELOPE__INIT;
