@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "malloc_tune.h"
 #include "pipeline.h"
 #include "podmeta.h"
 #include "probe.h"
@@ -640,6 +641,9 @@ int main(int argc, char **argv)
 	struct agent a;
 	int rc;
 
+	/* Before any thread: see malloc_tune.h (sanitizers' allocators refuse). */
+	if (malloc_tune() != 0)
+		log_debug("the C library refused the allocator settings");
 	memset(&a, 0, sizeof(a));
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;

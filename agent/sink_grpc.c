@@ -53,7 +53,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "arena.h"
 #include "clock.h"
+#include "decimal.h"
 #include "events.pb-c.h"
 #include "log.h"
 #include "sendq.h"
@@ -69,6 +71,10 @@
 #define INFLIGHT_BATCHES 32
 #define REFUSALS_TO_ISOLATE 3
 #define REFUSALS_TO_REJECT 2
+/* An answer to a batch of 256 unpacks into ~35 KiB (a 80-byte struct and a
+ * 48-byte id per event; reasons only for anomalies): one chunk, kept
+ * between answers. */
+#define RESP_CHUNK (64 * 1024)
 
 enum tag_kind { TAG_START = 1, TAG_SEND, TAG_RECV, TAG_STATUS };
 
@@ -113,8 +119,12 @@ struct sink_grpc {
 	int batch_mode;
 	unsigned backoff_ms;
 	uint64_t next_attempt_ns;
-	uint8_t *buf;
+	uint8_t *buf; /* the batch being built; handed to gRPC with it */
 	size_t buf_cap;
+	/* what protobuf-c allocates unpacking one answer, rewound after it:
+	 * no malloc/free per field of every response */
+	struct arena resp_mem;
+	ProtobufCAllocator resp_alloc;
 	/* the refusal guard (see the top of this file) */
 	unsigned refusals;     /* streams in a row refused without an answer */
 	int isolate;	       /* one envelope at a time */
@@ -249,7 +259,7 @@ static int grpc_emit(struct sink *base, const struct envelope *e)
 	Sentinel__V1__EventEnvelope__DataEntry d[8 + 2 * ENVELOPE_EXTRA_MAX];
 	Sentinel__V1__EventEnvelope__DataEntry *dp[8 + 2 * ENVELOPE_EXTRA_MAX];
 	const char *keys[8 + 2 * ENVELOPE_EXTRA_MAX] = {"filename", "bytes", "comm", "pid", "tid"};
-	char bytes[24], pid[12], tid[12];
+	char bytes[DECIMAL_U64_LEN + 1], pid[DECIMAL_U64_LEN + 1], tid[DECIMAL_U64_LEN + 1];
 	const char *fname_hex, *comm_hex;
 	int oom = 0;
 	const char *vals[8 + 2 * ENVELOPE_EXTRA_MAX] = {
@@ -282,9 +292,9 @@ static int grpc_emit(struct sink *base, const struct envelope *e)
 		base->errors[e->type]++;
 		return -ENOMEM;
 	}
-	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)e->bytes);
-	snprintf(pid, sizeof(pid), "%u", e->pid);
-	snprintf(tid, sizeof(tid), "%u", e->tid);
+	decimal_u64(bytes, e->bytes);
+	decimal_u64(pid, e->pid);
+	decimal_u64(tid, e->tid);
 	for (size_t i = 0; i < n; i++) {
 		sentinel__v1__event_envelope__data_entry__init(&d[i]);
 		d[i].key = (char *)keys[i];
@@ -386,6 +396,12 @@ static void end_stream(struct sink_grpc *s)
 	grpc_slice_unref(st->details);
 }
 
+static void free_batch(void *p, size_t len)
+{
+	(void)len;
+	free(p);
+}
+
 static void maybe_send(struct sink_grpc *s, uint64_t now, int draining)
 {
 	struct stream *st = &s->st;
@@ -403,7 +419,11 @@ static void maybe_send(struct sink_grpc *s, uint64_t now, int draining)
 	n = sendq_take(&s->q, batch, s->batch_mode, &s->buf, &s->buf_cap, &len);
 	if (!n)
 		return;
-	slice = grpc_slice_from_copied_buffer((const char *)s->buf, len);
+	/* The batch's memory goes to gRPC (freed when the send is done): no
+	 * copy of every byte; the next take allocates a new one. */
+	slice = grpc_slice_new_with_len(s->buf, len, free_batch);
+	s->buf = NULL;
+	s->buf_cap = 0;
 	st->send_buf = grpc_raw_byte_buffer_create(&slice, 1);
 	grpc_slice_unref(slice);
 	send.data.send_message.send_message = st->send_buf;
@@ -450,22 +470,18 @@ static void on_message(struct sink_grpc *s, grpc_byte_buffer *bb)
 	grpc_byte_buffer_reader_destroy(&rd);
 	if (s->batch_mode) {
 		Sentinel__V1__DetectionBatch *b = sentinel__v1__detection_batch__unpack(
-			NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+			&s->resp_alloc, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
 
-		if (b) {
-			for (size_t i = 0; i < b->n_responses; i++)
-				on_response(s, b->responses[i]);
-			sentinel__v1__detection_batch__free_unpacked(b, NULL);
-		}
+		for (size_t i = 0; b && i < b->n_responses; i++)
+			on_response(s, b->responses[i]);
 	} else {
 		Sentinel__V1__DetectionResponse *r = sentinel__v1__detection_response__unpack(
-			NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+			&s->resp_alloc, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
 
-		if (r) {
+		if (r)
 			on_response(s, r);
-			sentinel__v1__detection_response__free_unpacked(r, NULL);
-		}
 	}
+	arena_reset(&s->resp_mem);
 	grpc_slice_unref(all);
 }
 
@@ -790,6 +806,7 @@ static void grpc_destroy(struct sink *base)
 	sendq_free(&s->q);
 	grpc_shutdown();
 	free(s->buf);
+	arena_free(&s->resp_mem);
 	free(s->fname.text);
 	free(s->fname.hex);
 	free(s->comm.text);
@@ -833,6 +850,8 @@ struct sink *sink_grpc_new(const struct sink_grpc_opts *o)
 	s->o = *o;
 	s->batch_mode = 1;
 	s->backoff_ms = BACKOFF_MIN_MS;
+	arena_init(&s->resp_mem, RESP_CHUNK);
+	s->resp_alloc = (ProtobufCAllocator){arena_alloc_cb, arena_free_cb, &s->resp_mem};
 	s->target = make_target(o->endpoint);
 	s->agent_id = strdup(o->agent_id ? o->agent_id : "");
 	if (!s->target || !s->agent_id || sendq_init(&s->q, o->queue_length) != 0)

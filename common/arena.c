@@ -92,3 +92,14 @@ void arena_free(struct arena *a)
 	free(a->head);
 	a->head = NULL;
 }
+
+void *arena_alloc_cb(void *a, size_t n)
+{
+	return arena_alloc(a, n);
+}
+
+void arena_free_cb(void *a, void *p)
+{
+	(void)a;
+	(void)p;
+}

@@ -34,4 +34,11 @@ void arena_reset(struct arena *a);
 
 void arena_free(struct arena *a);
 
+/* The two halves of an allocator interface with a context pointer (e.g.
+ * protobuf-c's ProtobufCAllocator{arena_alloc_cb, arena_free_cb, &a}):
+ * allocate from the arena @a; a single free does nothing (arena_reset()
+ * frees all). */
+void *arena_alloc_cb(void *a, size_t n);
+void arena_free_cb(void *a, void *p);
+
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "utf8.h"
 
 #define JBUF_MIN_CAP 256
@@ -220,34 +221,10 @@ void jbuf_str(struct jbuf *b, const char *s, size_t n)
 	b->len = (size_t)(d - b->buf);
 }
 
-static const char digits2[] =
-	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
-
-/* Writes @v in decimal ending just before @end; returns where it starts. */
-static inline char *u64_digits(char *end, uint64_t v)
-{
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-
-		v /= 100;
-		end -= 2;
-		memcpy(end, digits2 + 2 * r, 2);
-	}
-	if (v >= 10) {
-		end -= 2;
-		memcpy(end, digits2 + 2 * v, 2);
-	} else {
-		*--end = (char)('0' + v);
-	}
-	return end;
-}
-
 void jbuf_u64(struct jbuf *b, uint64_t v)
 {
 	char tmp[20]; /* UINT64_MAX has 20 digits */
-	char *start = u64_digits(tmp + sizeof(tmp), v);
+	char *start = decimal_u64_end(tmp + sizeof(tmp), v);
 
 	jbuf_raw(b, start, (size_t)(tmp + sizeof(tmp) - start));
 }
@@ -258,7 +235,7 @@ void jbuf_u64_str(struct jbuf *b, uint64_t v)
 	char *start;
 
 	tmp[21] = '"';
-	start = u64_digits(tmp + 21, v);
+	start = decimal_u64_end(tmp + 21, v);
 	*--start = '"';
 	jbuf_raw(b, start, (size_t)(tmp + sizeof(tmp) - start));
 }

@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "malloc_tune.h"
 #include "score.h"
 #include "server.h"
 #include "telemetry.h"
@@ -352,6 +353,9 @@ int main(int argc, char **argv)
 	unsigned long long nofile;
 	int ret = 1;
 
+	/* Before any thread: see malloc_tune.h (sanitizers' allocators refuse). */
+	if (malloc_tune() != 0)
+		log_debug("the C library refused the allocator settings");
 	register_scorers();
 	if (parse_options(argc, argv, &o) != 0)
 		return 1;

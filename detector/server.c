@@ -145,18 +145,6 @@ struct server {
 
 /* ---- small helpers ---- */
 
-static void *unpack_alloc(void *data, size_t n)
-{
-	return arena_alloc(data, n);
-}
-
-/* Freed all at once by arena_reset() after the message is handled. */
-static void unpack_free(void *data, void *p)
-{
-	(void)data;
-	(void)p;
-}
-
 static Google__Protobuf__Timestamp now_ts(void)
 {
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
@@ -917,7 +905,7 @@ static void state_init(struct server *s, const struct server_opts *o)
 {
 	s->o = *o;
 	arena_init(&s->unpack_mem, UNPACK_CHUNK);
-	s->unpacker = (ProtobufCAllocator){unpack_alloc, unpack_free, &s->unpack_mem};
+	s->unpacker = (ProtobufCAllocator){arena_alloc_cb, arena_free_cb, &s->unpack_mem};
 	s->shutdown_tag.ctx = NULL;
 	histogram_init(&s->stats.latency, latency_bounds,
 		       sizeof(latency_bounds) / sizeof(latency_bounds[0]));

@@ -34,9 +34,9 @@ printf 'health: {port: 0}\nmetrics: {port: 0}\nstream:\n  mode: grpc\ngrpc:\n  e
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# shellcheck source=test/bench/lib.sh
+. test/bench/lib.sh
 # Resident KiB of @pid and its descendants; the ring buffer's apart.
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-ring_kib() { awk '/anon_inode:bpf-map/ { m = 1; next } /^[0-9a-f]+-/ { m = 0 } m && /^Rss:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps"; }
 tree_kib() {
 	local total=0 p
 	for p in $1 $(pgrep -P "$1" || true); do

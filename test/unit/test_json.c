@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "decimal.h"
 #include "json.h"
 #include "json_check.h"
 
@@ -304,9 +305,11 @@ static void test_fuzz_roundtrip(void **state)
 
 static void check_u64(uint64_t v)
 {
-	char want[32];
+	char want[32], got[DECIMAL_U64_LEN + 1];
 
 	snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+	assert_int_equal(decimal_u64(got, v), strlen(want));
+	assert_string_equal(got, want);
 	jbuf_reset(&jb);
 	jbuf_u64(&jb, v);
 	assert_int_equal(jb.len, strlen(want));

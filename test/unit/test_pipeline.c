@@ -618,6 +618,45 @@ static void test_seq(void **state)
 	assert_string_equal(f->ts.ev[1].event_type, "file_read");
 }
 
+/* Event ids: RFC 4122 version 4 text, none repeated in a long run, and two
+ * sources (two agents, or one restarted) do not share a sequence. */
+static int cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, ENVELOPE_UUID_LEN + 1);
+}
+
+static void test_event_ids(void **state)
+{
+	enum { N = 20000 };
+	static char ids[2 * N][ENVELOPE_UUID_LEN + 1];
+	struct envelope_source a, b;
+
+	(void)state;
+	envelope_source_init(&a);
+	envelope_source_init(&b);
+	for (size_t i = 0; i < N; i++) {
+		envelope_new_id(&a, ids[i]);
+		envelope_new_id(&b, ids[N + i]);
+	}
+	for (size_t i = 0; i < 2 * N; i++) {
+		const char *id = ids[i];
+
+		assert_int_equal(strlen(id), ENVELOPE_UUID_LEN);
+		for (size_t k = 0; k < ENVELOPE_UUID_LEN; k++) {
+			if (k == 8 || k == 13 || k == 18 || k == 23)
+				assert_int_equal(id[k], '-');
+			else
+				assert_non_null(strchr("0123456789abcdef", id[k]));
+		}
+		assert_int_equal(id[14], '4');
+		assert_non_null(strchr("89ab", id[19]));
+	}
+	qsort(ids, 2 * N, sizeof(ids[0]), cmp_id);
+	for (size_t i = 1; i < 2 * N; i++)
+		assert_string_not_equal(ids[i - 1], ids[i]);
+	assert_string_not_equal(a.agent_id, b.agent_id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -636,6 +675,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq, setup, teardown),
+		cmocka_unit_test(test_event_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
