@@ -55,6 +55,7 @@ struct envelope {
 	uint32_t tid;
 	uint64_t rule_mask; /* rules that matched */
 	uint64_t seq;	    /* per-agent sequence number, from 1 */
+	uint64_t seen_ns;   /* CLOCK_MONOTONIC when the pipeline forwarded it */
 	struct envelope_kv extra[ENVELOPE_EXTRA_MAX];
 	unsigned n_extra;
 };

@@ -275,8 +275,19 @@ static int build(struct probe *p, const struct probe_opts *o)
 		log_error("the compile helper named no transport", "transport=%d", p->transport);
 		return -EPROTO;
 	}
-	for (unsigned i = 0; i < probe_n_progs; i++)
+	for (unsigned i = 0; i < probe_n_progs; i++) {
+		/* The helper loads every program but io_uring's, or fails: a gap
+		 * means a helper from another build (the table's order is the
+		 * wire's). */
+		if (p->h.prog_fd[i] < 0 && !probe_progs[i].uring) {
+			log_error("the compile helper sent no program for a function it must load",
+				  "function=%s hint=\"sentinel-probe-build and sentinel-agent must "
+				  "come from one build\"",
+				  probe_progs[i].fn);
+			return -EPROTO;
+		}
 		p->nprogs += p->h.prog_fd[i] >= 0;
+	}
 	for (unsigned m = 0; m < PROBE_MAP_N; m++) {
 		if (p->h.map_fd[m] < 0) {
 			log_error("BPF map missing from the probe", "map=%s", probe_map_name(m));

@@ -23,8 +23,7 @@ extern const char sentinel_probe_text[];
 /* One build: the module libbcc compiled, and what is handed off. */
 struct build {
 	void *mod;
-	int transport;
-	struct handoff *h;
+	struct handoff *h; /* its transport: the one chosen */
 };
 
 /* A throw-away map of @type: 0, or -errno. */
@@ -205,7 +204,7 @@ static int compile(struct build *p, const struct probe_build_opts *o,
 		btfoff_free(b);
 		return -ENOMEM;
 	}
-	snprintf(d_rb, sizeof(d_rb), "-DSE_RINGBUF=%d", p->transport == PROBE_RINGBUF);
+	snprintf(d_rb, sizeof(d_rb), "-DSE_RINGBUF=%d", p->h->transport == PROBE_RINGBUF);
 	snprintf(d_pages, sizeof(d_pages), "-DSE_RINGBUF_PAGES=%u", pages ? pages : 1);
 	snprintf(d_files, sizeof(d_files), "-DSE_FILE_ENTRIES=%u", o->file_entries);
 	cgroup_flags(o, b, d_subsys, sizeof(d_subsys), d_hier, sizeof(d_hier));
@@ -367,10 +366,9 @@ int probe_build(const struct probe_build_opts *o, struct handoff *h, void **mod)
 	err = bpf_access();
 	if (err < 0)
 		return err;
-	p.transport = o->transport ? o->transport : (err ? PROBE_RINGBUF : PROBE_PERF);
-	if (p.transport == PROBE_PERF && !o->transport)
+	h->transport = o->transport ? o->transport : (err ? PROBE_RINGBUF : PROBE_PERF);
+	if (h->transport == PROBE_PERF && !o->transport)
 		log_warn("kernel has no BPF ring buffer (needs 5.8+): using perf buffers");
-	h->transport = p.transport;
 	/* Name the headers libbcc will use (or say what to mount) first. */
 	headers = kheaders_report(&kh);
 	t0 = clock_mono_ns();
@@ -398,8 +396,9 @@ int probe_build(const struct probe_build_opts *o, struct handoff *h, void **mod)
 	return 0;
 }
 
-void probe_build_free(void *mod)
+void probe_build_free(struct handoff *h, void *mod)
 {
+	close_progs(h);
 	if (mod)
 		bpf_module_destroy(mod);
 }

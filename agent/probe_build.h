@@ -14,12 +14,12 @@
 #include "probe_spawn.h"
 
 /*
- * Builds the probe for @o into @h: the programs' fds (owned by the
- * caller) and the maps' (owned by the module *@mod, released with
- * probe_build_free). 0, or -errno (logged); on failure no program fd is
- * left open, and *@mod may still need freeing.
+ * Builds the probe for @o into @h: the programs' fds and the maps' (the
+ * maps' owned by the module *@mod). 0, or -errno (logged); on failure no
+ * program fd is left open. Either way release both with probe_build_free.
  */
 int probe_build(const struct probe_build_opts *o, struct handoff *h, void **mod);
-void probe_build_free(void *mod);
+/* Closes @h's program fds and frees @mod (NULL: nothing), with the maps'. */
+void probe_build_free(struct handoff *h, void *mod);
 
 #endif

@@ -32,6 +32,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc = 1;
 
+	handoff_init(&h);
 	if (probe_spawn_parse(argc, argv, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sentinel-probe-build: %s\n", err);
 		return 2;
@@ -50,11 +51,8 @@ int main(int argc, char **argv)
 		if (e)
 			log_error("handing the probe to the agent failed", "errno=%d", -e);
 		rc = e ? 1 : 0;
-		for (unsigned i = 0; i < PROBE_MAX_PROGS; i++)
-			if (h.prog_fd[i] >= 0)
-				close(h.prog_fd[i]);
 	}
-	probe_build_free(mod);
+	probe_build_free(&h, mod);
 	close(o.sock);
 	return rc;
 }

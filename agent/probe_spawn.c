@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,6 +19,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "probe.h"
 
 #define HELPER_NAME "sentinel-probe-build"
 /* The helper's end of the socketpair, in the helper. */
@@ -81,11 +84,22 @@ static int number(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+/* The helper's numeric options and what each accepts. */
+static const struct {
+	const char *name;
+	long lo, hi;
+} nums[] = {
+	{"--sock", 0, INT_MAX},
+	{"--transport", 0, PROBE_PERF}, /* 0: auto */
+	{"--ringbuf-kib", 0, INT_MAX},
+	{"--perf-pages", 0, INT_MAX},
+	{"--file-entries", 0, INT_MAX},
+	{"--log-level", LOG_DEBUG, LOG_ERROR},
+	{"--cgroup-hierarchy", 0, INT_MAX},
+};
+
 int probe_spawn_parse(int argc, char **argv, struct probe_build_opts *o, char *err, size_t cap)
 {
-	static const char *const nums[] = {
-		"--sock",	  "--transport", "--ringbuf-kib",     "--perf-pages",
-		"--file-entries", "--log-level", "--cgroup-hierarchy"};
 	bool seen_sock = false;
 
 	memset(o, 0, sizeof(*o));
@@ -108,14 +122,15 @@ int probe_spawn_parse(int argc, char **argv, struct probe_build_opts *o, char *e
 			continue;
 		}
 		for (j = 0; j < sizeof(nums) / sizeof(nums[0]); j++)
-			if (strcmp(k, nums[j]) == 0)
+			if (strcmp(k, nums[j].name) == 0)
 				break;
 		if (j == sizeof(nums) / sizeof(nums[0])) {
 			snprintf(err, cap, "%s: unknown option", k);
 			return -1;
 		}
-		if (number(v, 0, INT_MAX, &n) != 0) {
-			snprintf(err, cap, "%s %s: a non-negative integer is expected", k, v);
+		if (number(v, nums[j].lo, nums[j].hi, &n) != 0) {
+			snprintf(err, cap, "%s %s: an integer in [%ld, %ld] is expected", k, v,
+				 nums[j].lo, nums[j].hi);
 			return -1;
 		}
 		switch (j) {
@@ -161,6 +176,48 @@ static int helper_path(char *out, size_t cap)
 	if ((size_t)snprintf(out, cap, "%s/%s", self, HELPER_NAME) >= cap)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+/* How long the helper may take: $SENTINEL_PROBE_BUILD_TIMEOUT seconds, else
+ * PROBE_SPAWN_TIMEOUT_S. */
+static unsigned timeout_s(void)
+{
+	const char *env = getenv("SENTINEL_PROBE_BUILD_TIMEOUT");
+	long v;
+
+	if (!env || !*env)
+		return PROBE_SPAWN_TIMEOUT_S;
+	if (number(env, 1, 86400, &v) != 0) {
+		log_warn("SENTINEL_PROBE_BUILD_TIMEOUT is not a number of seconds in [1, 86400]; "
+			 "using the default",
+			 "value=\"%s\" default_s=%u", env, PROBE_SPAWN_TIMEOUT_S);
+		return PROBE_SPAWN_TIMEOUT_S;
+	}
+	return (unsigned)v;
+}
+
+/* Waits until the helper's message (or its exit: end of file) can be read
+ * on @sock, at most @secs: 0, -ETIMEDOUT, or -errno. */
+static int await_helper(int sock, unsigned secs)
+{
+	struct pollfd p = {.fd = sock, .events = POLLIN};
+	uint64_t end = clock_mono_ns() + (uint64_t)secs * 1000000000ull;
+
+	for (;;) {
+		uint64_t now = clock_mono_ns();
+		uint64_t left_ms = now < end ? (end - now + 999999) / 1000000 : 0;
+		int r;
+
+		if (!left_ms)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, left_ms > INT_MAX ? INT_MAX : (int)left_ms);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
 }
 
 /* Starts the helper at @path with its end of the socketpair @sock as fd 3. */
@@ -220,6 +277,7 @@ int probe_spawn_run(const struct probe_build_opts *o, struct handoff *h,
 	char path[PATH_MAX], why[256];
 	uint64_t t0 = clock_mono_ns();
 	int sv[2], child = -1, err;
+	unsigned limit;
 	pid_t pid;
 
 	handoff_init(h);
@@ -247,6 +305,20 @@ int probe_spawn_run(const struct probe_build_opts *o, struct handoff *h,
 			  "sentinel-agent; or set SENTINEL_PROBE_BUILD\"",
 			  path, -err, strerror(-err));
 		close(sv[0]);
+		return err;
+	}
+	limit = timeout_s();
+	err = await_helper(sv[0], limit);
+	if (err) {
+		/* A helper that never answers would leave the agent unready
+		 * forever with nothing in its log. */
+		log_error("the probe's compile helper did not finish in time; killing it",
+			  "helper=%s timeout_s=%u errno=%d hint=\"the compile takes seconds; "
+			  "SENTINEL_PROBE_BUILD_TIMEOUT sets the limit\"",
+			  path, limit, -err);
+		kill(pid, SIGKILL);
+		close(sv[0]);
+		reap(pid, path, st);
 		return err;
 	}
 	err = handoff_recv(sv[0], h, why, sizeof(why));

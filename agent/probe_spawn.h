@@ -47,8 +47,15 @@ int probe_spawn_argv(const struct probe_build_opts *o, const char **argv, char *
  * with what was wrong in @err. */
 int probe_spawn_parse(int argc, char **argv, struct probe_build_opts *o, char *err, size_t cap);
 
+/* The helper is killed when it has not answered after this many seconds
+ * ($SENTINEL_PROBE_BUILD_TIMEOUT overrides): the compile and load take
+ * 5-7 s here; a helper stuck for minutes would otherwise leave the agent
+ * unready for good, silently. */
+#define PROBE_SPAWN_TIMEOUT_S 300
+
 /* Runs the helper with @o (its sock ignored) and receives the probe into
- * @h: 0, or -errno (logged: the helper's own log says why first). */
+ * @h: 0, or -errno (logged: the helper's own log says why first;
+ * -ETIMEDOUT: killed at the deadline). */
 int probe_spawn_run(const struct probe_build_opts *o, struct handoff *h,
 		    struct probe_spawn_stats *st);
 

@@ -58,6 +58,7 @@
 #include "decimal.h"
 #include "events.pb-c.h"
 #include "log.h"
+#include "pb_envelope.h"
 #include "sendq.h"
 #include "sink.h"
 #include "utf8.h"
@@ -131,8 +132,11 @@ struct sink_grpc {
 	uint64_t isolated_seq; /* the envelope last refused alone, and how often */
 	unsigned isolated_refusals;
 	uint64_t isolate_acked; /* acked when isolation began */
-	/* reader thread only: names that are not UTF-8, made wire-safe */
+	/* reader thread only: names that are not UTF-8, made wire-safe, and
+	 * the envelope being encoded (grown to the largest seen) */
 	struct wire_text fname, comm, extra[ENVELOPE_EXTRA_MAX];
+	uint8_t *pack;
+	size_t pack_cap;
 	uint64_t not_utf8;
 };
 
@@ -252,22 +256,53 @@ static size_t add_extra(struct sink_grpc *s, const struct envelope *e, const cha
 	return n;
 }
 
+/* Data entries of one envelope at most: five fixed, two hex, one flag,
+ * and each extra with its hex. */
+#define DATA_MAX (8 + 2 * ENVELOPE_EXTRA_MAX)
+_Static_assert(DATA_MAX <= PB_ENVELOPE_DATA_MAX, "every data entry reaches the encoder");
+
+/* @e encoded into s->pack (grown to fit); returns its length, 0 when out
+ * of memory. */
+static size_t encode(struct sink_grpc *s, const struct envelope *e, const char **keys,
+		     const char **vals, size_t n)
+{
+	const struct pb_envelope m = {.event_id = e->event_id,
+				      .hostname = e->hostname,
+				      .pod_name = e->pod,
+				      .namespace_ = e->namespace_,
+				      .container_id = e->container_id,
+				      .event_type = e->event_type,
+				      .keys = keys,
+				      .vals = vals,
+				      .n_data = n,
+				      .ts_unix_nano = e->ts_unix_nano,
+				      .seq = e->seq,
+				      .agent_id = s->agent_id};
+	size_t len = pb_envelope_encode(&m, s->pack, s->pack_cap);
+
+	if (len > s->pack_cap) {
+		uint8_t *p = realloc(s->pack, len);
+
+		if (!p)
+			return 0;
+		s->pack = p;
+		s->pack_cap = len;
+		pb_envelope_encode(&m, s->pack, s->pack_cap);
+	}
+	return len;
+}
+
 static int grpc_emit(struct sink *base, const struct envelope *e)
 {
 	struct sink_grpc *s = (struct sink_grpc *)base;
-	Sentinel__V1__EventEnvelope env = SENTINEL__V1__EVENT_ENVELOPE__INIT;
-	Sentinel__V1__EventEnvelope__DataEntry d[8 + 2 * ENVELOPE_EXTRA_MAX];
-	Sentinel__V1__EventEnvelope__DataEntry *dp[8 + 2 * ENVELOPE_EXTRA_MAX];
-	const char *keys[8 + 2 * ENVELOPE_EXTRA_MAX] = {"filename", "bytes", "comm", "pid", "tid"};
+	const char *keys[DATA_MAX] = {"filename", "bytes", "comm", "pid", "tid"};
 	char bytes[DECIMAL_U64_LEN + 1], pid[DECIMAL_U64_LEN + 1], tid[DECIMAL_U64_LEN + 1];
 	const char *fname_hex, *comm_hex;
 	int oom = 0;
-	const char *vals[8 + 2 * ENVELOPE_EXTRA_MAX] = {
-		wire_text(&s->fname, e->filename, &fname_hex, &oom), bytes,
-		wire_text(&s->comm, e->comm, &comm_hex, &oom), pid, tid};
-	size_t n = 5;
-	uint8_t *buf;
-	size_t len;
+	const char *vals[DATA_MAX] = {wire_text(&s->fname, e->filename, &fname_hex, &oom), bytes,
+				      wire_text(&s->comm, e->comm, &comm_hex, &oom), pid, tid};
+	size_t n = 5, len;
+	enum sendq_push_result r;
 
 	if (oom) {
 		base->errors[e->type]++;
@@ -288,38 +323,18 @@ static int grpc_emit(struct sink *base, const struct envelope *e)
 		vals[n++] = "true";
 	}
 	n = add_extra(s, e, keys, vals, n, &oom);
-	if (oom) {
-		base->errors[e->type]++;
-		return -ENOMEM;
-	}
 	decimal_u64(bytes, e->bytes);
 	decimal_u64(pid, e->pid);
 	decimal_u64(tid, e->tid);
-	for (size_t i = 0; i < n; i++) {
-		sentinel__v1__event_envelope__data_entry__init(&d[i]);
-		d[i].key = (char *)keys[i];
-		d[i].value = (char *)vals[i];
-		dp[i] = &d[i];
-	}
-	env.event_id = (char *)e->event_id;
-	env.hostname = (char *)e->hostname;
-	env.pod_name = (char *)e->pod;
-	env.namespace_ = (char *)e->namespace_;
-	env.container_id = (char *)e->container_id;
-	env.event_type = (char *)e->event_type;
-	env.n_data = n;
-	env.data = dp;
-	env.ts_unix_nano = e->ts_unix_nano;
-	env.seq = e->seq;
-	env.agent_id = s->agent_id;
-	len = sentinel__v1__event_envelope__get_packed_size(&env);
-	buf = malloc(len ? len : 1);
-	if (!buf) {
+	len = oom ? 0 : encode(s, e, keys, vals, n);
+	r = len ? sendq_push(&s->q, e->seq, e->type, s->pack, (uint32_t)len, e->event_id,
+			     e->seen_ns)
+		: SENDQ_NO_MEMORY;
+	if (r == SENDQ_NO_MEMORY) {
 		base->errors[e->type]++;
 		return -ENOMEM;
 	}
-	sentinel__v1__event_envelope__pack(&env, buf);
-	note_push(s, sendq_push(&s->q, e->seq, e->type, buf, (uint32_t)len, e->event_id));
+	note_push(s, r);
 	base->emitted++;
 	return 0;
 }
@@ -806,6 +821,7 @@ static void grpc_destroy(struct sink *base)
 	sendq_free(&s->q);
 	grpc_shutdown();
 	free(s->buf);
+	free(s->pack);
 	arena_free(&s->resp_mem);
 	free(s->fname.text);
 	free(s->fname.hex);

@@ -11,14 +11,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "handoff.h"
 #include "probe.h"
 #include "probe_spawn.h"
@@ -233,15 +236,21 @@ static void test_argv(void **state)
 		char *bad2[] = {"h", "--sock", "3", "--frobnicate", "1"};
 		char *bad3[] = {"h", "--sock"};
 		char *bad4[] = {"h", "--transport", "1"};
+		char *bad5[] = {"h", "--sock", "3", "--log-level", "9"};
+		char *bad6[] = {"h", "--sock", "3", "--transport", "3"};
 
 		assert_int_equal(probe_spawn_parse(5, bad1, &got, err, sizeof(err)), -1);
-		assert_non_null(strstr(err, "--perf-pages -1"));
+		assert_non_null(strstr(err, "--perf-pages -1: an integer in [0, "));
 		assert_int_equal(probe_spawn_parse(5, bad2, &got, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "unknown option"));
 		assert_int_equal(probe_spawn_parse(2, bad3, &got, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "value is expected"));
 		assert_int_equal(probe_spawn_parse(3, bad4, &got, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "--sock"));
+		assert_int_equal(probe_spawn_parse(5, bad5, &got, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "--log-level 9: an integer in [0, 3]"));
+		assert_int_equal(probe_spawn_parse(5, bad6, &got, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "--transport 3"));
 	}
 	/* a buffer too small is an error, not a cut argument */
 	assert_int_equal(probe_spawn_argv(&o, argv + 1, buf, 40), -1);
@@ -270,13 +279,55 @@ static void test_spawn_failures(void **state)
 		assert_int_equal(h.prog_fd[i], -1);
 }
 
+/* A helper that never answers is killed at the deadline (a hung compile
+ * must not leave the agent waiting for good), and reaped. */
+static void test_spawn_deadline(void **state)
+{
+	struct probe_build_opts o = {.ringbuf_kib = 4};
+	struct probe_spawn_stats st;
+	struct handoff h;
+	char dir[] = "/tmp/sentinel-spawn.XXXXXX", path[64];
+	int before = open_fds();
+	uint64_t t0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/hang", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\nexec sleep 600\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0700), 0);
+	setenv("SENTINEL_PROBE_BUILD", path, 1);
+	setenv("SENTINEL_PROBE_BUILD_TIMEOUT", "1", 1);
+	t0 = clock_mono_ns();
+	assert_int_equal(probe_spawn_run(&o, &h, &st), -ETIMEDOUT);
+	/* Not a timing test: only that it returned, and after the deadline. */
+	assert_true(clock_mono_ns() - t0 >= 1000000000ull);
+	/* Reaped: no child of ours is left. */
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	/* A value that is not seconds: the default, with a warning. */
+	setenv("SENTINEL_PROBE_BUILD_TIMEOUT", "soon", 1);
+	setenv("SENTINEL_PROBE_BUILD", "/bin/false", 1);
+	assert_int_equal(probe_spawn_run(&o, &h, &st), -ECHILD);
+	unsetenv("SENTINEL_PROBE_BUILD_TIMEOUT");
+	unsetenv("SENTINEL_PROBE_BUILD");
+	assert_int_equal(open_fds(), before);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(open_fds(), before);
+	for (int i = 0; i < PROBE_MAX_PROGS; i++)
+		assert_int_equal(h.prog_fd[i], -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_argv),
-		cmocka_unit_test(test_spawn_failures),
+		cmocka_unit_test(test_roundtrip),      cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_argv),	       cmocka_unit_test(test_spawn_failures),
+		cmocka_unit_test(test_spawn_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

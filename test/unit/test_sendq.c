@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "sendq.h"
 
 /* Entries with an odd seq are writes, even ones reads. */
@@ -20,13 +21,17 @@ static enum ev_type type_of(uint64_t seq)
 
 static enum sendq_push_result push(struct sendq *q, uint64_t seq, size_t len)
 {
-	uint8_t *d = malloc(len);
+	uint8_t *d = malloc(len ? len : 1);
 	char id[SENDQ_ID_LEN + 1];
 
 	assert_non_null(d);
 	memset(d, (int)('a' + seq % 26), len);
+	enum sendq_push_result r;
+
 	snprintf(id, sizeof(id), "%036llu", (unsigned long long)seq);
-	return sendq_push(q, seq, type_of(seq), d, (uint32_t)len, id);
+	r = sendq_push(q, seq, type_of(seq), d, (uint32_t)len, id, clock_mono_ns());
+	free(d); /* the queue keeps a copy */
+	return r;
 }
 
 /*
@@ -292,13 +297,55 @@ static void test_drop_kinds(void **state)
 	sendq_free(&q);
 }
 
+/*
+ * Buffers are reused (agent/sendq.h): through many rounds of push, take and
+ * ack, with sizes from empty to far past SENDQ_BUF_MIN (a small spare grown
+ * for a big entry), every entry comes out with its own bytes and length,
+ * and no more than SENDQ_SPARES buffers are kept.
+ */
+static void test_recycled_buffers(void **state)
+{
+	static const size_t lens[] = {0, 1, 300, SENDQ_BUF_MIN, SENDQ_BUF_MIN + 1, 5000, 17};
+	struct sendq q;
+	uint8_t *out = NULL;
+	size_t cap = 0, len = 0;
+	uint64_t seq = 1;
+
+	(void)state;
+	assert_int_equal(sendq_init(&q, 64), 0);
+	for (int round = 0; round < 50; round++) {
+		size_t n = 1 + (size_t)round % 40;
+
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(push(&q, seq + i, lens[(seq + i) % 7]), SENDQ_KEPT);
+		for (size_t i = 0; i < n; i++) {
+			size_t want = lens[(seq + i) % 7];
+
+			assert_int_equal(sendq_take(&q, 1, 0, &out, &cap, &len), 1);
+			assert_int_equal(len, want);
+			for (size_t k = 0; k < want; k++)
+				assert_int_equal(out[k], 'a' + (seq + i) % 26);
+		}
+		sendq_ack_seq(&q, seq + n - 1);
+		seq += n;
+		assert_true(q.n_spare <= SENDQ_SPARES);
+	}
+	assert_true(q.n_spare > 0);
+	free(out);
+	sendq_free(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counts_by_type),	      cmocka_unit_test(test_batch_encoding),
-		cmocka_unit_test(test_single_mode_takes_one), cmocka_unit_test(test_ack_and_rewind),
-		cmocka_unit_test(test_full_drops_oldest),     cmocka_unit_test(test_drop_kinds),
+		cmocka_unit_test(test_counts_by_type),
+		cmocka_unit_test(test_batch_encoding),
+		cmocka_unit_test(test_single_mode_takes_one),
+		cmocka_unit_test(test_ack_and_rewind),
+		cmocka_unit_test(test_full_drops_oldest),
+		cmocka_unit_test(test_drop_kinds),
 		cmocka_unit_test(test_reject_oldest),
+		cmocka_unit_test(test_recycled_buffers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
