@@ -19,7 +19,7 @@ static const uint8_t agent_id_tag[2] = {0x82, 0x02};
 enum { F_EVENT_ID, F_HOSTNAME, F_POD, F_NAMESPACE, F_CONTAINER, F_EVENT_TYPE, F_LOW };
 static const uint8_t low_num[F_LOW] = {1, 2, 3, 4, 5, 9};
 
-static size_t varint_len(uint64_t v)
+size_t pb_varint_len(uint64_t v)
 {
 	size_t n = 1;
 
@@ -30,7 +30,7 @@ static size_t varint_len(uint64_t v)
 	return n;
 }
 
-static uint8_t *put_varint(uint8_t *p, uint64_t v)
+uint8_t *pb_put_varint(uint8_t *p, uint64_t v)
 {
 	while (v >= 0x80) {
 		*p++ = (uint8_t)(v | 0x80);
@@ -48,7 +48,7 @@ static size_t slen(const char *s)
 /* A string field with a @tag_len-byte tag: nothing when empty (proto3). */
 static size_t str_size(size_t tag_len, size_t n)
 {
-	return n ? tag_len + varint_len(n) + n : 0;
+	return n ? tag_len + pb_varint_len(n) + n : 0;
 }
 
 static uint8_t *put_str(uint8_t *p, const uint8_t *tag, size_t tag_len, const char *s, size_t n)
@@ -56,7 +56,7 @@ static uint8_t *put_str(uint8_t *p, const uint8_t *tag, size_t tag_len, const ch
 	if (!n)
 		return p;
 	memcpy(p, tag, tag_len);
-	p = put_varint(p + tag_len, n);
+	p = pb_put_varint(p + tag_len, n);
 	memcpy(p, s, n);
 	return p + n;
 }
@@ -66,7 +66,7 @@ static uint8_t *put_u64(uint8_t *p, const uint8_t tag[2], uint64_t v)
 	if (!v)
 		return p;
 	memcpy(p, tag, 2);
-	return put_varint(p + 2, v);
+	return pb_put_varint(p + 2, v);
 }
 
 size_t pb_envelope_encode(const struct pb_envelope *m, uint8_t *out, size_t cap)
@@ -87,10 +87,10 @@ size_t pb_envelope_encode(const struct pb_envelope *m, uint8_t *out, size_t cap)
 		val_len[i] = slen(m->vals[i]);
 		/* An entry is a message of its own: sent even when empty. */
 		entry[i] = str_size(1, key_len[i]) + str_size(1, val_len[i]);
-		total += 1 + varint_len(entry[i]) + entry[i];
+		total += 1 + pb_varint_len(entry[i]) + entry[i];
 	}
-	total += (m->ts_unix_nano ? 2 + varint_len(m->ts_unix_nano) : 0) +
-		 (m->seq ? 2 + varint_len(m->seq) : 0) + str_size(2, agent_len);
+	total += (m->ts_unix_nano ? 2 + pb_varint_len(m->ts_unix_nano) : 0) +
+		 (m->seq ? 2 + pb_varint_len(m->seq) : 0) + str_size(2, agent_len);
 	if (total > cap)
 		return total;
 	for (int f = 0; f < F_LOW; f++) {
@@ -102,7 +102,7 @@ size_t pb_envelope_encode(const struct pb_envelope *m, uint8_t *out, size_t cap)
 		static const uint8_t key_tag = ENTRY_KEY_TAG, val_tag = ENTRY_VALUE_TAG;
 
 		*p++ = DATA_TAG;
-		p = put_varint(p, entry[i]);
+		p = pb_put_varint(p, entry[i]);
 		p = put_str(p, &key_tag, 1, m->keys[i], key_len[i]);
 		p = put_str(p, &val_tag, 1, m->vals[i], val_len[i]);
 	}

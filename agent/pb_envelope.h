@@ -17,6 +17,12 @@
 #include <stdint.h>
 
 #define PB_ENVELOPE_DATA_MAX 32 /* data entries at most */
+#define PB_VARINT_MAX 10	/* bytes of the longest varint (a uint64) */
+
+/* Base-128 varints, as protobuf writes them: the bytes @v takes, and @v
+ * written at @p (returns the byte after it). */
+size_t pb_varint_len(uint64_t v);
+uint8_t *pb_put_varint(uint8_t *p, uint64_t v);
 
 /* Borrowed, NUL-terminated strings; NULL is the same as "" (not sent). */
 struct pb_envelope {

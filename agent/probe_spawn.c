@@ -244,8 +244,9 @@ static int spawn(const char *path, const struct probe_build_opts *o, int sock, p
 	return -err;
 }
 
-/* Waits for the helper: 0 if it exited 0; -ECHILD otherwise (logged). */
-static int reap(pid_t pid, const char *path, struct probe_spawn_stats *st)
+/* Waits for the helper: 0 if it exited 0; -ECHILD otherwise, logged unless
+ * it is the SIGKILL we sent (@we_killed: already logged, with the reason). */
+static int reap(pid_t pid, const char *path, int we_killed, struct probe_spawn_stats *st)
 {
 	struct rusage ru;
 	int status;
@@ -262,6 +263,8 @@ static int reap(pid_t pid, const char *path, struct probe_spawn_stats *st)
 	st->peak_rss_kib = (uint64_t)ru.ru_maxrss;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
+	if (WIFSIGNALED(status) && we_killed && WTERMSIG(status) == SIGKILL)
+		return -ECHILD;
 	if (WIFSIGNALED(status))
 		log_error("the probe's compile helper was killed", "helper=%s signal=%d", path,
 			  WTERMSIG(status));
@@ -318,12 +321,12 @@ int probe_spawn_run(const struct probe_build_opts *o, struct handoff *h,
 			  path, limit, -err);
 		kill(pid, SIGKILL);
 		close(sv[0]);
-		reap(pid, path, st);
+		reap(pid, path, 1, st);
 		return err;
 	}
 	err = handoff_recv(sv[0], h, why, sizeof(why));
 	close(sv[0]);
-	if (reap(pid, path, st) != 0) {
+	if (reap(pid, path, 0, st) != 0) {
 		handoff_close(h);
 		return -ECHILD;
 	}

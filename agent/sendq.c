@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "sendq.h"
 
+#include "pb_envelope.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,18 +163,6 @@ size_t sendq_in_flight(struct sendq *q)
 	return n;
 }
 
-static size_t varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 static int reserve(uint8_t **out, size_t *cap, size_t need)
 {
 	uint8_t *p;
@@ -202,13 +192,13 @@ size_t sendq_take(struct sendq *q, size_t max, int batch, uint8_t **out, size_t 
 	 * the moment we let go. */
 	while (n < max && q->unsent.len) {
 		struct sendq_item *it = at(q, &q->unsent, 0), moved;
-		size_t need = len + it->len + (batch ? 11 : 0);
+		size_t need = len + it->len + (batch ? 1 + PB_VARINT_MAX : 0);
 
 		if (reserve(out, out_cap, need) != 0)
 			break;
 		if (batch) {
 			(*out)[len++] = 0x0a; /* field 1, length-delimited */
-			len += varint(*out + len, it->len);
+			len = (size_t)(pb_put_varint(*out + len, it->len) - *out);
 		}
 		memcpy(*out + len, it->data, it->len);
 		len += it->len;

@@ -16,6 +16,7 @@ RUN apt-get update -qq \
 		gcc libc6-dev make cmake pkg-config \
 		libbpfcc-dev libbpf-dev libyaml-dev libcivetweb-dev uuid-dev uthash-dev libjson-c-dev \
 		libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev libgrpc-dev \
+		kmod xz-utils \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the build reads (a new top-level source directory goes here too).

@@ -133,8 +133,18 @@ check "detector image: the binary runs" "sentinel-detector ${version:-0.0.0}" \
 	"$(podman run --rm "$DETECTOR_IMAGE" --version 2>&1)"
 
 tools=$(podman run --rm --entrypoint /bin/sh "$AGENT_IMAGE" -c \
-	'for t in gcc cc c99 cpp make clang ld as; do command -v "$t"; done; true' 2>&1)
-check "agent image: no compiler, assembler, linker or make" "" "$tools"
+	'for t in gcc cc c99 cpp make clang ld as apt-get dpkg perl bash; do command -v "$t"; done; true' 2>&1)
+check "agent image: no compiler, assembler, linker, make or distribution" "" "$tools"
+# libbcc's fallback when no kernel headers are mounted: modprobe kheaders,
+# tar (which runs xz) on /sys/kernel/kheaders.tar.xz, rmmod, rm -rf on failure.
+check "agent image: libbcc's kheaders fallback finds its programs" \
+	"/bin/tar /usr/bin/xz /bin/rm /usr/sbin/modprobe /usr/sbin/rmmod" \
+	"$(podman run --rm --entrypoint /bin/sh "$AGENT_IMAGE" -c \
+		'echo $(for t in tar xz rm modprobe rmmod; do command -v "$t"; done)' 2>&1)"
+# ... and they run (a .tar.xz made and unpacked as libbcc would).
+check "agent image: tar and xz unpack a .tar.xz" "/tmp/usr/share/grpc/roots.pem" \
+	"$(podman run --rm --entrypoint /bin/sh "$AGENT_IMAGE" -c \
+		'tar -cJf /tmp/a.tar.xz -C / usr/share/grpc && tar -xf /tmp/a.tar.xz -C /tmp 2>&1; echo /tmp/usr/share/grpc/*' 2>&1)"
 check "agent image: the binary runs" "sentinel-agent ${version:-0.0.0}" \
 	"$(podman run --rm "$AGENT_IMAGE" --version 2>&1)"
 for img in "$AGENT_IMAGE" "$DETECTOR_IMAGE"; do

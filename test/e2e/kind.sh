@@ -474,11 +474,13 @@ check "agent /readyz is 200 ok (probes attached, detector stream up)" ok \
 
 # --- 6. trigger: a write under /etc in a pod --------------------------------
 
-# The agent image is Debian-based (it has /bin/sh) and already on the node.
+# The agent image is already on the node and has /bin/sh (dash, for libbcc's
+# kheaders fallback) but no sleep: a shell loop (~1 s) keeps the pod alive
+# while the agent names it.
 t=$SECONDS
 if kc run "$WRITER" --image="$AGENT_IMAGE" --image-pull-policy=Never --restart=Never \
 	--overrides="{\"apiVersion\":\"v1\",\"spec\":{\"nodeName\":\"$NODE\"}}" \
-	--command -- sh -c "echo sentinel-e2e > $ETC_FILE && sleep 1" >"$WORK/writer.log" 2>&1 &&
+	--command -- sh -c "echo sentinel-e2e > $ETC_FILE && i=0 && while [ \$i -lt 1000000 ]; do i=\$((i + 1)); done" >"$WORK/writer.log" 2>&1 &&
 	kc wait --for=jsonpath='{.status.phase}'=Succeeded "pod/$WRITER" --timeout=2m >>"$WORK/writer.log" 2>&1; then
 	ok "pod $WRITER wrote $ETC_FILE on $NODE ($((SECONDS - t)) s)"
 else

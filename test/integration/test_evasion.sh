@@ -39,9 +39,10 @@
 # EVASION_DEBUG=1: the agent logs at debug, and a failed case shows the
 # names the agent gave the writer's fds in user space (events the kernel
 # filtered, or that stayed unresolved, leave no such line);
-# SENTINEL_EVASION_IMAGE, the image for the container case (default: the
-# first present of localhost/sentinel-ebpf/sentinel-agent:test and
-# localhost/debian:bookworm-slim).
+# SENTINEL_EVASION_IMAGE, the image for the container case (default:
+# localhost/debian:bookworm-slim, which scripts/setup-containers.sh makes;
+# the cases need a shell, sleep, printf and mv, which the agent image,
+# FROM scratch, does not have).
 set -uo pipefail
 if [ $# -lt 2 ] || [ $# -gt 4 ]; then
 	echo "usage: $0 AGENT EVADE [EVADE_URING [EVADE_AIO]]" >&2
@@ -122,8 +123,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 pick_image() {
 	local c
 	have podman || return 0
-	for c in ${SENTINEL_EVASION_IMAGE:-} localhost/sentinel-ebpf/sentinel-agent:test \
-		localhost/debian:bookworm-slim; do
+	for c in ${SENTINEL_EVASION_IMAGE:-} localhost/debian:bookworm-slim; do
 		if podman image exists "$c" 2>/dev/null; then
 			printf '%s' "$c"
 			return
