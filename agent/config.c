@@ -19,13 +19,14 @@ static const char *const transport_names[] = {
 	[PROBE_TRANSPORT_PERF] = "perf",
 };
 
-static const char *const top_keys[] = {"logLevel", "health", "metrics", "rulesFile", "stream",
-				       "grpc",	   "probe",  "pods",	NULL};
+static const char *const top_keys[] = {
+	"logLevel", "health", "metrics", "rulesFile", "allowEmptyRules",
+	"stream",   "grpc",   "probe",	 "pods",      NULL};
 static const char *const health_keys[] = {
 	"port", "bindAddress", "detectorGraceSeconds", "maxKernelDropRatio", "stallSeconds", NULL};
 static const char *const metrics_keys[] = {"enabled", "port", "bindAddress", NULL};
 static const char *const stream_keys[] = {"mode", "batchSize", "queueLength", NULL};
-static const char *const grpc_keys[] = {"endpoint", "tls", NULL};
+static const char *const grpc_keys[] = {"endpoint", "ackTimeoutSeconds", "tls", NULL};
 static const char *const tls_keys[] = {"enabled", "caFile", "certFile", "keyFile", NULL};
 static const char *const probe_keys[] = {"transport",	"ringBufferKiB",   "perfBufferPagesPerCpu",
 					 "fdTableSize", "drainIntervalMs", "rateLimit",
@@ -109,6 +110,7 @@ void config_defaults(struct agent_config *c)
 	c->stream.batch_size = 128;
 	c->stream.queue_length = 65536;
 	c->grpc.endpoint = dup_or_die("localhost:50051");
+	c->grpc.ack_timeout_s = 30;
 	c->grpc.tls.enabled = false;
 	c->grpc.tls.ca_file = dup_or_die("");
 	c->grpc.tls.cert_file = dup_or_die("");
@@ -342,6 +344,8 @@ static int apply_grpc(struct ydoc *d, const yaml_node_t *root, struct agent_conf
 	    section(d, m, "tls", "grpc.tls", tls_keys, &tls))
 		return -1;
 	if (set_str(d, m, "endpoint", "grpc.endpoint", &c->grpc.endpoint) ||
+	    set_uint(d, m, "ackTimeoutSeconds", "grpc.ackTimeoutSeconds", 1, 3600,
+		     &c->grpc.ack_timeout_s) ||
 	    set_bool(d, tls, "enabled", "grpc.tls.enabled", &c->grpc.tls.enabled) ||
 	    set_str(d, tls, "caFile", "grpc.tls.caFile", &c->grpc.tls.ca_file) ||
 	    set_str(d, tls, "certFile", "grpc.tls.certFile", &c->grpc.tls.cert_file) ||
@@ -433,6 +437,7 @@ static int load(struct agent_config *c, struct ydoc *d)
 	    set_log_level(d, root, &tmp.log_level) || apply_health(d, root, &tmp) ||
 	    apply_metrics(d, root, &tmp) ||
 	    set_str(d, root, "rulesFile", "rulesFile", &tmp.rules_file) ||
+	    set_bool(d, root, "allowEmptyRules", "allowEmptyRules", &tmp.allow_empty_rules) ||
 	    apply_stream(d, root, &tmp) || apply_grpc(d, root, &tmp) ||
 	    apply_probe(d, root, &tmp) || apply_pods(d, root, &tmp)) {
 		config_free(&tmp);
@@ -506,11 +511,13 @@ void config_print(const struct agent_config *c, FILE *out)
 		c->metrics.port);
 	print_str(out, "  ", "bindAddress", c->metrics.bind_address);
 	print_str(out, "", "rulesFile", c->rules_file);
+	fprintf(out, "allowEmptyRules: %s\n", c->allow_empty_rules ? "true" : "false");
 	fprintf(out, "stream:\n  mode: %s\n  batchSize: %u\n  queueLength: %u\n",
 		config_stream_mode_name(c->stream.mode), c->stream.batch_size,
 		c->stream.queue_length);
 	fprintf(out, "grpc:\n");
 	print_str(out, "  ", "endpoint", c->grpc.endpoint);
+	fprintf(out, "  ackTimeoutSeconds: %u\n", c->grpc.ack_timeout_s);
 	fprintf(out, "  tls:\n    enabled: %s\n", c->grpc.tls.enabled ? "true" : "false");
 	print_str(out, "    ", "caFile", c->grpc.tls.ca_file);
 	print_str(out, "    ", "certFile", c->grpc.tls.cert_file);

@@ -13,9 +13,12 @@
  *     stallSeconds: 10                 # not alive when the reader thread is stuck this long
  *   metrics: {enabled: true, port: 9102, bindAddress: "0.0.0.0"}
  *   rulesFile: /etc/sentinel-ebpf/rules.yaml
+ *   allowEmptyRules: false             # true: run (and reload) with no enabled rule
  *   stream: {mode: stdout, batchSize: 128, queueLength: 65536}
  *   grpc:
  *     endpoint: localhost:50051
+ *     ackTimeoutSeconds: 30            # 1..3600: a detector that leaves sent events
+ *                                      # unanswered this long is logged and not ready
  *     tls: {enabled: false, caFile: "", certFile: "", keyFile: ""}
  *   probe:
  *     transport: auto                  # auto | ringbuf | perf
@@ -68,6 +71,9 @@ struct agent_config {
 		char *bind_address;
 	} metrics;
 	char *rules_file; /* "" means none given: use the embedded default rules */
+	/* An agent with no enabled rule watches nothing: refused at start, in
+	 * --check and on reload unless this is set (rules_require_some). */
+	bool allow_empty_rules;
 	struct {
 		enum stream_mode mode;
 		unsigned batch_size;
@@ -75,6 +81,7 @@ struct agent_config {
 	} stream;
 	struct {
 		char *endpoint;
+		unsigned ack_timeout_s;
 		struct {
 			bool enabled;
 			char *ca_file; /* "" = not set */

@@ -144,8 +144,16 @@ static void rules_path(struct agent *a, const struct options *o)
 	a->rules_may_miss = !o->rules && strcmp(path, DEFAULT_RULES) == 0;
 }
 
+static void free_rules(struct ruleset *rs)
+{
+	if (rs)
+		rules_free(rs);
+	free(rs);
+}
+
 /* Into a new heap ruleset: the rules file, or the built-in rules that stand
- * in for a missing default file. */
+ * in for a missing default file; refused when no rule is enabled, unless
+ * the config allows it. */
 static struct ruleset *read_rules(struct agent *a, bool builtin, char *err, size_t errcap)
 {
 	struct ruleset *rs = calloc(1, sizeof(*rs));
@@ -163,14 +171,15 @@ static struct ruleset *read_rules(struct agent *a, bool builtin, char *err, size
 		free(rs);
 		return NULL;
 	}
+	if (rules_require_some(rs, err, errcap) != 0) {
+		if (!a->cfg.allow_empty_rules) {
+			free_rules(rs);
+			return NULL;
+		}
+		log_warn("no enabled rule: the agent watches nothing (allowEmptyRules: true)",
+			 "rules_file=%s", a->rules_path);
+	}
 	return rs;
-}
-
-static void free_rules(struct ruleset *rs)
-{
-	if (rs)
-		rules_free(rs);
-	free(rs);
 }
 
 static int load_rules(struct agent *a)
@@ -463,8 +472,18 @@ invalid:
 	reload_done(a, RELOAD_INVALID);
 }
 
-/* Main thread, until SIGINT/SIGTERM: signals (SIGHUP reloads) and changes
- * in the rules file's directory, settled for RULEWATCH_SETTLE_MS. */
+/* How long the control loop may sleep: until the rules settle, and no
+ * longer than readiness is watched. */
+static int wait_ms(struct agent *a)
+{
+	int ms = a->watch ? rulewatch_timeout_ms(a->watch) : -1;
+
+	return ms < 0 || ms > TELEMETRY_READY_WATCH_MS ? TELEMETRY_READY_WATCH_MS : ms;
+}
+
+/* Main thread, until SIGINT/SIGTERM: signals (SIGHUP reloads), changes
+ * in the rules file's directory, settled for RULEWATCH_SETTLE_MS, and
+ * readiness said in the log (telemetry_watch_ready). */
 static int control_loop(struct agent *a, int sigfd)
 {
 	struct signalfd_siginfo si;
@@ -475,7 +494,7 @@ static int control_loop(struct agent *a, int sigfd)
 		pfd[0] = (struct pollfd){.fd = sigfd, .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = a->watch ? rulewatch_fd(a->watch) : -1,
 					 .events = POLLIN};
-		n = poll(pfd, 2, a->watch ? rulewatch_timeout_ms(a->watch) : -1);
+		n = poll(pfd, 2, wait_ms(a));
 		if (n < 0 && errno != EINTR) {
 			log_error("waiting for signals failed", "errno=%d", errno);
 			return -1;
@@ -493,6 +512,7 @@ static int control_loop(struct agent *a, int sigfd)
 			rulewatch_consume(a->watch);
 		if (a->watch && rulewatch_timeout_ms(a->watch) == 0)
 			reload_rules(a, false);
+		telemetry_watch_ready(a->tel, clock_mono_ns());
 	}
 }
 
@@ -537,6 +557,7 @@ static struct sink *make_sink(struct agent *a)
 		.queue_length = c->stream.queue_length,
 		.flush_ms = 5,
 		.shutdown_grace_ms = 5000,
+		.ack_timeout_s = c->grpc.ack_timeout_s,
 		.tls = c->grpc.tls.enabled,
 		.ca_file = c->grpc.tls.ca_file,
 		.cert_file = c->grpc.tls.cert_file,
@@ -609,8 +630,10 @@ static int run(struct agent *a)
 		log_error("starting reader thread failed", "errno=%d", err);
 		goto out;
 	}
-	log_info("agent ready", "mode=%s pid=%d agent_id=%s",
+	/* Events flow from here; "agent ready" follows when /readyz says so. */
+	log_info("agent running", "mode=%s pid=%d agent_id=%s",
 		 config_stream_mode_name(a->cfg.stream.mode), (int)getpid(), a->pl.src.agent_id);
+	telemetry_watch_ready(a->tel, clock_mono_ns());
 	control_loop(a, sigfd);
 	atomic_store(&a->stop, 1);
 	pthread_join(a->reader, NULL);

@@ -66,6 +66,23 @@ static void rule_free(struct rule *r)
 	free_strv(r->comms, r->n_comms);
 }
 
+int rules_require_some(const struct ruleset *rs, char *err, size_t errcap)
+{
+	if (rs->n_enabled)
+		return 0;
+	if (rs->n)
+		snprintf(err, errcap,
+			 "%s: no enabled rule (%zu rule%s, all disabled): the agent would watch "
+			 "nothing; set allowEmptyRules: true in the agent config to allow it",
+			 rs->source, rs->n, rs->n == 1 ? "" : "s");
+	else
+		snprintf(err, errcap,
+			 "%s: no rules: the agent would watch nothing; set allowEmptyRules: true "
+			 "in the agent config to allow it",
+			 rs->source);
+	return -1;
+}
+
 void rules_free(struct ruleset *rs)
 {
 	for (size_t i = 0; i < rs->n; i++)
@@ -92,7 +109,7 @@ static void warn_truncated(const struct ydoc *d, const yaml_node_t *n, const cha
 }
 
 /*
- * A list of non-empty strings; absent or null is empty. Comms are cut to
+ * A list of non-empty strings (prefixes absolute); absent or null is empty. Comms are cut to
  * what the kernel keeps of a task's name (bytes, not characters, as it
  * does), or they could never match.
  */
@@ -120,6 +137,12 @@ static int parse_strv(struct ydoc *d, const yaml_node_t *seq, const char *what, 
 			goto err;
 		if (!*s) {
 			ydoc_expected(d, e, item, "a non-empty string");
+			goto err;
+		}
+		/* Events name files by absolute paths: "etc/" could never match,
+		 * and a rule that watches nothing must not pass for one that does. */
+		if (!comm && *s != '/') {
+			ydoc_expected(d, e, item, "an absolute path (starting with \"/\")");
 			goto err;
 		}
 		len = strlen(s);

@@ -19,7 +19,8 @@
  * order of appearance: verdicts are uint64_t masks of rule bits.
  *
  * Comms longer than 15 bytes are truncated, with a warning, the way the
- * kernel truncates a task's comm. An empty file (or `rules: []`) has no rules.
+ * kernel truncates a task's comm. Path prefixes must be absolute. An empty file
+ * (or `rules: []`) loads, with no rules: rules_require_some() refuses it.
  */
 #ifndef SENTINEL_RULES_H
 #define SENTINEL_RULES_H
@@ -67,6 +68,14 @@ int rules_load_file(struct ruleset *rs, const char *path, char *err, size_t errc
 int rules_load_string(struct ruleset *rs, const char *text, const char *name, char *err,
 		      size_t errcap);
 void rules_free(struct ruleset *rs);
+
+/*
+ * An agent with no enabled rule watches nothing: anyone who can edit the
+ * rules could switch monitoring off quietly. Returns 0 when @rs has an
+ * enabled rule, else -1 with @err saying so (the caller decides whether
+ * the config's allowEmptyRules overrides it).
+ */
+int rules_require_some(const struct ruleset *rs, char *err, size_t errcap);
 
 /* Bits of enabled rules whose path part matches (no prefixes => matches). */
 uint64_t rules_path_mask(const struct ruleset *rs, const char *path);

@@ -62,6 +62,11 @@ struct sink_grpc_opts {
 	unsigned queue_length;	    /* envelopes held, unsent + unacknowledged */
 	unsigned flush_ms;	    /* longest wait for a batch to fill */
 	unsigned shutdown_grace_ms; /* how long destroy() keeps flushing */
+	/* A connected detector that answers none of what it was sent for this
+	 * long is at fault (it must answer every message: the queue fills and
+	 * drops): logged, counted, and the agent not ready (ack_stalled).
+	 * At least 1 (config.h: grpc.ackTimeoutSeconds). */
+	unsigned ack_timeout_s;
 	int tls;
 	const char *ca_file, *cert_file, *key_file;
 	const char *agent_id; /* goes into every envelope with its seq */
@@ -76,8 +81,11 @@ struct sink_grpc_stats {
 	uint64_t rejected;	  /* refused by the detector every time, alone: dropped */
 	uint64_t queue_depth;
 	uint64_t reconnects;
-	uint64_t connected; /* 0/1: a stream is up */
-	uint64_t anomalies; /* verdicts with anomaly=true */
+	uint64_t connected;	   /* 0/1: a stream is up */
+	uint64_t connect_failures; /* the channel fell into TRANSIENT_FAILURE (a failed attempt) */
+	uint64_t unacked_ns;  /* how long sent events have waited for any answer (0: none owed) */
+	uint64_t ack_stalled; /* 0/1: unacked_ns past ack_timeout_s while connected */
+	uint64_t anomalies;   /* verdicts with anomaly=true */
 	uint64_t responses;
 	uint64_t not_utf8; /* envelopes whose filename or comm went with U+FFFD and _hex */
 	struct sendq_type_stats type[EV_TYPES]; /* acked, dropped, rejected by type */

@@ -56,6 +56,7 @@
 #include "arena.h"
 #include "clock.h"
 #include "decimal.h"
+#include "detwatch.h"
 #include "events.pb-c.h"
 #include "log.h"
 #include "pb_envelope.h"
@@ -69,6 +70,7 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define DROP_LOG_NS 1000000000ULL
+#define ACK_WATCH_NS 100000000ULL /* looks at the acknowledgements 10 times a second */
 #define INFLIGHT_BATCHES 32
 #define REFUSALS_TO_ISOLATE 3
 #define REFUSALS_TO_REJECT 2
@@ -113,7 +115,12 @@ struct sink_grpc {
 	atomic_int stop;
 	atomic_int connected;
 	atomic_ullong sent, reconnects, anomalies, responses;
+	/* the detector's faults, for telemetry (detwatch.h) */
+	atomic_ullong connect_failures, unacked_since_ns;
+	atomic_int ack_stalled;
 	/* sender thread only */
+	struct detwatch watch;
+	uint64_t ack_watch_ns;
 	grpc_channel *channel;
 	grpc_completion_queue *cq;
 	struct stream st;
@@ -732,24 +739,80 @@ static gpr_timespec in_ms(unsigned ms)
 	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
 }
 
+static enum detwatch_conn conn_of(grpc_connectivity_state st)
+{
+	switch (st) {
+	case GRPC_CHANNEL_CONNECTING: return DETWATCH_CONNECTING;
+	case GRPC_CHANNEL_READY: return DETWATCH_READY;
+	case GRPC_CHANNEL_TRANSIENT_FAILURE: return DETWATCH_FAILURE;
+	case GRPC_CHANNEL_SHUTDOWN: return DETWATCH_SHUTDOWN;
+	case GRPC_CHANNEL_IDLE:
+	default: return DETWATCH_IDLE;
+	}
+}
+
+/* A failed attempt to reach the detector, said where operators look. */
+static void watch_channel(struct sink_grpc *s, grpc_connectivity_state cs, uint64_t now)
+{
+	struct detwatch *w = &s->watch;
+
+	enum detwatch_say say = detwatch_channel(w, conn_of(cs), now);
+
+	atomic_store(&s->connect_failures, w->failures);
+	if (say != DETWATCH_SAY_UNREACHABLE)
+		return;
+	log_warn("grpc: cannot connect to the detector",
+		 "target=%s failed_attempts=%llu down_s=%llu hint=\"check grpc.endpoint and that "
+		 "the detector is up; events wait in the queue\"",
+		 s->target, (unsigned long long)w->failures_said,
+		 (unsigned long long)((now - w->down_since_ns) / 1000000000ULL));
+}
+
+/* A detector that leaves what it was sent unanswered (detwatch.h). */
+static void watch_acks(struct sink_grpc *s, uint64_t now)
+{
+	struct detwatch *w = &s->watch;
+	enum detwatch_say say;
+
+	if (now - s->ack_watch_ns < ACK_WATCH_NS)
+		return;
+	s->ack_watch_ns = now;
+	say = detwatch_acks(w, sendq_in_flight(&s->q), acked_total(s), atomic_load(&s->connected),
+			    now);
+	atomic_store(&s->unacked_since_ns, w->wait_since_ns);
+	atomic_store(&s->ack_stalled, w->stalled);
+	if (say == DETWATCH_SAY_NOT_ACKING)
+		log_error("grpc: the detector does not acknowledge what it is sent",
+			  "target=%s unanswered=%llu waited_s=%llu hint=\"the detector must answer "
+			  "every message: a reply with seq N acknowledges every event up to N "
+			  "(proto/events.proto); meanwhile the queue fills and drops the oldest\"",
+			  s->target, (unsigned long long)w->outstanding,
+			  (unsigned long long)(detwatch_unacked_ns(w, now) / 1000000000ULL));
+	else if (say == DETWATCH_SAY_ACKING_AGAIN)
+		log_info("grpc: the detector acknowledges again", "target=%s", s->target);
+}
+
 /*
  * Connected: a call is open and the channel is READY. Some servers send
  * their initial metadata only with the first answer, so the call's own
  * start is not a reliable sign.
  */
-static void update_connected(struct sink_grpc *s)
+static void update_connected(struct sink_grpc *s, uint64_t now)
 {
-	int up = s->st.call && !s->st.status_done &&
-		 grpc_channel_check_connectivity_state(s->channel, 0) == GRPC_CHANNEL_READY;
+	grpc_connectivity_state cs = grpc_channel_check_connectivity_state(s->channel, 0);
+	int up = s->st.call && !s->st.status_done && cs == GRPC_CHANNEL_READY;
 
-	if (up == atomic_load(&s->connected))
-		return;
-	atomic_store(&s->connected, up);
-	if (up)
-		log_info("grpc: connected to detector", "target=%s method=%s", s->target,
-			 s->st.method);
-	else
-		log_warn("grpc: disconnected from detector; buffering", "target=%s", s->target);
+	watch_channel(s, cs, now);
+	if (up != atomic_load(&s->connected)) {
+		atomic_store(&s->connected, up);
+		if (up)
+			log_info("grpc: connected to detector", "target=%s method=%s", s->target,
+				 s->st.method);
+		else if (!atomic_load(&s->stop))
+			log_warn("grpc: disconnected from detector; buffering", "target=%s",
+				 s->target);
+	}
+	watch_acks(s, now);
 }
 
 static int drained(struct sink_grpc *s)
@@ -784,7 +847,7 @@ static void *sender_main(void *arg)
 		ev = grpc_completion_queue_next(s->cq, in_ms(POLL_MS), NULL);
 		if (ev.type == GRPC_OP_COMPLETE)
 			handle(s, (enum tag_kind)(uintptr_t)ev.tag, ev.success);
-		update_connected(s);
+		update_connected(s, clock_mono_ns());
 	}
 	close_channel(s);
 	return NULL;
@@ -866,6 +929,7 @@ struct sink *sink_grpc_new(const struct sink_grpc_opts *o)
 	s->o = *o;
 	s->batch_mode = 1;
 	s->backoff_ms = BACKOFF_MIN_MS;
+	detwatch_init(&s->watch, (uint64_t)o->ack_timeout_s * 1000000000ULL);
 	arena_init(&s->resp_mem, RESP_CHUNK);
 	s->resp_alloc = (ProtobufCAllocator){arena_alloc_cb, arena_free_cb, &s->resp_mem};
 	s->target = make_target(o->endpoint);
@@ -898,6 +962,7 @@ void sink_grpc_get_stats(struct sink *base, struct sink_grpc_stats *out)
 {
 	struct sink_grpc *s = (struct sink_grpc *)base;
 	struct sendq_stats qs;
+	uint64_t since, now;
 
 	sendq_get_stats(&s->q, &qs);
 	out->sent = atomic_load(&s->sent);
@@ -910,6 +975,11 @@ void sink_grpc_get_stats(struct sink *base, struct sink_grpc_stats *out)
 	out->queue_depth = qs.depth;
 	out->reconnects = atomic_load(&s->reconnects);
 	out->connected = atomic_load(&s->connected);
+	out->connect_failures = atomic_load(&s->connect_failures);
+	since = atomic_load(&s->unacked_since_ns);
+	now = clock_mono_ns();
+	out->unacked_ns = since && now > since ? now - since : 0;
+	out->ack_stalled = atomic_load(&s->ack_stalled) && out->connected;
 	out->anomalies = atomic_load(&s->anomalies);
 	out->responses = atomic_load(&s->responses);
 	out->not_utf8 = s->not_utf8; /* the reader thread's own counter: it calls this */

@@ -69,6 +69,10 @@ struct telemetry {
 	atomic_bool attached;
 	atomic_ullong heartbeat_ns;
 
+	/* telemetry_watch_ready's thread only */
+	int ready_said;	       /* -1 nothing said yet, else the last readiness said */
+	uint64_t ready_chg_ns; /* when it last changed (first: when the probes attached) */
+
 	/* reader thread only */
 	uint64_t last_publish_ns;
 	struct dropwin drops;
@@ -276,7 +280,8 @@ void telemetry_tick(struct telemetry *t, bool force)
 	}
 	s.totals = t->snap.totals;
 	s.n_totals = pl->n_totals <= t->totals_cap ? pl->n_totals : t->totals_cap;
-	memcpy(s.totals, pl->totals, s.n_totals * sizeof(*s.totals));
+	if (s.n_totals) /* none with no rule (allowEmptyRules): both may be NULL */
+		memcpy(s.totals, pl->totals, s.n_totals * sizeof(*s.totals));
 	t->snap = s;
 	pthread_mutex_unlock(&t->lock);
 }
@@ -307,6 +312,13 @@ static int detector_ready(struct telemetry *t, const struct snapshot *s, uint64_
 	uint64_t since = s->grpc_ever_up ? s->grpc_last_up_ns : t->start_ns;
 	unsigned long long down_s = now > since ? (now - since) / NS_PER_S : 0;
 
+	if (s->grpc.connected && s->grpc.ack_stalled) {
+		snprintf(why, cap,
+			 "detector does not acknowledge: sent events unanswered for %llus (a reply "
+			 "with seq N acknowledges every event up to N)",
+			 (unsigned long long)(s->grpc.unacked_ns / NS_PER_S));
+		return 0;
+	}
 	if (s->grpc.connected)
 		return 1;
 	if (!s->grpc_ever_up) {
@@ -348,9 +360,31 @@ int telemetry_ready(struct telemetry *t, uint64_t now_ns, char *why, size_t cap)
 	return 1;
 }
 
+void telemetry_watch_ready(struct telemetry *t, uint64_t now_ns)
+{
+	char why[TELEMETRY_WHY_MAX], q[TELEMETRY_WHY_MAX + 16];
+	int ready = telemetry_ready(t, now_ns, why, sizeof(why));
+	unsigned long long for_ms = (now_ns - t->ready_chg_ns) / 1000000ULL;
+
+	if (ready == t->ready_said)
+		return;
+	if (ready && t->ready_said < 0) {
+		log_info("agent ready", "since_start_ms=%llu",
+			 (unsigned long long)((now_ns - t->start_ns) / 1000000ULL));
+	} else if (ready) {
+		log_info("agent ready", "not_ready_ms=%llu", for_ms);
+	} else {
+		if (t->ready_said < 0 && for_ms < TELEMETRY_READY_SETTLE_MS)
+			return;
+		log_warn("agent not ready", "reason=%s", log_quote(q, sizeof(q), why));
+	}
+	t->ready_said = ready;
+	t->ready_chg_ns = now_ns;
+}
+
 static void on_healthz(void *ctx, struct http_reply *r)
 {
-	char why[128];
+	char why[TELEMETRY_WHY_MAX];
 
 	if (!telemetry_alive(ctx, clock_mono_ns(), why, sizeof(why)))
 		r->status = 503;
@@ -359,7 +393,7 @@ static void on_healthz(void *ctx, struct http_reply *r)
 
 static void on_readyz(void *ctx, struct http_reply *r)
 {
-	char why[128];
+	char why[TELEMETRY_WHY_MAX];
 
 	if (!telemetry_ready(ctx, clock_mono_ns(), why, sizeof(why)))
 		r->status = 503;
@@ -624,6 +658,17 @@ static void render_sink(FILE *f, const struct telemetry *t, const struct snapsho
 		"Detector streams opened after the first.", s->grpc.reconnects);
 	gauge(f, "sentinel_agent_grpc_connected", "1 while a detector stream is up.",
 	      s->grpc.connected ? 1 : 0);
+	counter(f, "sentinel_agent_grpc_connect_failures_total",
+		"Failed attempts to reach the detector (the channel fell into TRANSIENT_FAILURE).",
+		s->grpc.connect_failures);
+	metrics_family(f, "sentinel_agent_grpc_unacked_seconds", "gauge",
+		       "How long events sent to the detector have waited for any answer (0: none "
+		       "owed).");
+	metrics_double(f, "sentinel_agent_grpc_unacked_seconds", METRICS_NO_LABELS,
+		       (double)s->grpc.unacked_ns / NS_PER_S);
+	gauge(f, "sentinel_agent_grpc_ack_stalled",
+	      "1 while the detector leaves sent events unanswered past grpc.ackTimeoutSeconds.",
+	      s->grpc.ack_stalled ? 1 : 0);
 	counter(f, "sentinel_agent_detector_anomalies_total",
 		"Events the detector answered as anomalies.", s->grpc.anomalies);
 	queue_by_type(f, "sentinel_agent_grpc_rejected_total",
@@ -689,6 +734,7 @@ struct telemetry *telemetry_start(const struct telemetry_opts *o,
 	t->src = *src;
 	t->start_ns = clock_mono_ns();
 	atomic_init(&t->heartbeat_ns, t->start_ns);
+	t->ready_said = -1;
 	pthread_mutex_init(&t->lock, NULL);
 	histogram_init(&t->snap.latency, pipeline_latency_bounds, pipeline_latency_n_bounds);
 	t->health = http_start("health", o->health_bind, o->health_port, health, 2, 2, err, errcap);
@@ -727,6 +773,7 @@ void telemetry_attached(struct telemetry *t, struct probe *probe)
 		t->rl_every_ns = (uint64_t)probe_rate_limit(probe)->report_s * NS_PER_S;
 		t->rl_last_ns = clock_mono_ns();
 	}
+	t->ready_chg_ns = clock_mono_ns(); /* the settle time of telemetry_watch_ready */
 	atomic_store(&t->attached, true);
 }
 

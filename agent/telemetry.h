@@ -99,5 +99,19 @@ void telemetry_stop(struct telemetry *t);
  */
 int telemetry_ready(struct telemetry *t, uint64_t now_ns, char *why, size_t cap);
 int telemetry_alive(struct telemetry *t, uint64_t now_ns, char *why, size_t cap);
+#define TELEMETRY_WHY_MAX 256 /* room for any reason above */
+
+/*
+ * Says readiness where operators look, not only on /readyz: `msg="agent
+ * ready"` (info) when it becomes ready, `msg="agent not ready"` (warn, with
+ * the reason) when it stops being ready. Not being ready after start is
+ * said once it has lasted TELEMETRY_READY_SETTLE_MS from telemetry_attached()
+ * (a detector stream takes a few ms to come up: no warning for that). Call
+ * from one thread, after telemetry_attached(), at least every
+ * TELEMETRY_READY_WATCH_MS.
+ */
+#define TELEMETRY_READY_WATCH_MS 200
+#define TELEMETRY_READY_SETTLE_MS 2000
+void telemetry_watch_ready(struct telemetry *t, uint64_t now_ns);
 
 #endif

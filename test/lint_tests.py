@@ -13,6 +13,10 @@ file:line: what is wrong:
                     in between: an empty capture makes the check pass for
                     any output. A $(...) written directly into a jq --arg is
                     the same mistake.
+  no-finish         a suite that runs its cases (run_cases) and does not end
+                    with `finish` (or another last command that tests the
+                    failure count): its exit status is that of its last case,
+                    so a FAIL line leaves ctest green.
 
 The parse is deliberately small (quotes, comments and here-documents are
 blanked, then words are read in command position); it is tested in
@@ -147,11 +151,27 @@ def unguarded_capture(lines):
     return problems
 
 
+def no_finish(text):
+    """A suite that calls run_cases and whose last command is not `finish`,
+    `exit STATUS` or a test of T_FAIL (read on the raw text: the blanked
+    one has lost the quoted "$T_FAIL")."""
+    code = [(no, t.strip()) for no, t in enumerate(text.split("\n"), 1)
+            if t.strip() and not t.strip().startswith("#")]
+    if not any(re.match(r"run_cases\s+\w", t) for _, t in code):
+        return []
+    no, last = code[-1]
+    if re.match(r"(finish\b|exit\b|\[ .*T_FAIL)", last):
+        return []
+    return [(no, "no-finish", "ends with `%s`, not `finish`: a failed check would not "
+             "fail the suite" % last.split()[0])]
+
+
 def main(paths):
     bad = 0
     for path in paths:
         text = open(path, encoding="utf-8", errors="replace").read()
         found = ok_without_fail(path, blank(text)) + unguarded_capture(blank(text, quotes=False))
+        found += no_finish(text)
         for no, kind, what in sorted(found):
             print("%s:%d: %s: %s" % (path, no, kind, what))
             bad += 1

@@ -42,6 +42,12 @@ EOF
 expect bad_capture.sh 'bad_capture.sh:2: unguarded-capture: $pid (captured on line 1) used as an expectation without `need`
 bad_capture.sh:3: unguarded-capture: a $(...) capture used directly as a jq --arg expectation'
 
+cat >"$t/bad_finish.sh" <<'EOF'
+t_one() { check "one" 1 1; }
+run_cases t_one
+EOF
+expect bad_finish.sh 'bad_finish.sh:2: no-finish: ends with `run_cases`, not `finish`: a failed check would not fail the suite'
+
 cat >"$t/good.sh" <<'EOF'
 grep -q x f && ok "found x" || fail "found x"
 if [ "$n" -eq 0 ]; then

@@ -225,8 +225,8 @@ done <"$HERE/fixtures/invalid.expect"
 # ---- defaults ------------------------------------------------------------------
 
 render defaults
-expect defaults "objects: 2 ServiceAccounts, ConfigMap, DaemonSet, Deployment, 3 Services, nothing else" \
-	'[.[].kind] | sort == ["ConfigMap","DaemonSet","Deployment","Service","Service","Service","ServiceAccount","ServiceAccount"]'
+expect defaults "objects: 2 ServiceAccounts, ConfigMap, DaemonSet, Deployment, PodDisruptionBudget, 3 Services, nothing else" \
+	'[.[].kind] | sort == ["ConfigMap","DaemonSet","Deployment","PodDisruptionBudget","Service","Service","Service","ServiceAccount","ServiceAccount"]'
 expect defaults "no RBAC objects" \
 	'[.[] | select(.kind | test("Role"))] | length == 0'
 expect_lib defaults "DaemonSet: hostPID" 'ds.spec.template.spec.hostPID == true'
@@ -287,9 +287,9 @@ expected_agent_config() { # endpoint tls-dir [values-file]
 	if [ -n "${3:-}" ]; then merged=$(jq -s '.[0] * .[1]' <(echo "$merged") <(yaml2json "$3")); fi
 	jq -S --arg ep "$1" --arg dir "$2" '
 		def file($k): if .agent.grpc.tls.enabled and $k != "" then "\($dir)/\($k)" else "" end;
-		{logLevel: .config.logLevel, health: .config.health, metrics: .config.metrics,
+		{logLevel: .config.logLevel, health: .config.health, metrics: .config.metrics, allowEmptyRules: .config.allowEmptyRules,
 		 rulesFile: "/etc/sentinel-ebpf/rules.yaml", stream: .agent.stream, probe: .agent.probe, pods: .agent.pods,
-		 grpc: {endpoint: $ep, tls: {enabled: .agent.grpc.tls.enabled, caFile: file(.agent.grpc.tls.caKey),
+		 grpc: {endpoint: $ep, ackTimeoutSeconds: .agent.grpc.ackTimeoutSeconds, tls: {enabled: .agent.grpc.tls.enabled, caFile: file(.agent.grpc.tls.caKey),
 		        certFile: file(.agent.grpc.tls.certKey), keyFile: file(.agent.grpc.tls.keyKey)}}}' <<<"$merged"
 }
 check "defaults: agent-config.yaml = config.* and agent.* (values and types)" \
@@ -314,8 +314,34 @@ expect_lib defaults "detector: ClusterIP Service with grpc and metrics" \
 	"svc(\"$FULL-detector\") | (.spec.type == \"ClusterIP\") and ([.spec.ports[].name] == [\"grpc\", \"metrics\"])"
 expect_lib defaults "agent: headless metrics Service" \
 	"svc(\"$FULL-agent\") | .spec.clusterIP == \"None\" and .spec.ports[0].targetPort == \"metrics\""
-expect_lib defaults "no HPA, PDB, ServiceMonitor or dashboard unless enabled" \
-	'[.[] | select(.kind == "HorizontalPodAutoscaler" or .kind == "PodDisruptionBudget" or .kind == "ServiceMonitor" or (.metadata.name | endswith("-dashboard")))] | length == 0'
+expect_lib defaults "no HPA, ServiceMonitor, dashboard or NetworkPolicy unless enabled" \
+	'[.[] | select(.kind == "HorizontalPodAutoscaler" or .kind == "ServiceMonitor" or .kind == "NetworkPolicy" or (.metadata.name | endswith("-dashboard")))] | length == 0'
+# Production defaults: a node agent is not evicted first; two detectors are
+# not drained together and prefer different nodes.
+expect_lib defaults "agent: priorityClassName system-node-critical" \
+	'ds.spec.template.spec.priorityClassName == "system-node-critical"'
+expect_lib defaults "detector (2 replicas): a PDB, minAvailable 1, selecting the detector pods" \
+	'det as $d | one("PodDisruptionBudget") | .spec.minAvailable == 1 and (.spec.selector.matchLabels | to_entries | all(. as $e | $d.spec.template.metadata.labels[$e.key] == $e.value))'
+expect_lib defaults "detector (2 replicas): spread over nodes, soft" \
+	'det.spec.template.spec.topologySpreadConstraints == [{maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: {matchLabels: det.spec.selector.matchLabels}}]'
+expect_lib defaults "agent: rolling update one node at a time" \
+	'ds.spec.updateStrategy.rollingUpdate.maxUnavailable == 1'
+render one-detector --set detector.replicaCount=1
+expect_lib one-detector "detector (1 replica): no PDB (it would block every drain), no spread" \
+	'(obj("PodDisruptionBudget") | length == 0) and (det.spec.template.spec.topologySpreadConstraints == null)'
+render hpa-min3 --set detector.replicaCount=1 --set detector.autoscaling.enabled=true --set detector.autoscaling.minReplicas=3
+expect_lib hpa-min3 "detector (HPA, min 3 of replicaCount 1): PDB and spread follow the HPA's minimum" \
+	'(obj("PodDisruptionBudget") | length == 1) and (det.spec.template.spec.topologySpreadConstraints | length == 1)'
+render fleet --set agent.updateStrategy.rollingUpdate.maxUnavailable=10% --set agent.priorityClassName=
+expect_lib fleet "agent: maxUnavailable as a percentage; priorityClassName \"\" renders none" \
+	'ds.spec.updateStrategy.rollingUpdate.maxUnavailable == "10%" and ds.spec.template.spec.priorityClassName == null'
+render netpol --set detector.networkPolicy.enabled=true \
+	--set-json 'detector.networkPolicy.metricsFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]'
+expect_lib netpol "NetworkPolicy: gRPC only from this release's agent pods, metrics only from metricsFrom" \
+	'det as $d | ds as $a | one("NetworkPolicy") | .spec.podSelector.matchLabels == $d.spec.selector.matchLabels and .spec.policyTypes == ["Ingress"] and (.spec.ingress[0] | .ports == [{port: "grpc", protocol: "TCP"}] and .from == [{podSelector: {matchLabels: $a.spec.selector.matchLabels}}]) and (.spec.ingress[1] | .ports == [{port: "metrics", protocol: "TCP"}] and .from == [{namespaceSelector: {matchLabels: {"kubernetes.io/metadata.name": "monitoring"}}}])'
+render netpol-open --set detector.networkPolicy.enabled=true
+expect_lib netpol-open "NetworkPolicy: metrics from anywhere when metricsFrom is empty" \
+	'one("NetworkPolicy") | .spec.ingress[1].from == null'
 
 # A rules change must not roll the DaemonSet; a config change must.
 render rules-changed --set-json 'rules=[{"name":"only","event":"file_read","match":{"comms":["cat"]}}]'
@@ -325,6 +351,12 @@ check "rules change: the DaemonSet is unchanged (no restart; the agents reload r
 check "rules change: rules.yaml has the new rules" \
 	'{"rules":[{"event":"file_read","match":{"comms":["cat"]},"name":"only"}]}' \
 	"$(cm_file rules-changed rules.yaml | yaml2json - | jq -cS .)"
+render allow-empty --set config.allowEmptyRules=true --set-json 'rules=[]'
+check "config.allowEmptyRules=true: no rules accepted, and the agents told" \
+	'{"allowEmptyRules":true,"rules":[]}' \
+	"$(jq -cn --argjson c "$(cm_file allow-empty agent-config.yaml | yaml2json -)" \
+		--argjson r "$(cm_file allow-empty rules.yaml | yaml2json -)" \
+		'{allowEmptyRules: $c.allowEmptyRules, rules: $r.rules}')"
 render config-changed --set config.logLevel=debug
 a=$(jq -r '.[] | select(.kind == "DaemonSet") | .spec.template.metadata.annotations["checksum/agent-config"]' "$WORK/defaults.json")
 b=$(jq -r '.[] | select(.kind == "DaemonSet") | .spec.template.metadata.annotations["checksum/agent-config"]' "$WORK/config-changed.json")
@@ -462,6 +494,9 @@ refuse "a misspelt agent.probe.rateLimit key" "eventsPerSec" --set agent.probe.r
 refuse "a rule with an unknown event" "event" --set-json 'rules=[{"name":"x","event":"file_wrte"}]'
 refuse "a rule with a misspelt key" "pathPrefix" --set-json 'rules=[{"name":"x","event":"file_read","match":{"pathPrefix":["/etc"]}}]'
 refuse "a relative path prefix" "pathPrefixes" --set-json 'rules=[{"name":"x","event":"file_read","match":{"pathPrefixes":["etc/"]}}]'
+refuse "no rules (the agents would watch nothing)" "rules" --set-json 'rules=[]'
+refuse "every rule disabled" "rules" --set-json 'rules=[{"name":"x","event":"file_read","enabled":false}]'
+refuse "config.allowEmptyRules not a boolean" "allowEmptyRules" --set config.allowEmptyRules=maybe
 refuse "detector running as root" "runAsUser" --set detector.runAsUser=0
 refuse "an unknown capability" "capabilities" --set agent.privileged=false --set 'agent.capabilities={BPF,SYS_ADMN}'
 refuse "detector.enabled=false in grpc mode without an endpoint" \

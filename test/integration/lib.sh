@@ -73,7 +73,9 @@ new_case() {
 	mkdir -p "$D"
 }
 
-# start_agent OUTDIR [agent args...]: runs the agent, waits for ready.
+# start_agent OUTDIR [agent args...]: runs the agent, waits until its
+# probes are attached and events flow (msg="agent running"; "agent ready"
+# may come later: in grpc mode only with the detector stream up).
 # Health and metrics ports the config does not set are 0 (the kernel's
 # pick; a config without them is appended to), so that tests run beside
 # another agent on the node.
@@ -97,9 +99,9 @@ start_agent() {
 	"$AGENT" --mode "${AGENT_MODE:-stdout}" "$@" >"$dir/agent.out" 2>"$dir/agent.err" &
 	AGENT_PID=$!
 	AGENT_LAST_PID=$AGENT_PID
-	wait_for "the agent to be ready" 30 \
-		logged_or_exited "$dir/agent.err" 'msg="agent ready"' "$AGENT_PID"
-	grep -q 'msg="agent ready"' "$dir/agent.err" && return 0
+	wait_for "the agent to run" 30 \
+		logged_or_exited "$dir/agent.err" 'msg="agent running"' "$AGENT_PID"
+	grep -q 'msg="agent running"' "$dir/agent.err" && return 0
 	cat "$dir/agent.err" >&2
 	exited "$AGENT_PID" && AGENT_PID=
 	return 1

@@ -297,5 +297,65 @@ gen=3 trigger=sighup" "$(grep 'msg="rules reloaded"' "$D/agent.err" |
 		"$(summary_field "$D" reloads_ok) $(summary_field "$D" reloads_invalid) $(summary_field "$D" reloads_error)"
 }
 
-run_cases t_open_fd_verdict t_no_loss t_bad_file t_sighup
+# An agent that watches nothing looks healthy: rules with no enabled rule
+# or a relative prefix are refused at start (exit 1, saying why) and on
+# reload (the rules in force stay), unless allowEmptyRules says otherwise
+# (then accepted with a warning).
+t_blind() {
+	new_case blind
+	local n
+	printf 'rules: []\n' >"$D/empty.yaml"
+	"$AGENT" --check --rules "$D/empty.yaml" >/dev/null 2>"$D/check.err"
+	check "blind: no rules: --check exits 1" 1 "$?"
+	# (bounded: an agent that accepted them would run until stopped)
+	timeout -s TERM 30 "$AGENT" --rules "$D/empty.yaml" >/dev/null 2>"$D/start.err"
+	check "blind: no rules at start: exit 1" 1 "$?"
+	logged "blind: ... saying the agent would watch nothing and how to allow it" \
+		"invalid rules: $D/empty.yaml: no rules: the agent would watch nothing; set allowEmptyRules: true" \
+		"$D/start.err"
+	cat >"$D/rules.yaml" <<-YAML
+	rules:
+	  - name: w
+	    event: file_write
+	    match:
+	      pathPrefixes: ["$D/w"]
+	YAML
+	start_agent "$D" --rules "$D/rules.yaml" || { fail "blind: agent starts"; return; }
+	n=0
+	for text in 'rules: []' "rules:\n  - {name: w, event: file_write, enabled: false}" \
+		"rules:\n  - {name: w, event: file_write, match: {pathPrefixes: [\"${D#/}/w\"]}}"; do
+		# editor-style (a temp file renamed over): one change event
+		printf '%b\n' "$text" >"$D/rules.yaml.tmp"
+		mv "$D/rules.yaml.tmp" "$D/rules.yaml"
+		n=$((n + 1))
+		wait_count "$D/agent.err" 'msg="rules reload rejected' "$n" ||
+			fail "blind: reload $n rejected"
+	done
+	grep 'msg="rules reload rejected' "$D/agent.err" >"$D/rejected"
+	logged "blind: rules: [] rejected: no rules, would watch nothing" \
+		'error=".*/rules.yaml: no rules: the agent would watch nothing' "$D/rejected"
+	logged "blind: all disabled rejected: would watch nothing" \
+		'error=".*/rules.yaml: no enabled rule \(1 rule, all disabled\): the agent would watch nothing' "$D/rejected"
+	logged "blind: a relative prefix rejected with file:line:column" \
+		'error=".*/rules.yaml:2:[0-9]+: rules\[0\]\.match\.pathPrefixes\[0\]: expected an absolute path' "$D/rejected"
+	workload "$D" open w "$D/w" as A write A 5
+	stop_agent "$D" || return
+	check "blind: the rules in force stayed" "file_write $D/w 5" \
+		"$(reported "$D" "$(wl_pid "$D")" "$D/")"
+	check "blind: three invalid, none applied" "0 3 0" \
+		"$(summary_field "$D" reloads_ok) $(summary_field "$D" reloads_invalid) $(summary_field "$D" reloads_error)"
+	# The opt-in: accepted, with a warning at start and on reload.
+	printf 'allowEmptyRules: true\n' >"$D/allow.yaml"
+	mv "$D/agent.err" "$D/agent.err.1"
+	start_agent "$D" --config "$D/allow.yaml" --rules "$D/empty.yaml" ||
+		{ fail "blind: allowEmptyRules: true: the agent starts with no rules"; return; }
+	kill -HUP "$AGENT_PID"
+	wait_count "$D/agent.err" 'msg="rules reloaded"' 1 ||
+		fail "blind: allowEmptyRules: true: a reload to no rules is applied"
+	stop_agent "$D" || return
+	check "blind: allowEmptyRules: true: warned at start and on reload" 2 \
+		"$(grep -c 'level=warn msg="no enabled rule: the agent watches nothing (allowEmptyRules: true)"' "$D/agent.err")"
+}
+
+run_cases t_open_fd_verdict t_no_loss t_bad_file t_sighup t_blind
 finish

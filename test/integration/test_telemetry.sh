@@ -202,10 +202,26 @@ EOF
 		ok "ready: 503 before any detector ($s)" || fail "ready: 503 before any detector" "$s"
 	check "ready: alive meanwhile" "200 ok" "$(probe_status /healthz)"
 	check "ready: grpc_connected 0" 0 "$(metric sentinel_agent_grpc_connected)"
+	# Said where operators look, not only on /readyz: each failed attempt
+	# (rate-limited), and the agent not ready with the reason.
+	wait_for "a failed connection in the log" 10 \
+		grep -q 'level=warn msg="grpc: cannot connect to the detector" target=' "$D/agent.err" ||
+		fail "ready: a failed connection attempt is logged" "$(tail -n 3 "$D/agent.err")"
+	wait_for "not ready in the log" 10 grep -q 'msg="agent not ready"' "$D/agent.err" || true
+	logged "ready: the log says not ready, and why" \
+		'level=warn msg="agent not ready" reason="detector unreachable for [0-9]+s \(never connected\)"' \
+		"$D/agent.err"
+	check "ready: no \"agent ready\" line while not ready" 0 \
+		"$(grep -c 'msg="agent ready"' "$D/agent.err")"
+	n=$(metric sentinel_agent_grpc_connect_failures_total)
+	[ "${n:-0}" -ge 1 ] && ok "ready: connect failures counted ($n)" ||
+		fail "ready: connect failures counted" "${n:-absent}"
 
 	start_detector "$D" || { fail "ready: detector starts"; return; }
 	check "ready: 200 once the detector is up" "200 ok" "$(wait_status /readyz 200)"
 	check "ready: grpc_connected 1" 1 "$(metric sentinel_agent_grpc_connected)"
+	wait_for "ready in the log" 5 grep -q 'msg="agent ready"' "$D/agent.err" ||
+		fail "ready: the log says ready once the detector is up"
 
 	local a0 s0 n
 	a0=$(metric_sum "sentinel_agent_grpc_acked_total{")
@@ -224,6 +240,9 @@ EOF
 	s=$(wait_status /readyz 503)
 	[[ "$s" =~ ^503\ detector\ unreachable\ for\ [0-9]+s$ ]] &&
 		ok "ready: 503 after the grace period ($s)" || fail "ready: 503 after the grace" "$s"
+	wait_for "not ready again in the log" 5 \
+		grep -Eq 'msg="agent not ready" reason="detector unreachable for [0-9]+s"' "$D/agent.err" ||
+		fail "ready: the log says not ready again, and why"
 	check "ready: still alive" "200 ok" "$(probe_status /healthz)"
 	"$LOADGEN" --mode write --count 500 --bytes 1 --dir "$D/w" >"$D/l2.json"
 	check "ready: 500 queued while down" 500 "$(settle sentinel_agent_queue_depth 500)"
@@ -236,6 +255,76 @@ EOF
 	[ "$n" -gt "$rc0" ] && ok "ready: reconnects counted (+$((n - rc0)))" ||
 		fail "ready: reconnects counted" "$rc0 -> $n"
 	check "ready: nothing dropped" 0 "$(metric_sum "sentinel_agent_queue_dropped_total{")"
+	stop_agent "$D"
+	kill -TERM "$DET_PID" 2>/dev/null
+	wait "$DET_PID" 2>/dev/null
+	DET_PID=
+}
+
+# ---- 2b. a detector that never acknowledges ----
+# A natural mistake (answering only anomalies): the queue fills with sent
+# and unanswered events. The agent must name the detector as the cause in
+# the log, a metric and readiness, and recover when a detector answers.
+test_not_acking() {
+	new_case mute
+	local gen here s n
+	gen=$D/gen
+	here=$(cd "$(dirname "$0")" && pwd)
+	mkdir -p "$gen"
+	if ! protoc --python_out="$gen" --grpc_python_out="$gen" \
+		--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin \
+		-I "$here/../../proto" -I /usr/include "$here/../../proto/events.proto" 2>"$D/protoc.err"; then
+		fail "mute: protoc generates the Python stubs" "$(cat "$D/protoc.err")"
+		return
+	fi
+	write_rules "$D"
+	printf '%s\n' 'health: {port: 0, bindAddress: 127.0.0.1}' \
+		'metrics: {port: 0, bindAddress: 127.0.0.1}' \
+		'stream: {mode: grpc, batchSize: 64}' \
+		"grpc: {endpoint: \"127.0.0.1:$DET_PORT\", ackTimeoutSeconds: 2}" >"$D/agent.yaml"
+	PYTHONPATH=$gen /usr/bin/python3 "$here/../tools/mute_detector.py" --port "$DET_PORT" \
+		--count "$D/seen" >"$D/mute.out" 2>"$D/mute.err" &
+	DET_PID=$!
+	wait_listening "$DET_PORT" "$DET_PID" "$D/mute.err" || {
+		fail "mute: detector starts"
+		return
+	}
+	AGENT_MODE=grpc start_agent "$D" --config "$D/agent.yaml" --rules "$D/rules.yaml" || {
+		fail "mute: agent starts"
+		return
+	}
+	agent_ports "$D"
+	check "mute: ready while nothing is owed" "200 ok" "$(wait_status /readyz 200)"
+	"$LOADGEN" --mode write --count 500 --bytes 1 --dir "$D/w" >"$D/l1.json"
+	wait_for "the detector to receive events" 10 test -s "$D/seen" ||
+		fail "mute: the detector receives the events"
+	s=$(wait_status /readyz 503)
+	[[ "$s" =~ ^503\ detector\ does\ not\ acknowledge:\ sent\ events\ unanswered\ for\ [0-9]+s ]] &&
+		ok "mute: not ready, and why ($s)" || fail "mute: not ready, and why" "$s"
+	logged "mute: the log names the detector as the cause" \
+		'level=error msg="grpc: the detector does not acknowledge what it is sent" target=.* unanswered=[1-9][0-9]* waited_s=[0-9]+ hint=".*seq N acknowledges every event up to N' \
+		"$D/agent.err"
+	wait_for "not ready in the log" 5 grep -q 'msg="agent not ready"' "$D/agent.err" || true
+	logged "mute: ... and says the agent is not ready" \
+		'level=warn msg="agent not ready" reason="detector does not acknowledge' "$D/agent.err"
+	check "mute: sentinel_agent_grpc_ack_stalled 1" 1 "$(metric sentinel_agent_grpc_ack_stalled)"
+	n=$(metric sentinel_agent_grpc_unacked_seconds)
+	[ "$(echo "${n:-0} >= 2" | bc)" = 1 ] && ok "mute: unacked_seconds $n >= 2" ||
+		fail "mute: unacked_seconds >= the timeout" "${n:-absent}"
+	# A detector that answers takes over: everything is answered (re-sent
+	# on the new stream), said once, ready again.
+	kill -TERM "$DET_PID" 2>/dev/null
+	wait "$DET_PID" 2>/dev/null
+	DET_PID=
+	start_detector "$D" || {
+		fail "mute: the reference detector starts"
+		return
+	}
+	check "mute: ready again" "200 ok" "$(wait_status /readyz 200)"
+	check "mute: all 500 acked" 500 "$(settle_sum "sentinel_agent_grpc_acked_total{" 500)"
+	check "mute: ack_stalled 0" 0 "$(settle sentinel_agent_grpc_ack_stalled 0)"
+	logged "mute: the recovery is said" 'level=info msg="grpc: the detector acknowledges again"' \
+		"$D/agent.err"
 	stop_agent "$D"
 	kill -TERM "$DET_PID" 2>/dev/null
 	wait "$DET_PID" 2>/dev/null
@@ -459,5 +548,5 @@ sys.stdin.read()' >"$D/port" <"$D/hold" &
 		fail "port: the error names the address" "$(tail -n 3 "$D/agent.err")"
 }
 
-run_cases test_deltas test_readiness test_drops test_drops_grpc test_port_in_use
+run_cases test_deltas test_readiness test_not_acking test_drops test_drops_grpc test_port_in_use
 finish

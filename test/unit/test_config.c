@@ -57,10 +57,12 @@ static void assert_defaults(const struct agent_config *c)
 	assert_true(c->health.max_kernel_drop_ratio == 0.01);
 	assert_int_equal(c->health.stall_s, 10);
 	assert_string_equal(c->rules_file, "/etc/sentinel-ebpf/rules.yaml");
+	assert_false(c->allow_empty_rules);
 	assert_int_equal(c->stream.mode, STREAM_STDOUT);
 	assert_int_equal(c->stream.batch_size, 128);
 	assert_int_equal(c->stream.queue_length, 65536);
 	assert_string_equal(c->grpc.endpoint, "localhost:50051");
+	assert_int_equal(c->grpc.ack_timeout_s, 30);
 	assert_false(c->grpc.tls.enabled);
 	assert_string_equal(c->grpc.tls.ca_file, "");
 	assert_string_equal(c->grpc.tls.cert_file, "");
@@ -147,12 +149,14 @@ static const char full_config[] = "logLevel: debug\n"
 				  "  port: 0\n"
 				  "  bindAddress: \"::1\"\n"
 				  "rulesFile: /opt/rules.yaml\n"
+				  "allowEmptyRules: true\n"
 				  "stream:\n"
 				  "  mode: grpc\n"
 				  "  batchSize: 65536\n"
 				  "  queueLength: 16777216\n"
 				  "grpc:\n"
 				  "  endpoint: collector:4317\n"
+				  "  ackTimeoutSeconds: 3600\n"
 				  "  tls:\n"
 				  "    enabled: true\n"
 				  "    caFile: /etc/ca.pem\n"
@@ -184,10 +188,12 @@ static void assert_full(const struct agent_config *c)
 	assert_int_equal(c->metrics.port, 0);
 	assert_string_equal(c->metrics.bind_address, "::1");
 	assert_string_equal(c->rules_file, "/opt/rules.yaml");
+	assert_true(c->allow_empty_rules);
 	assert_int_equal(c->stream.mode, STREAM_GRPC);
 	assert_int_equal(c->stream.batch_size, 65536);
 	assert_int_equal(c->stream.queue_length, 16777216);
 	assert_string_equal(c->grpc.endpoint, "collector:4317");
+	assert_int_equal(c->grpc.ack_timeout_s, 3600);
 	assert_true(c->grpc.tls.enabled);
 	assert_string_equal(c->grpc.tls.ca_file, "/etc/ca.pem");
 	assert_string_equal(c->grpc.tls.cert_file, "/etc/cert.pem");
@@ -304,7 +310,7 @@ static void test_unknown_keys(void **state)
 	(void)state;
 	expect_error("logLevel: info\nbogus: 1\n",
 		     "t.yaml:2:1: unknown key \"bogus\" (allowed: logLevel, health, metrics, "
-		     "rulesFile, stream, grpc, probe, pods)");
+		     "rulesFile, allowEmptyRules, stream, grpc, probe, pods)");
 	expect_error("health:\n  port: 80\n  prot: 81\n",
 		     "t.yaml:3:3: health: unknown key \"prot\" (allowed: port, bindAddress, "
 		     "detectorGraceSeconds, maxKernelDropRatio, stallSeconds)");
@@ -321,7 +327,7 @@ static void test_unknown_keys(void **state)
 	/* keys are case-sensitive: only the documented camelCase */
 	expect_error("LogLevel: info\n",
 		     "t.yaml:1:1: unknown key \"LogLevel\" (allowed: logLevel, health, metrics, "
-		     "rulesFile, stream, grpc, probe, pods)");
+		     "rulesFile, allowEmptyRules, stream, grpc, probe, pods)");
 	expect_error("stream:\n  batchSize: 1\n  batchSize: 2\n",
 		     "t.yaml:3:3: stream: duplicate key \"batchSize\" (first at line 2)");
 	expect_error("? [a]\n: 1\n", "t.yaml:1:3: expected a string key, got a sequence");
@@ -387,6 +393,10 @@ static void test_wrong_types(void **state)
 	expect_error("stream:\n  queueLength: 16777217\n",
 		     "t.yaml:2:16: stream.queueLength: expected an integer in 1..16777216, "
 		     "got 16777217");
+	expect_error("grpc:\n  ackTimeoutSeconds: 0\n",
+		     "t.yaml:2:22: grpc.ackTimeoutSeconds: expected an integer in 1..3600, got 0");
+	expect_error("allowEmptyRules: yes\n",
+		     "t.yaml:1:18: allowEmptyRules: expected true or false, got string \"yes\"");
 	expect_error("probe:\n  transport: xdp\n",
 		     "t.yaml:2:14: probe.transport: expected auto, ringbuf or perf, got string "
 		     "\"xdp\"");
@@ -554,12 +564,14 @@ static void test_print_roundtrip(void **state)
 			    "  port: 9102\n"
 			    "  bindAddress: \"0.0.0.0\"\n"
 			    "rulesFile: \"/etc/sentinel-ebpf/rules.yaml\"\n"
+			    "allowEmptyRules: false\n"
 			    "stream:\n"
 			    "  mode: stdout\n"
 			    "  batchSize: 128\n"
 			    "  queueLength: 65536\n"
 			    "grpc:\n"
 			    "  endpoint: \"localhost:50051\"\n"
+			    "  ackTimeoutSeconds: 30\n"
 			    "  tls:\n"
 			    "    enabled: false\n"
 			    "    caFile: \"\"\n"

@@ -116,6 +116,34 @@ static void test_empty(void **state)
 	rules_free(&rs);
 }
 
+/* A ruleset that watches nothing loads (the parser has no policy) but is
+ * refused by rules_require_some, which says why and how to allow it. */
+static void test_require_some(void **state)
+{
+	struct ruleset rs;
+	char err[512];
+
+	(void)state;
+	load_ok(&rs, "");
+	assert_int_equal(rules_require_some(&rs, err, sizeof(err)), -1);
+	assert_string_equal(err, "t.yaml: no rules: the agent would watch nothing; set "
+				 "allowEmptyRules: true in the agent config to allow it");
+	rules_free(&rs);
+	load_ok(&rs, "rules:\n  - {name: a, event: file_read, enabled: false}\n"
+		     "  - {name: b, event: file_write, enabled: false}\n");
+	assert_int_equal(rules_require_some(&rs, err, sizeof(err)), -1);
+	assert_string_equal(err, "t.yaml: no enabled rule (2 rules, all disabled): the agent would "
+				 "watch nothing; set allowEmptyRules: true in the agent config to "
+				 "allow it");
+	rules_free(&rs);
+	load_ok(&rs, "rules:\n  - {name: a, event: file_read, enabled: false}\n"
+		     "  - {name: b, event: file_write}\n");
+	err[0] = '\0';
+	assert_int_equal(rules_require_some(&rs, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	rules_free(&rs);
+}
+
 static void test_prefix_semantics(void **state)
 {
 	struct ruleset rs;
@@ -383,6 +411,11 @@ static void test_errors(void **state)
 	expect_error("rules:\n  - {name: a, event: file_read, match: {pathPrefixes: [\"\"]}}\n",
 		     "t.yaml:2:56: rules[0].match.pathPrefixes[0]: expected a non-empty string, "
 		     "got string \"\"");
+	/* Names are absolute: a relative prefix could never match. */
+	expect_error(
+		"rules:\n  - {name: a, event: file_read, match: {pathPrefixes: [/var, etc/]}}\n",
+		"t.yaml:2:62: rules[0].match.pathPrefixes[1]: expected an absolute path "
+		"(starting with \"/\"), got string \"etc/\"");
 	expect_error("rules:\n  - {name: a, event: file_read, match: {comms: [sh, '']}}\n",
 		     "t.yaml:2:53: rules[0].match.comms[1]: expected a non-empty string, "
 		     "got string \"\"");
@@ -520,6 +553,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_rules),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_require_some),
 		cmocka_unit_test(test_prefix_semantics),
 		cmocka_unit_test(test_comm_semantics),
 		cmocka_unit_test(test_disabled_rules_get_no_bit),

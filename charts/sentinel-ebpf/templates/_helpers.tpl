@@ -81,6 +81,13 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
 {{- end }}
 
+{{/* The detector's replica count as the cluster will run it (the HPA's
+minimum when autoscaling): PDB and spread only make sense above 1. */}}
+{{- define "sentinel-ebpf.detector.minReplicas" -}}
+{{- $d := .Values.detector -}}
+{{- if $d.autoscaling.enabled }}{{ $d.autoscaling.minReplicas | int64 }}{{ else }}{{ $d.replicaCount | int64 }}{{ end -}}
+{{- end }}
+
 {{- define "sentinel-ebpf.agent.image" -}}
 {{- printf "%s:%s" .Values.agent.image.repository (default .Chart.AppVersion .Values.agent.image.tag) }}
 {{- end }}
@@ -128,12 +135,14 @@ metrics:
   port: {{ $c.metrics.port | int64 }}
   bindAddress: {{ $c.metrics.bindAddress | quote }}
 rulesFile: /etc/sentinel-ebpf/rules.yaml
+allowEmptyRules: {{ $c.allowEmptyRules }}
 stream:
   mode: {{ $a.stream.mode }}
   batchSize: {{ $a.stream.batchSize | int64 }}
   queueLength: {{ $a.stream.queueLength | int64 }}
 grpc:
   endpoint: {{ include "sentinel-ebpf.agent.endpoint" . | quote }}
+  ackTimeoutSeconds: {{ $a.grpc.ackTimeoutSeconds | int64 }}
   tls:
     enabled: {{ $a.grpc.tls.enabled }}
     caFile: {{ ternary (printf "%s/%s" $tls $a.grpc.tls.caKey) "" (and $a.grpc.tls.enabled (ne $a.grpc.tls.caKey "")) | quote }}
